@@ -36,10 +36,13 @@ impl FromStr for DigestFunction {
     type Err = ParseError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().as_str() {
-            "sha256" | "sha-256" => Ok(Self::Sha256),
-            "blake3" => Ok(Self::Blake3),
-            _ => Err(ParseError::DigestFunction { text: s.to_owned() }),
+        let is = |name: &str| s.eq_ignore_ascii_case(name);
+        if is("sha256") || is("sha-256") {
+            Ok(Self::Sha256)
+        } else if is("blake3") {
+            Ok(Self::Blake3)
+        } else {
+            Err(ParseError::DigestFunction { text: s.to_owned() })
         }
     }
 }
@@ -101,11 +104,12 @@ impl FromStr for Digest {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let bad = |reason| ParseError::Digest { text: s.to_owned(), reason };
-        let parts: Vec<&str> = s.split('/').collect();
-        let (function, hash, size) = match parts.as_slice() {
-            [hash, size] => (DigestFunction::Sha256, *hash, *size),
-            [function, hash, size] => (function.parse()?, *hash, *size),
-            _ => return Err(bad("expected hash/size or function/hash/size")),
+        let shape = || bad("expected hash/size or function/hash/size");
+        let (head, size) = s.rsplit_once('/').ok_or_else(shape)?;
+        let (function, hash) = match head.split_once('/') {
+            None => (DigestFunction::Sha256, head),
+            Some((_, rest)) if rest.contains('/') => return Err(shape()),
+            Some((function, hash)) => (function.parse()?, hash),
         };
         if size.is_empty() || !size.bytes().all(|c| c.is_ascii_digit()) {
             return Err(bad("size is not a non-negative decimal integer"));

@@ -168,13 +168,20 @@ impl FromStr for Usd {
             return Err(bad("more than 12 fractional digits (finer than a picodollar)"));
         }
         let overflow = || bad("amount too large");
-        let whole_value: i128 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| overflow())? };
-        let frac_value: i128 =
-            if frac.is_empty() { 0 } else { format!("{frac:0<12}").parse().map_err(|_| overflow())? };
-        let picos = whole_value
-            .checked_mul(PICOS_PER_DOLLAR)
-            .and_then(|w| w.checked_add(frac_value))
-            .ok_or_else(overflow)?;
+        // Whole dollars up to u64::MAX (1.8e19) are plenty; u64 arithmetic keeps the hot loop cheap.
+        let mut whole_value: u64 = 0;
+        for c in whole.bytes() {
+            whole_value = whole_value
+                .checked_mul(10)
+                .and_then(|v| v.checked_add(u64::from(c - b'0')))
+                .ok_or_else(overflow)?;
+        }
+        let mut frac_value: u64 = 0;
+        for c in frac.bytes() {
+            frac_value = frac_value * 10 + u64::from(c - b'0');
+        }
+        frac_value *= 10u64.pow((FRACTION_DIGITS - frac.len()) as u32);
+        let picos = i128::from(whole_value) * PICOS_PER_DOLLAR + i128::from(frac_value);
         Ok(Self(if negative { -picos } else { picos }))
     }
 }

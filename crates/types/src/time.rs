@@ -146,8 +146,9 @@ impl FromStr for Timestamp {
             if frac.is_empty() || frac.len() > 9 {
                 return Err(bad("fraction of a second must have 1 to 9 digits"));
             }
-            let padded = format!("{:0<6}", &frac[..frac.len().min(6)]);
-            micros = padded.parse().map_err(|_| bad("invalid fraction of a second"))?;
+            let kept = &frac.as_bytes()[..frac.len().min(6)];
+            micros = kept.iter().fold(0i64, |acc, &c| acc * 10 + i64::from(c - b'0'));
+            micros *= 10i64.pow(6 - kept.len() as u32);
         }
         let offset_seconds = match &b[at..] {
             [b'Z' | b'z'] => 0,
