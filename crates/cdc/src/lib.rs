@@ -2,3 +2,16 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(clippy::print_stdout)]
+
+mod digest;
+mod error;
+mod gear;
+mod params;
+mod scan;
+
+pub use crate::{
+    digest::{DigestedChunk, Hasher, chunk_and_digest, digest},
+    error::Error,
+    params::{Params, REAPI_DEFAULT_AVG, REAPI_MAX_AVG, REAPI_MAX_AVG_EXTENDED, REAPI_MIN_AVG},
+    scan::{Chunk, Chunks, chunk, chunks},
+};
