@@ -5,3 +5,14 @@
 
 // The document-ingest modules (issue: registry, pipeline, retrieval) go here.
 mod columns;
+
+#[cfg(feature = "judge-anthropic")]
+pub use crate::columns::AnthropicJudge;
+pub use crate::columns::{
+    AuditRecord, BUILTIN_POLICY, Classifier, ColumnDecision, ColumnPolicy, ColumnProfile, ColumnReport,
+    ColumnStats, Decision, DltMode, Dtype, HyperLogLog, Inspection, InspectionRules, JUDGE_SYSTEM_PROMPT,
+    JudgeError, JudgeRequest, JudgeVerdict, NameMatch, PiiCategory, PolicyError, ProfileError,
+    ProfileOptions, Profiler, SqlDialect, TableProfile, UnrecognizedText, ValueJudge, ValueKind, ViewError,
+    create_view_sql, iban_valid, inspect, luhn_valid, name_tokens, parse_verdict, personal_kinds,
+    profile_paths, quote_ident, shape, write_audit,
+};
