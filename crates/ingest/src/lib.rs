@@ -3,8 +3,27 @@
 #![deny(missing_docs)]
 #![warn(clippy::print_stdout)]
 
-// The document-ingest modules (issue: registry, pipeline, retrieval) go here.
+mod chunk;
+mod embed;
+mod error;
+mod failpoint;
+mod ingest;
+mod registry;
+mod search;
 mod columns;
+
+pub use crate::{
+    chunk::{Chunk, ChunkConfig, DocumentKind, chunk_document, chunk_id, normalize},
+    embed::{Embedder, HashingEmbedder},
+    error::Error,
+    failpoint::FAILPOINT_ENV,
+    ingest::{
+        IngestOptions, IngestReport, Progress, SkippedFile, SourceDocument, SourceItem, SourceItemLoader, SyncMode,
+        Validation, scan_dir,
+    },
+    registry::{CURRENT_ALIAS, ReconcileReport, Registry, Status, VersionInfo, VersionState},
+    search::{Hit, KnownItem, SearchMode, SearchOptions, Snapshot},
+};
 
 #[cfg(feature = "judge-anthropic")]
 pub use crate::columns::AnthropicJudge;
