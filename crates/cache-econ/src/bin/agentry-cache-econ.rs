@@ -1,0 +1,495 @@
+//! `agentry-cache-econ`: prompt-cache break-even rules, decisions under uncertainty, a request linter and an
+//! analyzer of Claude Code usage logs. Every command takes `--json` and then prints one JSON document.
+
+use std::{path::PathBuf, process::ExitCode};
+
+use agentry_cache_econ::{
+    AnalyzeOptions, GapObservation, KaplanMeier, PriceTable, Report, Ttl, analyze, breakeven, compaction, competitive,
+    default_log_dirs, find_logs, format_minutes, format_usd, hazard_rule_pings, hazard_threshold, lint, model_change,
+    one_hour_threshold, parse_ratio, ping_cost, solve_keepalive, table, with_return_probability,
+};
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde_json::json;
+
+/// `println!` that stops quietly when stdout is closed (`| head`) instead of panicking.
+macro_rules! say {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($t)*);
+    }};
+}
+
+#[derive(Parser)]
+#[command(name = "agentry-cache-econ", version, about = "Prompt-cache economics: break-even rules, decisions under uncertainty, a request linter and a usage-log analyzer")]
+struct Cli {
+    #[command(flatten)]
+    prices: PriceArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args)]
+struct PriceArgs {
+    /// A price override file in this crate's TOML format; its rows win over the built-in table.
+    #[arg(long, global = true, value_name = "FILE")]
+    prices: Option<PathBuf>,
+    /// LiteLLM's model_prices_and_context_window.json, used under the built-in table and the overrides.
+    #[arg(long, global = true, value_name = "FILE")]
+    litellm: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum TtlArg {
+    #[value(name = "5m")]
+    FiveMinutes,
+    #[value(name = "1h")]
+    OneHour,
+}
+
+impl From<TtlArg> for Ttl {
+    fn from(t: TtlArg) -> Self {
+        match t {
+            TtlArg::FiveMinutes => Ttl::FiveMinutes,
+            TtlArg::OneHour => Ttl::OneHour,
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Keep-alive versus rewrite: the continuous break-even T* = TTL * w / rho and the achievable one.
+    Breakeven {
+        /// Model id as the provider spells it.
+        #[arg(long, default_value = "claude-opus-4-7")]
+        model: String,
+        /// Cache lifetime.
+        #[arg(long, value_enum, default_value = "5m")]
+        ttl: TtlArg,
+        /// Minutes between pings (at most the lifetime).
+        #[arg(long, default_value_t = 5.0)]
+        ping_interval: f64,
+        /// Prefix size, to price a ping's own cost.
+        #[arg(long, default_value_t = 100_000)]
+        prefix_tokens: u64,
+        /// Uncached tokens each ping appends (written to the cache).
+        #[arg(long, default_value_t = 0)]
+        ping_tail_tokens: u64,
+        /// Output tokens each ping generates.
+        #[arg(long, default_value_t = 0)]
+        ping_output_tokens: u64,
+        /// Print one JSON document.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Refresh versus rewrite cost for each prefix size and idle time (the article's table).
+    Table {
+        /// Model id.
+        #[arg(long, default_value = "claude-opus-4-7")]
+        model: String,
+        /// Prefix sizes, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "50000,100000,500000")]
+        prefix_tokens: Vec<u64>,
+        /// Idle times in minutes, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "5,30,60,90")]
+        idle_minutes: Vec<f64>,
+        /// Cache lifetime.
+        #[arg(long, value_enum, default_value = "5m")]
+        ttl: TtlArg,
+        /// Minutes between pings (default: the lifetime).
+        #[arg(long)]
+        ping_interval: Option<f64>,
+        /// Fractional digits in the text table (rounded half up); JSON is always exact.
+        #[arg(long, default_value_t = 3)]
+        decimals: u32,
+        /// Print one JSON document.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Turns after which compacting N tokens into S = rN pays back.
+    Compaction {
+        /// `10:1`, `0.1` or `10` (all meaning ten tokens summarized into one).
+        #[arg(long)]
+        ratio: String,
+        /// Model id.
+        #[arg(long, default_value = "claude-opus-4-7")]
+        model: String,
+        /// The cache had expired when compacting (the compaction call writes instead of reads).
+        #[arg(long)]
+        cold: bool,
+        /// Print one JSON document.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Lint an Anthropic Messages request for cache mistakes, each with its cost.
+    Lint {
+        /// The request body (JSON).
+        request: PathBuf,
+        /// Price for this model instead of the request's.
+        #[arg(long)]
+        model: Option<String>,
+        /// Print one JSON document.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Analyze usage logs (default: Claude Code's transcript folders, honouring CLAUDE_CONFIG_DIR).
+    Analyze {
+        /// Files or folders of JSONL logs.
+        paths: Vec<PathBuf>,
+        /// Minutes between pings in the policy replay (at most 5).
+        #[arg(long, default_value_t = 5.0)]
+        ping_interval: f64,
+        /// Pings of the replayed fixed policy.
+        #[arg(long, default_value_t = 3)]
+        fixed_pings: u32,
+        /// Leave out per-session totals.
+        #[arg(long)]
+        no_sessions: bool,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
+        /// Print one JSON document.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Decide under uncertainty on a set of idle gaps: Kaplan-Meier, hazard rule, optimal pings,
+    /// ski-rental ratios, 1-hour versus 5-minute, and what-ifs.
+    Simulate {
+        /// Model id.
+        #[arg(long, default_value = "claude-opus-4-7")]
+        model: String,
+        /// Prefix size.
+        #[arg(long, default_value_t = 100_000)]
+        prefix_tokens: u64,
+        /// Observed idle gaps in minutes, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "1,2,3,4,6,8,12,20,35,50,90,240")]
+        gaps: Vec<f64>,
+        /// Gaps cut off by the end of the log (the session may never have returned), comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        censored: Vec<f64>,
+        /// Probability that a session never returns, for the what-if.
+        #[arg(long, default_value_t = 0.2)]
+        never_return: f64,
+        /// Idle minutes for the return-probability what-if.
+        #[arg(long, default_value_t = 30.0)]
+        idle_minutes: f64,
+        /// Tokenizer inflation on a model change (0.35 = +35%).
+        #[arg(long, default_value_t = 0.35)]
+        inflation: f64,
+        /// Most pings considered.
+        #[arg(long, default_value_t = 24)]
+        max_pings: u32,
+        /// Print one JSON document.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The price table in use.
+    Prices {
+        /// Only rows matching this model.
+        #[arg(long)]
+        model: Option<String>,
+        /// Print one JSON document.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn load_prices(args: &PriceArgs) -> Result<PriceTable> {
+    let mut table = PriceTable::builtin();
+    if let Some(path) = &args.litellm {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        table = PriceTable::from_litellm_json(&text, &path.display().to_string())?.with_overrides(table);
+    }
+    if let Some(path) = &args.prices {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        table = table.with_overrides(PriceTable::from_toml(&text, &path.display().to_string())?);
+    }
+    Ok(table)
+}
+
+fn print_json(v: &impl serde::Serialize) -> Result<()> {
+    say!("{}", serde_json::to_string_pretty(v)?);
+    Ok(())
+}
+
+fn cents(u: agentry_types::Usd) -> String {
+    format!("${}", format_usd(u, 2))
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let prices = load_prices(&cli.prices)?;
+    match cli.command {
+        Command::Breakeven { model, ttl, ping_interval, prefix_tokens, ping_tail_tokens, ping_output_tokens, json } => {
+            let m = prices.get(&model, None)?;
+            let b = breakeven(m, ttl.into(), ping_interval)?;
+            let p = ping_cost(m, ttl.into(), prefix_tokens, ping_tail_tokens, ping_output_tokens, ping_interval)?;
+            if json {
+                return print_json(&json!({
+                    "model": m.id,
+                    "ttl_minutes": b.ttl_minutes,
+                    "ping_interval_minutes": b.ping_interval_minutes,
+                    "write_multiplier": b.write_multiplier,
+                    "read_multiplier": b.read_multiplier,
+                    "breakeven_minutes": b.breakeven_minutes,
+                    "achievable_minutes": b.achievable_minutes,
+                    "reads_per_write": b.reads_per_write,
+                    "hazard_threshold": hazard_threshold(b.write_multiplier, b.read_multiplier),
+                    "ping": { "prefix_tokens": prefix_tokens, "ping_usd": p.ping_usd, "read_usd": p.read_usd, "achievable_minutes": p.achievable_minutes },
+                }));
+            }
+            say!("{}: w = {}, rho = {}", m.id, b.write_multiplier, b.read_multiplier);
+            say!("continuous break-even T* = TTL x w / rho = {} min", format_minutes(b.breakeven_minutes));
+            say!(
+                "achievable with a ping every {} min: {} min ({} reads cost less than one write)",
+                format_minutes(ping_interval),
+                format_minutes(b.achievable_minutes),
+                b.reads_per_write
+            );
+            say!("hazard threshold rho / (w - rho) = {:.1}%", 100.0 * hazard_threshold(b.write_multiplier, b.read_multiplier));
+            if ping_tail_tokens + ping_output_tokens > 0 {
+                say!("with each ping costing {} ({} prefix): achievable {} min", cents(p.ping_usd), prefix_tokens, format_minutes(p.achievable_minutes));
+            }
+        }
+        Command::Table { model, prefix_tokens, idle_minutes, ttl, ping_interval, decimals, json } => {
+            let m = prices.get(&model, None)?;
+            let ttl: Ttl = ttl.into();
+            let rows = table(m, ttl, &prefix_tokens, &idle_minutes, ping_interval.unwrap_or(ttl.minutes()))?;
+            if json {
+                return print_json(&json!({ "model": m.id, "rows": rows }));
+            }
+            say!("{} ({}): refresh = W + R x ceil(T / tau), rewrite = 2W", m.id, m.source);
+            say!("{:>10} {:>8} {:>12} {:>12}", "prefix", "idle", "refresh", "rewrite");
+            for r in rows {
+                say!(
+                    "{:>10} {:>8} {:>12} {:>12}{}",
+                    r.prefix_tokens,
+                    r.idle_minutes,
+                    format!("${}", format_usd(r.refresh_usd, decimals)),
+                    format!("${}", format_usd(r.rewrite_usd, decimals)),
+                    if r.refresh_wins { "  refresh" } else { "  rewrite" }
+                );
+            }
+        }
+        Command::Compaction { ratio, model, cold, json } => {
+            let m = prices.get(&model, None)?;
+            let c = compaction(m, Ttl::FiveMinutes, parse_ratio(&ratio)?, !cold)?;
+            if json {
+                return print_json(&json!({
+                    "model": m.id, "ratio": c.ratio, "breakeven_turns": c.breakeven_turns,
+                    "compaction_read_multiplier": c.compaction_read_multiplier, "output_multiplier": c.output_multiplier,
+                    "write_multiplier": c.write_multiplier, "read_multiplier": c.read_multiplier,
+                }));
+            }
+            say!(
+                "{}: compacting to r = {} pays back after {:.2} turns  (N* = (rho_c + (o + w) r) / (rho (1 - r)))",
+                m.id, c.ratio, c.breakeven_turns
+            );
+        }
+        Command::Lint { request, model, json } => {
+            let text = std::fs::read_to_string(&request).with_context(|| format!("reading {}", request.display()))?;
+            let report = lint(&text, &request.display().to_string(), &prices, model.as_deref())?;
+            if json {
+                return print_json(&report);
+            }
+            say!(
+                "{}: {} blocks, {} breakpoints, about {} cached tokens ({})",
+                request.display(),
+                report.blocks,
+                report.breakpoints,
+                report.cached_prefix_tokens,
+                report.model
+            );
+            if report.findings.is_empty() {
+                say!("no findings");
+            }
+            for f in &report.findings {
+                let cost = f.cost_per_request_usd.map_or_else(|| "rejected".to_owned(), |c| format!("{} per request", format!("${}", format_usd(c, 4))));
+                say!("block {}: {:?}: {} [{}; {}]", f.block, f.kind, f.message, cost, f.cost_basis);
+            }
+        }
+        Command::Analyze { paths, ping_interval, fixed_pings, no_sessions, quiet, json } => {
+            let roots = if paths.is_empty() { default_log_dirs() } else { paths };
+            if roots.is_empty() {
+                bail!("no log folders found: pass PATH or set CLAUDE_CONFIG_DIR");
+            }
+            let files = find_logs(&roots)?;
+            let options = AnalyzeOptions { ping_interval_minutes: ping_interval, fixed_pings, sessions: !no_sessions, ..AnalyzeOptions::default() };
+            let total: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
+            let bar = (!quiet && files.len() > 1).then(|| {
+                let bar = indicatif::ProgressBar::new(total);
+                bar.set_style(
+                    indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} {eta}")
+                        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                );
+                bar
+            });
+            let tick = |n: u64| {
+                if let Some(b) = &bar {
+                    b.inc(n);
+                }
+            };
+            let report = analyze(&files, &prices, &options, Some(&tick))?;
+            if let Some(b) = bar {
+                b.finish_and_clear();
+            }
+            if json {
+                return print_json(&report);
+            }
+            print_report(&report);
+        }
+        Command::Simulate { model, prefix_tokens, gaps, censored, never_return, idle_minutes, inflation, max_pings, json } => {
+            let m = prices.get(&model, None)?;
+            let mult = m.multipliers(Ttl::FiveMinutes);
+            let mult_1h = m.multipliers(Ttl::OneHour);
+            let obs: Vec<GapObservation> = gaps
+                .iter()
+                .map(|&minutes| GapObservation { minutes, returned: true })
+                .chain(censored.iter().map(|&minutes| GapObservation { minutes, returned: false }))
+                .collect();
+            let km = KaplanMeier::fit(&obs)?;
+            let plan = solve_keepalive(|t| km.survival_at(t), 0.0, mult.write, mult.read, 5.0, max_pings)?;
+            let hazard_pings = hazard_rule_pings(&plan.hazards, mult.write, mult.read);
+            let ratios = competitive(mult.write, mult.read)?;
+            let uncertain = with_return_probability(m, Ttl::FiveMinutes, prefix_tokens, idle_minutes, 5.0, 1.0 - never_return)?;
+            let change = model_change(m, m, Ttl::FiveMinutes, prefix_tokens, inflation)?;
+            let p_5_60 = km.survival_at(5.0) - km.survival_at(60.0);
+            let one_hour = one_hour_threshold(mult.write, mult_1h.write, mult.read);
+            let base = m.rates.input.to_f64_lossy() * prefix_tokens as f64 / 1e6;
+            let doc = json!({
+                "model": m.id,
+                "prefix_tokens": prefix_tokens,
+                "hazard_threshold": hazard_threshold(mult.write, mult.read),
+                "kaplan_meier": km,
+                "optimal_pings": plan.pings,
+                "hazard_rule_pings": hazard_pings,
+                "expected_idle_cost_usd": format!("{:.6}", plan.expected_cost * base),
+                "never_ping_idle_cost_usd": format!("{:.6}", plan.never_ping_cost * base),
+                "hazards": plan.hazards,
+                "competitive": ratios,
+                "ttl_choice": { "p_return_5_to_60": p_5_60, "one_hour_threshold": one_hour, "one_hour_wins": p_5_60 > one_hour,
+                                 "pings_per_1h_premium": (mult_1h.write - mult.write) / mult.read },
+                "what_if_return_probability": uncertain,
+                "what_if_tokenizer": change,
+            });
+            if json {
+                return print_json(&doc);
+            }
+            say!("{} at {} prefix tokens; gaps observed {}, censored {}", m.id, prefix_tokens, km.observations - km.censored, km.censored);
+            say!("hazard threshold: ping while P(return in next 5 min) > {:.1}%", 100.0 * hazard_threshold(mult.write, mult.read));
+            say!("one-step hazard rule: {hazard_pings} pings; backward induction: {} pings", plan.pings);
+            say!("expected idle cost per gap: ${:.4} (never pinging: ${:.4})", plan.expected_cost * base, plan.never_ping_cost * base);
+            say!(
+                "worst case (ski rental): never ping {:.2}x, best deterministic {} pings {:.3}x, break-even {} pings {:.3}x, randomized {:.3}x (bound e/(e-1) = {:.3})",
+                ratios.never_ping_ratio,
+                ratios.best_deterministic_pings,
+                ratios.best_deterministic_ratio,
+                ratios.breakeven_pings,
+                ratios.breakeven_ratio,
+                ratios.randomized_ratio,
+                ratios.randomized_bound
+            );
+            say!("1-hour TTL pays when P(5 < gap <= 60) > {:.0}%: observed {:.0}%", 100.0 * one_hour, 100.0 * p_5_60);
+            say!(
+                "if {:.0}% of sessions never return, pinging through {} min pays only above a {:.0}% return chance",
+                100.0 * never_return,
+                format_minutes(idle_minutes),
+                100.0 * uncertain.breakeven_probability
+            );
+            say!(
+                "tokenizer +{:.0}%: {} -> {} tokens, a cached turn {} -> {}",
+                100.0 * inflation,
+                change.prefix_tokens_before,
+                change.prefix_tokens_after,
+                cents(change.read_usd_before),
+                cents(change.read_usd_after)
+            );
+        }
+        Command::Prices { model, json } => {
+            let rows: Vec<_> = match &model {
+                Some(m) => prices.get(m, None).map(|r| vec![r.clone()])?,
+                None => prices.rows().to_vec(),
+            };
+            if json {
+                return print_json(&json!({ "models": rows }));
+            }
+            say!("{:<44} {:>8} {:>8} {:>8} {:>8} {:>8} {:>6}  source", "model", "input", "write5m", "write1h", "read", "output", "min");
+            for r in rows {
+                let p = |u: agentry_types::Usd| format_usd(u, 3);
+                say!(
+                    "{:<44} {:>8} {:>8} {:>8} {:>8} {:>8} {:>6}  {}{}",
+                    r.id,
+                    p(r.rates.input),
+                    p(r.rates.cache_write_5m),
+                    p(r.rates.write_1h()),
+                    p(r.rates.cache_read),
+                    p(r.rates.output),
+                    r.min_cacheable_tokens,
+                    r.effective_from.as_deref().map(|d| format!("from {d}: ")).unwrap_or_default(),
+                    r.source
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn print_report(r: &Report) {
+    say!(
+        "{} files, {} MB, {} lines: {} requests after dedup ({} duplicate lines), {} malformed, {} lineages ({} sidechain requests)",
+        r.files,
+        r.bytes / 1_000_000,
+        r.lines,
+        r.requests,
+        r.duplicate_lines,
+        r.malformed_lines,
+        r.lineages,
+        r.sidechain_requests
+    );
+    for m in r.malformed.iter().take(10) {
+        say!("  malformed: {}:{}: {}", m.file.display(), m.line, m.reason);
+    }
+    say!(
+        "tokens: input {}, output {}, cache write 5m {}, 1h {}, read {}",
+        r.usage.input_tokens, r.usage.output_tokens, r.usage.cache_write_5m_tokens, r.usage.cache_write_1h_tokens, r.usage.cache_read_tokens
+    );
+    say!("cost {}   avoidable {}", cents(r.cost_usd), cents(r.avoidable_usd));
+    if !r.unpriced_models.is_empty() {
+        say!("unpriced ({} requests): {}", r.unpriced_requests, r.unpriced_models.join(", "));
+    }
+    say!("cache writes by cause:");
+    for (name, c) in &r.causes {
+        say!("  {:<18} {:>8} requests {:>14} tokens  written {:>10}  avoidable {:>10}", name, c.count, c.tokens, cents(c.write_usd), cents(c.avoidable_usd));
+    }
+    say!("by model:");
+    for g in &r.by_model {
+        say!("  {:<36} {:>8} requests  {}", g.key, g.requests, cents(g.cost_usd));
+    }
+    say!("by day:");
+    for g in &r.by_day {
+        say!("  {:<12} {:>8} requests  {}", g.key, g.requests, cents(g.cost_usd));
+    }
+    say!(
+        "idle gaps: {} observed, {} censored; P(gap > 5 min) = {:.2}, P(gap > 60 min) = {:.2}; hazard threshold {:.1}%",
+        r.gaps.observed,
+        r.gaps.censored,
+        r.gaps.survival_5m,
+        r.gaps.survival_60m,
+        100.0 * r.gaps.hazard_threshold
+    );
+    say!("policy replay (cache-related input cost on the observed gaps):");
+    for p in &r.policies {
+        let pings = p.pings.map(|n| format!("{n} pings")).unwrap_or_default();
+        say!("  {:<10} {:>10}  {}", p.policy, pings, cents(p.cost_usd));
+    }
+}
+
