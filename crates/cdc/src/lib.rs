@@ -6,12 +6,14 @@
 mod digest;
 mod error;
 mod gear;
+mod parallel;
 mod params;
 mod scan;
 
 pub use crate::{
     digest::{DigestedChunk, Hasher, chunk_and_digest, digest},
     error::Error,
+    parallel::chunk_parallel,
     params::{Params, REAPI_DEFAULT_AVG, REAPI_MAX_AVG, REAPI_MAX_AVG_EXTENDED, REAPI_MIN_AVG},
     scan::{Chunk, Chunks, chunk, chunks},
 };

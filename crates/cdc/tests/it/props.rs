@@ -1,7 +1,7 @@
 //! Property tests: tiling, determinism, equality with the fastcdc crate's v2020 at normalization level 2, and
 //! the local effect of an insertion. The case count comes from `PROPTEST_CASES` (default 64).
 
-use agentry_cdc::{Chunk, Params, chunk};
+use agentry_cdc::{Chunk, Params, chunk, chunk_parallel};
 use fastcdc::v2020::{FastCDC, Normalization};
 use proptest::prelude::*;
 
@@ -60,6 +60,20 @@ proptest! {
         let data = blob(len, data_seed, run_every);
         let params = Params::custom(min, avg, max, seed).expect("valid sizes").with_chunking_threshold(0);
         prop_assert_eq!(chunk(&params, &data), fastcdc_chunks(min, avg, max, seed, &data));
+    }
+
+    #[test]
+    fn parallel_equals_serial(
+        (min, avg, max) in sizes(),
+        seed in prop_oneof![Just(0u64), any::<u64>()],
+        len in 0usize..600_000,
+        data_seed in any::<u64>(),
+        run_every in prop_oneof![Just(0usize), 50usize..5000],
+        threads in 2usize..5,
+    ) {
+        let data = blob(len, data_seed, run_every);
+        let params = Params::custom(min, avg, max, seed).expect("valid sizes").with_chunking_threshold(0);
+        prop_assert_eq!(chunk_parallel(&params, &data, threads), chunk(&params, &data));
     }
 
     #[test]

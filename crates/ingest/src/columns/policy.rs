@@ -18,7 +18,7 @@ const BUILTIN_NAME: &str = "<built-in policy>";
 #[non_exhaustive]
 pub enum PolicyError {
     /// The file could not be read.
-    #[error("cannot read policy {file}: {source}")]
+    #[error("cannot read policy {file}")]
     Read {
         /// The policy file.
         file: String,

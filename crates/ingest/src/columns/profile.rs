@@ -15,7 +15,7 @@ use serde::Serialize;
 #[non_exhaustive]
 pub enum ProfileError {
     /// A data file could not be opened or read.
-    #[error("cannot read {file}: {source}")]
+    #[error("cannot read {file}")]
     Read {
         /// The data file.
         file: String,
@@ -587,12 +587,9 @@ impl Profiler {
             if line.is_empty() {
                 continue;
             }
-            let value: serde_json::Value = serde_json::from_str(line).map_err(|e| ProfileError::Json {
-                file: file.to_owned(),
-                line: line_no,
-                message: e.to_string(),
-            })?;
-            let serde_json::Value::Object(map) = value else {
+            let value: Json = serde_json::from_str(line)
+                .map_err(|e| ProfileError::Json { file: file.to_owned(), line: line_no, message: e.to_string() })?;
+            let Json::Object(map) = value else {
                 return Err(ProfileError::Json {
                     file: file.to_owned(),
                     line: line_no,
@@ -604,32 +601,34 @@ impl Profiler {
         }
     }
 
-    fn observe_object(&mut self, prefix: &str, map: &serde_json::Map<String, serde_json::Value>) {
-        use serde_json::Value;
+    fn observe_object(&mut self, prefix: &str, map: &[(String, Json)]) {
         for (k, v) in map {
             let name = if prefix.is_empty() { k.clone() } else { format!("{prefix}__{k}") };
             match v {
-                Value::Null => {
+                Json::Null => {
                     self.column(&name);
                 }
-                Value::Object(inner) => self.observe_object(&name, inner),
-                Value::Bool(b) => {
+                Json::Object(inner) => self.observe_object(&name, inner),
+                Json::Bool(b) => {
                     let col = self.column(&name);
                     self.observe(col, if *b { b"true" } else { b"false" }, K_BOOL);
                 }
-                Value::Number(n) => {
+                Json::Int(text) => {
                     let col = self.column(&name);
-                    let bits = if n.is_i64() || n.is_u64() { K_INT | K_FLOAT } else { K_FLOAT };
-                    self.observe(col, n.to_string().as_bytes(), bits);
+                    self.observe(col, text.as_bytes(), K_INT | K_FLOAT);
                 }
-                Value::String(s) => {
+                Json::Float(text) => {
+                    let col = self.column(&name);
+                    self.observe(col, text.as_bytes(), K_FLOAT);
+                }
+                Json::String(s) => {
                     let col = self.column(&name);
                     // A JSON string is text unless it is a date or timestamp (numbers in strings stay text).
                     self.observe(col, s.as_bytes(), date_kind(s.as_bytes()));
                 }
-                Value::Array(_) => {
+                Json::Array(text) => {
                     let col = self.column(&name);
-                    self.observe(col, v.to_string().as_bytes(), 0);
+                    self.observe(col, text.as_bytes(), 0);
                 }
             }
         }
@@ -659,6 +658,78 @@ impl Profiler {
             })
             .collect();
         TableProfile { rows, columns }
+    }
+}
+
+/// A JSON value that keeps object keys in document order (serde_json's `Value` sorts them), so columns
+/// appear in the order the data gives them.
+#[derive(Debug)]
+enum Json {
+    Null,
+    Bool(bool),
+    Int(String),
+    Float(String),
+    String(String),
+    /// Arrays are kept as their JSON text.
+    Array(String),
+    Object(Vec<(String, Json)>),
+}
+
+impl<'de> serde::Deserialize<'de> for Json {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(JsonVisitor)
+    }
+}
+
+struct JsonVisitor;
+
+impl<'de> serde::de::Visitor<'de> for JsonVisitor {
+    type Value = Json;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_unit<E>(self) -> Result<Json, E> {
+        Ok(Json::Null)
+    }
+    fn visit_none<E>(self) -> Result<Json, E> {
+        Ok(Json::Null)
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Json, E> {
+        Ok(Json::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Json, E> {
+        Ok(Json::Int(v.to_string()))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Json, E> {
+        Ok(Json::Int(v.to_string()))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Json, E> {
+        Ok(Json::Float(v.to_string()))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Json, E> {
+        Ok(Json::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Json, E> {
+        Ok(Json::String(v))
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
+        let mut items = Vec::new();
+        while let Some(v) = seq.next_element::<serde_json::Value>()? {
+            items.push(v);
+        }
+        Ok(Json::Array(serde_json::Value::Array(items).to_string()))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
+        let mut out: Vec<(String, Json)> = Vec::new();
+        while let Some((k, v)) = map.next_entry::<String, Json>()? {
+            // A repeated key keeps its last value, as serde_json's own map does.
+            match out.iter_mut().find(|(name, _)| *name == k) {
+                Some(slot) => slot.1 = v,
+                None => out.push((k, v)),
+            }
+        }
+        Ok(Json::Object(out))
     }
 }
 

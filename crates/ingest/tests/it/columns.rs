@@ -1,0 +1,493 @@
+//! Column policy: the seed article's two runs as golden tests, adversarial columns, JSON Lines, the audit
+//! log, the command line and (with `judge-anthropic`) the Messages API judge against a loopback server.
+//!
+//! Data files under tests/data/columns/ are the output of the generators in columns_data.rs; a test checks
+//! they still are. `UPDATE_GOLDEN=1 cargo test -p agentry-ingest --test it columns` rewrites data and goldens.
+
+#[path = "columns_data.rs"]
+mod data;
+
+use std::path::{Path, PathBuf};
+
+use agentry_ingest::{
+    Classifier, ColumnPolicy, ColumnReport, Decision, DltMode, JudgeError, ProfileOptions, Profiler, SqlDialect,
+    ValueJudge, create_view_sql, profile_paths, write_audit,
+};
+
+fn data_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/columns")
+}
+
+fn update() -> bool {
+    std::env::var_os("UPDATE_GOLDEN").is_some()
+}
+
+/// The committed data file `name`, checked against (or, under UPDATE_GOLDEN, rewritten from) its generator.
+fn data_file(name: &str, generated: &str) -> PathBuf {
+    let path = data_dir().join(name);
+    if update() {
+        std::fs::create_dir_all(data_dir()).expect("create data dir");
+        std::fs::write(&path, generated).expect("write data");
+    }
+    let committed = std::fs::read_to_string(&path).expect("committed data file");
+    assert_eq!(committed, generated, "{name} differs from its generator; rerun with UPDATE_GOLDEN=1");
+    path
+}
+
+fn classify(paths: &[PathBuf]) -> ColumnReport {
+    let policy = ColumnPolicy::builtin();
+    let table = profile_paths(paths, ProfileOptions::default()).expect("profile");
+    Classifier::new(&policy).classify_table(&table)
+}
+
+/// The report as the golden JSON: per column name, dtype, decision, escalated, dlt_mode, reason.
+fn golden_json(report: &ColumnReport) -> String {
+    let cols: Vec<serde_json::Value> = report
+        .columns
+        .iter()
+        .map(|c| {
+            serde_json::json!({
+                "name": c.name,
+                "dtype": c.stats.dtype,
+                "decision": c.decision,
+                "escalated": c.escalated,
+                "dlt_mode": c.dlt_mode,
+                "reason": c.reason,
+            })
+        })
+        .collect();
+    serde_json::to_string_pretty(&cols).expect("serialize") + "\n"
+}
+
+fn check_golden(name: &str, report: &ColumnReport) {
+    let path = data_dir().join(name);
+    let got = golden_json(report);
+    if update() {
+        std::fs::write(&path, &got).expect("write golden");
+    }
+    let want = std::fs::read_to_string(&path).expect("golden file");
+    assert_eq!(got, want, "{name} changed; rerun with UPDATE_GOLDEN=1 and review the diff");
+}
+
+fn decisions(report: &ColumnReport) -> Vec<(&str, Decision, bool)> {
+    report.columns.iter().map(|c| (c.name.as_str(), c.decision, c.escalated)).collect()
+}
+
+use Decision::{Pass, Reject};
+
+#[test]
+fn seed_run1() {
+    let report = classify(&[data_file("run1.csv", &data::run1_csv())]);
+    assert_eq!(
+        decisions(&report),
+        [
+            ("id", Pass, false),
+            ("full_name", Reject, false),
+            ("email", Reject, false),
+            ("transaction_volume_30d", Pass, false),
+            ("kyc_status", Pass, false),
+        ]
+    );
+    assert_eq!(report.safe_columns(), ["id", "transaction_volume_30d", "kyc_status"]);
+    check_golden("run1.expected.json", &report);
+}
+
+#[test]
+fn seed_run2_same_policy() {
+    let report = classify(&[data_file("run2.csv", &data::run2_csv())]);
+    assert_eq!(
+        decisions(&report),
+        [
+            ("id", Pass, false),
+            ("full_name", Reject, false),
+            ("email", Reject, false),
+            ("transaction_volume_30d", Pass, false),
+            ("kyc_status", Pass, false),
+            ("fraud_risk_score", Pass, false),
+            ("outstanding_balance_usd", Pass, false),
+            ("risk_tier", Pass, false),
+            ("user_ref", Pass, true),
+            ("phone_number", Reject, false),
+        ]
+    );
+    let user_ref = &report.columns[8];
+    assert!(user_ref.reason.contains("UUIDs"), "{}", user_ref.reason);
+    assert_eq!(user_ref.dlt_mode, DltMode::Evolve);
+    assert_eq!(report.columns[9].dlt_mode, DltMode::DiscardValue);
+    check_golden("run2.expected.json", &report);
+}
+
+#[test]
+fn adversarial_columns() {
+    let report = classify(&[data_file("adversarial.csv", &data::adversarial_csv())]);
+    assert_eq!(
+        decisions(&report),
+        [
+            ("id", Pass, false),
+            ("memo", Reject, true),
+            ("ref_a", Reject, true),
+            ("misc_number", Reject, true),
+            ("payload", Reject, true),
+            ("contact", Reject, true),
+            ("origin", Reject, true),
+            ("bank_ref", Reject, true),
+            ("tax_ref", Reject, true),
+            ("location", Reject, true),
+            ("order_code", Pass, true),
+            ("tracking_token", Pass, true),
+            ("comment", Pass, true),
+            ("unzipped_bytes", Pass, false),
+        ]
+    );
+    let reason = |n: &str| report.columns.iter().find(|c| c.name == n).expect("column").reason.clone();
+    for (col, word) in [
+        ("memo", "email"),
+        ("ref_a", "phone"),
+        ("misc_number", "payment card"),
+        ("payload", "payment card"),
+        ("contact", "person names"),
+        ("origin", "IP addresses"),
+        ("bank_ref", "IBAN"),
+        ("tax_ref", "social security"),
+        ("location", "street addresses"),
+        ("order_code", "short codes"),
+        ("tracking_token", "hex identifiers"),
+    ] {
+        assert!(reason(col).contains(word), "{col}: {}", reason(col));
+    }
+    check_golden("adversarial.expected.json", &report);
+}
+
+#[test]
+fn jsonl_decides_like_csv() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("run2.jsonl");
+    std::fs::write(&path, data::csv_to_jsonl(&data::run2_csv())).expect("write");
+    let from_jsonl = classify(&[path]);
+    let from_csv = classify(&[data_dir().join("run2.csv")]);
+    assert_eq!(decisions(&from_jsonl), decisions(&from_csv));
+}
+
+#[test]
+fn two_batches_form_one_table() {
+    // Run 1 then run 2 as batches of one load: run 2's new columns are null in run 1's rows.
+    let report = classify(&[data_dir().join("run1.csv"), data_dir().join("run2.csv")]);
+    assert_eq!(report.rows, 2 * data::ROWS as u64);
+    let user_ref = report.columns.iter().find(|c| c.name == "user_ref").expect("user_ref");
+    assert_eq!(user_ref.stats.nulls, data::ROWS as u64);
+    assert_eq!(user_ref.decision, Pass);
+}
+
+#[test]
+fn view_over_safe_columns() {
+    let report = classify(&[data_dir().join("run2.csv")]);
+    let sql = create_view_sql("analytics.customers_safe", "run2", &report.safe_columns(), SqlDialect::Postgres)
+        .expect("view");
+    assert_eq!(
+        sql,
+        "DROP VIEW IF EXISTS \"analytics\".\"customers_safe\";\nCREATE VIEW \"analytics\".\"customers_safe\" AS\n\
+         SELECT\n  \"id\",\n  \"transaction_volume_30d\",\n  \"kyc_status\",\n  \"fraud_risk_score\",\n  \
+         \"outstanding_balance_usd\",\n  \"risk_tier\",\n  \"user_ref\"\nFROM \"run2\";\n"
+    );
+}
+
+#[test]
+fn audit_log_lines() {
+    let report = classify(&[data_dir().join("run1.csv")]);
+    let mut out = Vec::new();
+    write_audit(&mut out, "run1.csv", &report).expect("write");
+    let text = String::from_utf8(out).expect("utf-8");
+    let lines: Vec<serde_json::Value> =
+        text.lines().map(|l| serde_json::from_str(l).expect("each line is JSON")).collect();
+    assert_eq!(lines.len(), 5);
+    let email = &lines[2];
+    assert_eq!(email["column"], "email");
+    assert_eq!(email["decision"], "reject");
+    assert_eq!(email["dlt_mode"], "discard_value");
+    assert_eq!(email["judge"], serde_json::Value::Null);
+    assert_eq!(email["policy_hash"], ColumnPolicy::builtin().hash());
+    assert_eq!(email["stats"]["rows"], data::ROWS);
+    assert!(email["at"].as_str().is_some_and(|t| t.parse::<agentry_types::Timestamp>().is_ok()));
+    // The audit log carries statistics, never sampled values.
+    assert!(!text.contains("@example"), "sampled values leaked into the audit log");
+}
+
+#[test]
+fn policy_file_changes_decisions() {
+    let text = agentry_ingest::BUILTIN_POLICY.replace("unrecognized_text = \"pass\"", "unrecognized_text = \"reject\"");
+    let policy = ColumnPolicy::from_toml(&text, "strict.toml").expect("valid");
+    let table = profile_paths(&[data_dir().join("adversarial.csv")], ProfileOptions::default()).expect("profile");
+    let report = Classifier::new(&policy).classify_table(&table);
+    let comment = report.columns.iter().find(|c| c.name == "comment").expect("comment");
+    assert_eq!(comment.decision, Reject);
+    assert_eq!(report.policy_hash, policy.hash());
+}
+
+#[test]
+fn sample_is_seeded_not_first_rows() {
+    let opts = ProfileOptions { sample_size: 10, ..ProfileOptions::default() };
+    let profile = |o: ProfileOptions| {
+        let mut p = Profiler::new(o);
+        p.read_path(&data_dir().join("run1.csv")).expect("read");
+        p.finish()
+    };
+    let a = profile(opts);
+    let b = profile(opts);
+    let c = profile(ProfileOptions { seed: 99, ..opts });
+    let ids = |t: &agentry_ingest::TableProfile| t.columns[0].sample.clone();
+    assert_eq!(ids(&a), ids(&b));
+    assert_ne!(ids(&a), ids(&c));
+    let first: Vec<String> = (1..=10).map(|i| i.to_string()).collect();
+    assert_ne!(ids(&a), first);
+}
+
+/// A judge that answers from a script, to exercise retries and the fail-closed rule through the classifier.
+#[derive(Debug)]
+struct Scripted(std::sync::Mutex<Vec<Result<String, String>>>);
+
+impl ValueJudge for Scripted {
+    fn name(&self) -> String {
+        "scripted".to_owned()
+    }
+    fn complete(&self, system: &str, prompt: &str) -> Result<String, JudgeError> {
+        assert!(system.contains("JSON"));
+        assert!(prompt.contains("Column: comment"), "{prompt}");
+        let mut v = self.0.lock().expect("lock");
+        match v.remove(0) {
+            Ok(a) => Ok(a),
+            Err(e) => Err(JudgeError::Transport(e)),
+        }
+    }
+}
+
+fn judged(script: Vec<Result<String, String>>) -> agentry_ingest::ColumnDecision {
+    let policy = ColumnPolicy::builtin();
+    let table = profile_paths(&[data_dir().join("adversarial.csv")], ProfileOptions::default()).expect("profile");
+    let judge = Scripted(std::sync::Mutex::new(script));
+    let report = Classifier::new(&policy).with_judge(&judge, 3).classify_table(&table);
+    report.columns.into_iter().find(|c| c.name == "comment").expect("comment")
+}
+
+#[test]
+fn judge_decides_unrecognized_text_only() {
+    // Only `comment` reaches the judge (the Scripted judge asserts it); the inspectors decide the rest.
+    let d = judged(vec![Ok(r#"{"decision":"reject","reason":"mentions customers"}"#.to_owned())]);
+    assert_eq!((d.decision, d.escalated), (Reject, true));
+    assert_eq!(d.judge.as_deref(), Some("scripted"));
+    assert!(d.reason.contains("mentions customers"), "{}", d.reason);
+}
+
+#[test]
+fn judge_retries_then_fails_closed() {
+    let d = judged(vec![Err("connection reset".to_owned()), Ok("I think it is fine".to_owned()), Ok("{}".to_owned())]);
+    assert_eq!(d.decision, Reject);
+    assert!(d.reason.contains("failing closed"), "{}", d.reason);
+}
+
+#[cfg(feature = "cli")]
+mod cli {
+    use std::process::Command;
+
+    use super::*;
+
+    fn run(args: &[&str]) -> (i32, String, String) {
+        let out = Command::new(env!("CARGO_BIN_EXE_agentry-ingest")).arg("columns").args(args).output().expect("run");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    fn path(name: &str) -> String {
+        data_dir().join(name).display().to_string()
+    }
+
+    #[test]
+    fn json_output() {
+        let (code, stdout, stderr) =
+            run(&[&path("run2.csv"), "--json", "--sql-view", "safe", "--dialect", "sqlite"]);
+        assert_eq!(code, 0, "{stderr}");
+        let v: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+        let cols = v["columns"].as_array().expect("columns");
+        assert_eq!(cols.len(), 10);
+        let user_ref = &cols[8];
+        assert_eq!(user_ref["name"], "user_ref");
+        assert_eq!(user_ref["decision"], "pass");
+        assert_eq!(user_ref["escalated"], true);
+        assert_eq!(user_ref["dlt_mode"], "evolve");
+        assert!(user_ref["reason"].as_str().is_some_and(|r| !r.is_empty()));
+        assert!(v["view"].as_str().is_some_and(|s| s.starts_with("DROP VIEW IF EXISTS \"safe\";")));
+        assert!(v["view"].as_str().is_some_and(|s| s.contains("FROM \"run2\"")));
+    }
+
+    #[test]
+    fn strict_exits_1_and_freezes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let audit = dir.path().join("audit.jsonl");
+        let audit_s = audit.display().to_string();
+        let (code, stdout, _) = run(&[&path("run1.csv"), "--json", "--strict", "--audit", &audit_s]);
+        assert_eq!(code, 1);
+        let v: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+        assert_eq!(v["columns"][1]["dlt_mode"], "freeze");
+        let lines = std::fs::read_to_string(&audit).expect("audit");
+        assert_eq!(lines.lines().count(), 5);
+        // Appends.
+        run(&[&path("run1.csv"), "--audit", &audit_s]);
+        assert_eq!(std::fs::read_to_string(&audit).expect("audit").lines().count(), 10);
+    }
+
+    #[test]
+    fn human_output() {
+        let (code, stdout, stderr) = run(&[&path("run2.csv")]);
+        assert_eq!(code, 0, "{stderr}");
+        assert!(stdout.contains("escalated->pass"), "{stdout}");
+        assert!(stdout.contains("safe columns: id, transaction_volume_30d, kyc_status"), "{stdout}");
+    }
+
+    #[test]
+    fn bad_policy_names_file_line_field() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let policy = dir.path().join("p.toml");
+        let text = agentry_ingest::BUILTIN_POLICY.replace("reject_fraction = 0.05", "reject_fraction = 5");
+        std::fs::write(&policy, &text).expect("write");
+        let line = text.lines().position(|l| l.starts_with("reject_fraction =")).expect("line") + 1;
+        let (code, _, stderr) = run(&[&path("run1.csv"), "--policy", &policy.display().to_string()]);
+        assert_eq!(code, 2);
+        assert!(stderr.contains(&format!("p.toml:{line}: field `inspection.reject_fraction`")), "{stderr}");
+    }
+
+    #[test]
+    fn bad_data_names_file_and_line() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let f = dir.path().join("bad.csv");
+        std::fs::write(&f, "a,b\n1,2\n3\n").expect("write");
+        let (code, _, stderr) = run(&[&f.display().to_string()]);
+        assert_eq!(code, 2);
+        assert!(stderr.contains("bad.csv:3:"), "{stderr}");
+    }
+
+    #[test]
+    fn print_policy_round_trips() {
+        let (code, stdout, _) = run(&["--print-policy"]);
+        assert_eq!(code, 0);
+        assert_eq!(stdout, agentry_ingest::BUILTIN_POLICY);
+    }
+}
+
+#[cfg(feature = "judge-anthropic")]
+mod anthropic {
+    use std::{
+        io::{BufRead, BufReader, Read, Write},
+        net::TcpListener,
+        sync::mpsc,
+        thread,
+    };
+
+    use agentry_ingest::AnthropicJudge;
+
+    use super::*;
+
+    /// One captured request: request line, lowercase headers, body.
+    type Captured = (String, Vec<(String, String)>, String);
+
+    /// A loopback HTTP/1.1 server that answers each connection with the next scripted (status, body).
+    fn serve(script: Vec<(u16, String)>) -> (String, mpsc::Receiver<Captured>) {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let addr = listener.local_addr().expect("addr");
+        let (tx, rx) = mpsc::channel();
+        thread::spawn(move || {
+            for (status, body) in script {
+                let Ok((stream, _)) = listener.accept() else { return };
+                let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+                let mut request_line = String::new();
+                reader.read_line(&mut request_line).expect("request line");
+                let mut headers = Vec::new();
+                loop {
+                    let mut line = String::new();
+                    reader.read_line(&mut line).expect("header");
+                    let line = line.trim_end();
+                    if line.is_empty() {
+                        break;
+                    }
+                    if let Some((k, v)) = line.split_once(':') {
+                        headers.push((k.trim().to_ascii_lowercase(), v.trim().to_owned()));
+                    }
+                }
+                let len: usize = headers
+                    .iter()
+                    .find(|(k, _)| k == "content-length")
+                    .and_then(|(_, v)| v.parse().ok())
+                    .unwrap_or(0);
+                let mut buf = vec![0; len];
+                reader.read_exact(&mut buf).expect("body");
+                let _ = tx.send((request_line.trim_end().to_owned(), headers, String::from_utf8_lossy(&buf).into()));
+                let mut stream = stream;
+                let resp = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(resp.as_bytes());
+            }
+        });
+        (format!("http://{addr}"), rx)
+    }
+
+    fn message(text: &str) -> String {
+        serde_json::json!({
+            "id": "msg_1", "type": "message", "role": "assistant", "model": "m",
+            "content": [{"type": "text", "text": text}],
+            "stop_reason": "end_turn", "usage": {"input_tokens": 1, "output_tokens": 1}
+        })
+        .to_string()
+    }
+
+    #[test]
+    fn request_shape_and_answer() {
+        let (url, rx) = serve(vec![(200, message(r#"{"decision":"pass","reason":"shipment notes"}"#))]);
+        let judge = AnthropicJudge::new(&url, "test-key", "claude-test");
+        let answer = judge.complete("sys", "prompt text").expect("answer");
+        assert_eq!(answer, r#"{"decision":"pass","reason":"shipment notes"}"#);
+        let (line, headers, body) = rx.recv().expect("captured");
+        assert_eq!(line, "POST /v1/messages HTTP/1.1");
+        let h = |k: &str| headers.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        assert_eq!(h("x-api-key").as_deref(), Some("test-key"));
+        assert_eq!(h("anthropic-version").as_deref(), Some("2023-06-01"));
+        let body: serde_json::Value = serde_json::from_str(&body).expect("JSON body");
+        assert_eq!(body["model"], "claude-test");
+        assert_eq!(body["system"], "sys");
+        assert_eq!(body["messages"][0]["role"], "user");
+        assert_eq!(body["messages"][0]["content"], "prompt text");
+        assert!(body["max_tokens"].as_u64().is_some());
+    }
+
+    #[test]
+    fn classifier_retries_over_http_then_decides() {
+        // An overloaded error, then prose, then a valid verdict: the third attempt decides.
+        let (url, _rx) = serve(vec![
+            (529, r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#.to_owned()),
+            (200, message("The column looks fine to me.")),
+            (200, message(r#"{"decision":"pass","reason":"operational shipment notes"}"#)),
+        ]);
+        let judge = AnthropicJudge::new(&url, "k", "claude-test");
+        let policy = ColumnPolicy::builtin();
+        let table = profile_paths(&[data_dir().join("adversarial.csv")], ProfileOptions::default()).expect("profile");
+        let report = Classifier::new(&policy).with_judge(&judge, 3).classify_table(&table);
+        let c = report.columns.iter().find(|c| c.name == "comment").expect("comment");
+        assert_eq!(c.decision, Pass, "{}", c.reason);
+        assert_eq!(c.judge.as_deref(), Some("anthropic:claude-test"));
+    }
+
+    #[test]
+    fn unreachable_server_fails_closed() {
+        // Bind then drop: nothing listens on the port any more.
+        let port = TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+        let judge = AnthropicJudge::new(&format!("http://127.0.0.1:{port}"), "k", "m");
+        let policy = ColumnPolicy::builtin();
+        let table = profile_paths(&[data_dir().join("adversarial.csv")], ProfileOptions::default()).expect("profile");
+        let report = Classifier::new(&policy).with_judge(&judge, 2).classify_table(&table);
+        let c = report.columns.iter().find(|c| c.name == "comment").expect("comment");
+        assert_eq!(c.decision, Reject);
+        assert!(c.reason.contains("failing closed"), "{}", c.reason);
+    }
+}
