@@ -244,7 +244,11 @@ fn assemble(blocks: Vec<Block>, config: &ChunkConfig) -> Vec<Chunk> {
             continue;
         }
         for part in splitter.chunks(&block.text) {
-            pieces.push(Block { text: part.to_owned(), heading_path: block.heading_path.clone(), is_heading: false });
+            pieces.push(Block {
+                text: part.to_owned(),
+                heading_path: block.heading_path.clone(),
+                is_heading: false,
+            });
         }
     }
 
@@ -258,7 +262,11 @@ fn assemble(blocks: Vec<Block>, config: &ChunkConfig) -> Vec<Chunk> {
                     && p.heading_path == piece.heading_path
                     && p.text.len() + 2 + piece.text.len() <= max =>
             {
-                Block { text: format!("{}\n\n{}", p.text, piece.text), heading_path: piece.heading_path, is_heading: false }
+                Block {
+                    text: format!("{}\n\n{}", p.text, piece.text),
+                    heading_path: piece.heading_path,
+                    is_heading: false,
+                }
             }
             Some(p) => {
                 push_chunk(&mut out, p);
@@ -276,7 +284,12 @@ fn assemble(blocks: Vec<Block>, config: &ChunkConfig) -> Vec<Chunk> {
 
 fn push_chunk(out: &mut Vec<Chunk>, block: Block) {
     let ordinal = u32::try_from(out.len()).unwrap_or(u32::MAX);
-    out.push(Chunk { id: chunk_id(&block.text), ordinal, heading_path: block.heading_path, text: block.text });
+    out.push(Chunk {
+        id: chunk_id(&block.text),
+        ordinal,
+        heading_path: block.heading_path,
+        text: block.text,
+    });
 }
 
 #[cfg(test)]
@@ -285,9 +298,12 @@ mod tests {
 
     fn check(kind: DocumentKind, input: &str, config: ChunkConfig, expected: &[(&[&str], &str)]) {
         let chunks = chunk_document(kind, input, &config);
-        let got: Vec<(Vec<String>, String)> = chunks.iter().map(|c| (c.heading_path.clone(), c.text.clone())).collect();
-        let want: Vec<(Vec<String>, String)> =
-            expected.iter().map(|(p, t)| (p.iter().map(|s| s.to_string()).collect(), t.to_string())).collect();
+        let got: Vec<(Vec<String>, String)> =
+            chunks.iter().map(|c| (c.heading_path.clone(), c.text.clone())).collect();
+        let want: Vec<(Vec<String>, String)> = expected
+            .iter()
+            .map(|(p, t)| (p.iter().map(|s| s.to_string()).collect(), t.to_string()))
+            .collect();
         assert_eq!(got, want);
         for (i, c) in chunks.iter().enumerate() {
             assert_eq!(c.ordinal as usize, i);
@@ -320,13 +336,22 @@ mod tests {
             DocumentKind::Markdown,
             "# T\n\n```rust\nfn a() {}\n\n# not a heading\nfn b() {}\n```\n\nafter",
             SMALL,
-            &[(&["T"], "# T"), (&["T"], "```rust\nfn a() {}\n\n# not a heading\nfn b() {}\n```"), (&["T"], "after")],
+            &[
+                (&["T"], "# T"),
+                (&["T"], "```rust\nfn a() {}\n\n# not a heading\nfn b() {}\n```"),
+                (&["T"], "after"),
+            ],
         );
     }
 
     #[test]
     fn setext_heading() {
-        check(DocumentKind::Markdown, "Title\n=====\n\nbody", SMALL, &[(&["Title"], "Title\n====="), (&["Title"], "body")]);
+        check(
+            DocumentKind::Markdown,
+            "Title\n=====\n\nbody",
+            SMALL,
+            &[(&["Title"], "Title\n====="), (&["Title"], "body")],
+        );
     }
 
     #[test]

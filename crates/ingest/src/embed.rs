@@ -40,7 +40,8 @@ impl HashingEmbedder {
         for word in lower.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
             features.push((fnv1a(b"w", word.as_bytes()), 1.0));
             // Trigrams of the word padded with boundary markers, so "parse" also matches "parsing".
-            let padded: Vec<char> = std::iter::once('<').chain(word.chars()).chain(std::iter::once('>')).collect();
+            let padded: Vec<char> =
+                std::iter::once('<').chain(word.chars()).chain(std::iter::once('>')).collect();
             let mut buf = [0u8; 12];
             for tri in padded.windows(3) {
                 let mut n = 0;
@@ -140,7 +141,10 @@ mod tests {
 
     #[test]
     fn similar_text_scores_higher() {
-        assert!(cos("references and borrowing", "borrowing a reference") > cos("references and borrowing", "async await futures"));
+        assert!(
+            cos("references and borrowing", "borrowing a reference")
+                > cos("references and borrowing", "async await futures")
+        );
     }
 
     #[test]

@@ -159,7 +159,8 @@ pub fn scan_dir(dir: &Path, max_file_bytes: u64) -> Result<Vec<SourceItemLoader>
                 stack.push(path);
             } else if ft.is_file() || (ft.is_symlink() && path.is_file()) {
                 let rel = path.strip_prefix(dir).unwrap_or(&path);
-                let rel: Vec<String> = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+                let rel: Vec<String> =
+                    rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
                 out.push(SourceItemLoader { rel: rel.join("/"), path, max_file_bytes });
             }
         }
@@ -180,14 +181,19 @@ impl SourceItemLoader {
     /// Reads the file: a document, or the reason it is skipped (binary, not UTF-8, too large, unreadable).
     pub fn load(&self) -> SourceItem {
         let shown = self.path.display().to_string();
-        let skip = |id: Option<DocumentId>, reason: String| SourceItem::Skipped(id, SkippedFile { path: shown.clone(), reason });
+        let skip = |id: Option<DocumentId>, reason: String| {
+            SourceItem::Skipped(id, SkippedFile { path: shown.clone(), reason })
+        };
         let id = match DocumentId::new(self.rel.clone()) {
             Ok(id) => id,
             Err(e) => return skip(None, format!("unusable document id: {e}")),
         };
         match std::fs::metadata(&self.path) {
             Ok(m) if m.len() > self.max_file_bytes => {
-                return skip(Some(id), format!("{} bytes, larger than the limit of {}", m.len(), self.max_file_bytes));
+                return skip(
+                    Some(id),
+                    format!("{} bytes, larger than the limit of {}", m.len(), self.max_file_bytes),
+                );
             }
             Ok(_) => {}
             Err(e) => return skip(Some(id), format!("cannot read: {e}")),
@@ -297,7 +303,10 @@ impl Registry {
                 }
             };
             if !seen.insert(doc.id.as_str().to_owned()) {
-                report.skipped.push(SkippedFile { path: doc.source.clone(), reason: format!("duplicate document id {}", doc.id) });
+                report.skipped.push(SkippedFile {
+                    path: doc.source.clone(),
+                    reason: format!("duplicate document id {}", doc.id),
+                });
                 continue;
             }
             let hash = sha256_hex(doc.text.as_bytes());
@@ -326,7 +335,12 @@ impl Registry {
     }
 
     /// Marks documents deleted in a new version (promoted unless `options.promote` is false).
-    pub fn delete(&mut self, ids: &[DocumentId], embedder: &dyn Embedder, options: &IngestOptions) -> Result<IngestReport, Error> {
+    pub fn delete(
+        &mut self,
+        ids: &[DocumentId],
+        embedder: &dyn Embedder,
+        options: &IngestOptions,
+    ) -> Result<IngestReport, Error> {
         self.undo_interrupted_builds()?;
         let active = self.active_documents()?;
         if let Some(missing) = ids.iter().find(|id| !active.contains_key(id.as_str())) {
@@ -372,12 +386,18 @@ impl Registry {
             .prepare("SELECT id, version, content_hash FROM documents WHERE valid_to IS NULL AND status = 'active'")
             .map_err(Error::db("reading active documents"))?;
         let rows = stmt
-            .query_map([], |r| Ok((r.get::<_, String>(0)?, ActiveDoc { version: r.get(1)?, content_hash: r.get(2)? })))
+            .query_map([], |r| {
+                Ok((r.get::<_, String>(0)?, ActiveDoc { version: r.get(1)?, content_hash: r.get(2)? }))
+            })
             .map_err(Error::db("reading active documents"))?;
         rows.collect::<Result<_, _>>().map_err(Error::db("reading active documents"))
     }
 
-    fn ensure_version_row(tx: &rusqlite::Transaction<'_>, build: &mut Build, embedder: &dyn Embedder) -> Result<(), Error> {
+    fn ensure_version_row(
+        tx: &rusqlite::Transaction<'_>,
+        build: &mut Build,
+        embedder: &dyn Embedder,
+    ) -> Result<(), Error> {
         if build.created {
             return Ok(());
         }
@@ -418,7 +438,8 @@ impl Registry {
                 if !asked.insert(h.as_str()) {
                     continue;
                 }
-                let exists = stmt.exists(params![h, embedder.id()]).map_err(Error::db("looking up stored vectors"))?;
+                let exists =
+                    stmt.exists(params![h, embedder.id()]).map_err(Error::db("looking up stored vectors"))?;
                 if !exists {
                     missing.push(i);
                 }
@@ -455,7 +476,11 @@ impl Registry {
         }
         // A document deleted earlier and now back: its newest row number decides the next one.
         let max_version: i64 = tx
-            .query_row("SELECT COALESCE(MAX(version), 0) FROM documents WHERE id = ?1", [doc.id.as_str()], |r| r.get(0))
+            .query_row(
+                "SELECT COALESCE(MAX(version), 0) FROM documents WHERE id = ?1",
+                [doc.id.as_str()],
+                |r| r.get(0),
+            )
             .map_err(Error::db("numbering a document version"))?;
         let doc_version = doc_version.max(max_version + 1);
         tx.execute(
@@ -473,8 +498,16 @@ impl Registry {
                 .map_err(Error::db("recording chunks"))?;
             let sep = HEADING_SEP.to_string();
             for (c, h) in chunks.iter().zip(&hexes) {
-                stmt.execute(params![h, doc.id.as_str(), doc_version, c.ordinal, c.heading_path.join(&sep), c.text, v])
-                    .map_err(Error::db("recording chunks"))?;
+                stmt.execute(params![
+                    h,
+                    doc.id.as_str(),
+                    doc_version,
+                    c.ordinal,
+                    c.heading_path.join(&sep),
+                    c.text,
+                    v
+                ])
+                .map_err(Error::db("recording chunks"))?;
             }
         }
         failpoint::hit("document-before-commit");
@@ -492,8 +525,11 @@ impl Registry {
             params![v, id],
         )
         .map_err(Error::db("deleting a document"))?;
-        tx.execute("UPDATE chunks SET valid_to = ?1 WHERE document = ?2 AND valid_to IS NULL", params![v, id])
-            .map_err(Error::db("closing a deleted document's chunks"))?;
+        tx.execute(
+            "UPDATE chunks SET valid_to = ?1 WHERE document = ?2 AND valid_to IS NULL",
+            params![v, id],
+        )
+        .map_err(Error::db("closing a deleted document's chunks"))?;
         failpoint::hit("delete-before-commit");
         tx.commit().map_err(Error::db("committing a deletion"))?;
         failpoint::hit("delete-committed");
@@ -514,7 +550,10 @@ impl Registry {
             let (v, _) = base.expect("same_embedder implies a base version");
             report.index_version = v;
             report.chunks_total = self.chunk_count(v)?;
-            if options.promote && self.current_version()? != Some(v) && registry::version_state(&self.conn, v)? == Some(crate::VersionState::Ready) {
+            if options.promote
+                && self.current_version()? != Some(v)
+                && registry::version_state(&self.conn, v)? == Some(crate::VersionState::Ready)
+            {
                 self.promote(v)?;
             }
             report.promoted = self.current_version()? == Some(v);
@@ -558,7 +597,11 @@ impl Registry {
         let mut passed = true;
         if let Some(val) = &options.validation {
             let snapshot = Snapshot::load(&self.conn, v)?;
-            let recall = snapshot.recall_at(embedder, &val.queries, &SearchOptions { k: val.k, mode: SearchMode::Hybrid, doc_prefix: None })?;
+            let recall = snapshot.recall_at(
+                embedder,
+                &val.queries,
+                &SearchOptions { k: val.k, mode: SearchMode::Hybrid, doc_prefix: None },
+            )?;
             report.recall = Some(recall);
             passed = recall >= val.recall_floor;
         }

@@ -185,7 +185,10 @@ pub(crate) fn vector_to_blob(v: &[f32]) -> Vec<u8> {
 
 pub(crate) fn blob_to_vector(blob: &[u8], dim: usize, out: &mut Vec<f32>) -> Result<(), Error> {
     if blob.len() != dim * 4 {
-        return Err(Error::Corrupt { what: "vector", detail: format!("{} bytes for dimension {dim}", blob.len()) });
+        return Err(Error::Corrupt {
+            what: "vector",
+            detail: format!("{} bytes for dimension {dim}", blob.len()),
+        });
     }
     out.extend(blob.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])));
     Ok(())
@@ -209,7 +212,8 @@ impl Registry {
     }
 
     fn init(conn: Connection) -> Result<Self, Error> {
-        conn.busy_timeout(std::time::Duration::from_secs(30)).map_err(Error::db("setting the busy timeout"))?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))
+            .map_err(Error::db("setting the busy timeout"))?;
         // journal_mode returns a row, so it goes through query_row.
         let _: String = conn
             .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
@@ -254,7 +258,8 @@ impl Registry {
             .map_err(Error::db("listing versions"))?;
         let mut out = Vec::new();
         for row in rows {
-            let (id, state, embedder, dim, created, recall, docs, chunks) = row.map_err(Error::db("listing versions"))?;
+            let (id, state, embedder, dim, created, recall, docs, chunks) =
+                row.map_err(Error::db("listing versions"))?;
             let version = to_u32(id, "version number")?;
             out.push(VersionInfo {
                 version,
@@ -291,7 +296,10 @@ impl Registry {
         Ok(Status {
             current_version,
             previous_version,
-            documents_active: count("SELECT COUNT(*) FROM documents WHERE valid_to IS NULL AND status = 'active'", &[])?,
+            documents_active: count(
+                "SELECT COUNT(*) FROM documents WHERE valid_to IS NULL AND status = 'active'",
+                &[],
+            )?,
             documents_deleted: count(
                 "SELECT COUNT(*) FROM documents d WHERE status = 'deleted' AND version =
                     (SELECT MAX(version) FROM documents e WHERE e.id = d.id)",
@@ -335,7 +343,8 @@ impl Registry {
     /// re-embeds chunks of kept versions whose vector is missing or malformed (for versions built with
     /// `embedder`), deletes vectors nothing refers to, and moves a dangling alias to the newest ready version.
     pub fn reconcile(&mut self, embedder: &dyn Embedder) -> Result<ReconcileReport, Error> {
-        let mut report = ReconcileReport { builds_undone: self.undo_interrupted_builds()?, ..Default::default() };
+        let mut report =
+            ReconcileReport { builds_undone: self.undo_interrupted_builds()?, ..Default::default() };
         let tx = self.conn.transaction().map_err(Error::db("starting reconcile"))?;
         report.malformed_vectors_removed = u64::try_from(
             tx.execute("DELETE FROM embeddings WHERE length(vector) != dim * 4", [])
@@ -427,7 +436,8 @@ impl Registry {
             let mut stmt = tx
                 .prepare("SELECT id FROM index_versions WHERE state IN ('ready', 'failed') ORDER BY id DESC")
                 .map_err(Error::db("listing versions for retention"))?;
-            let rows = stmt.query_map([], |r| r.get(0)).map_err(Error::db("listing versions for retention"))?;
+            let rows =
+                stmt.query_map([], |r| r.get(0)).map_err(Error::db("listing versions for retention"))?;
             rows.collect::<Result<_, _>>().map_err(Error::db("listing versions for retention"))?
         };
         let keep = keep.max(1);
@@ -457,7 +467,9 @@ impl Registry {
 
 pub(crate) fn alias(conn: &Connection, name: &str) -> Result<Option<(u32, Option<u32>)>, Error> {
     let row: Option<(i64, Option<i64>)> = conn
-        .query_row("SELECT version, previous FROM aliases WHERE name = ?1", [name], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row("SELECT version, previous FROM aliases WHERE name = ?1", [name], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
         .optional()
         .map_err(Error::db("reading an alias"))?;
     row.map(|(v, p)| Ok((to_u32(v, "version number")?, p.map(|p| to_u32(p, "version number")).transpose()?)))
@@ -495,15 +507,28 @@ pub(crate) fn swap_alias(tx: &Transaction<'_>, version: u32) -> Result<(), Error
 pub(crate) fn embed_checked(embedder: &dyn Embedder, texts: &[&str]) -> Result<Vec<Vec<f32>>, Error> {
     let vectors = embedder.embed(texts)?;
     if vectors.len() != texts.len() {
-        return Err(Error::EmbedShape { embedder: embedder.id().to_owned(), expected: texts.len(), got: vectors.len() });
+        return Err(Error::EmbedShape {
+            embedder: embedder.id().to_owned(),
+            expected: texts.len(),
+            got: vectors.len(),
+        });
     }
     if let Some(bad) = vectors.iter().find(|v| v.len() != embedder.dim()) {
-        return Err(Error::EmbedShape { embedder: embedder.id().to_owned(), expected: embedder.dim(), got: bad.len() });
+        return Err(Error::EmbedShape {
+            embedder: embedder.id().to_owned(),
+            expected: embedder.dim(),
+            got: bad.len(),
+        });
     }
     Ok(vectors)
 }
 
-pub(crate) fn insert_embedding(conn: &Connection, hash: &str, embedder: &dyn Embedder, v: &[f32]) -> Result<(), Error> {
+pub(crate) fn insert_embedding(
+    conn: &Connection,
+    hash: &str,
+    embedder: &dyn Embedder,
+    v: &[f32],
+) -> Result<(), Error> {
     conn.execute(
         "INSERT OR REPLACE INTO embeddings (hash, embedder, dim, vector, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![hash, embedder.id(), embedder.dim() as i64, vector_to_blob(v), now()],

@@ -143,10 +143,17 @@ impl Snapshot {
             })?;
             blob_to_vector(&blob, dim, &mut vectors)?;
             entries.push(Entry {
-                doc_id: DocumentId::new(doc.clone()).map_err(|e| Error::Corrupt { what: "document id", detail: e.to_string() })?,
-                chunk_id: hash.parse().map_err(|_| Error::Corrupt { what: "chunk hash", detail: hash.clone() })?,
+                doc_id: DocumentId::new(doc.clone())
+                    .map_err(|e| Error::Corrupt { what: "document id", detail: e.to_string() })?,
+                chunk_id: hash
+                    .parse()
+                    .map_err(|_| Error::Corrupt { what: "chunk hash", detail: hash.clone() })?,
                 source,
-                heading_path: if path.is_empty() { Vec::new() } else { path.split(HEADING_SEP).map(str::to_owned).collect() },
+                heading_path: if path.is_empty() {
+                    Vec::new()
+                } else {
+                    path.split(HEADING_SEP).map(str::to_owned).collect()
+                },
                 text,
             });
         }
@@ -155,7 +162,11 @@ impl Snapshot {
     }
 
     /// Builds a snapshot in memory from chunked documents, without a registry (benchmarks, experiments).
-    pub fn from_chunks(version: u32, embedder: &dyn Embedder, docs: &[(DocumentId, Vec<Chunk>)]) -> Result<Self, Error> {
+    pub fn from_chunks(
+        version: u32,
+        embedder: &dyn Embedder,
+        docs: &[(DocumentId, Vec<Chunk>)],
+    ) -> Result<Self, Error> {
         let mut entries = Vec::new();
         let mut vectors = Vec::new();
         for (id, chunks) in docs {
@@ -196,8 +207,14 @@ impl Snapshot {
     }
 
     /// The `k` best chunks for `query`. The embedder must be the one the version was built with.
-    pub fn search(&self, embedder: &dyn Embedder, query: &str, options: &SearchOptions) -> Result<Vec<Hit>, Error> {
-        let span = tracing::info_span!("rag_request", "retrieval.index_version" = self.version, k = options.k);
+    pub fn search(
+        &self,
+        embedder: &dyn Embedder,
+        query: &str,
+        options: &SearchOptions,
+    ) -> Result<Vec<Hit>, Error> {
+        let span =
+            tracing::info_span!("rag_request", "retrieval.index_version" = self.version, k = options.k);
         let _guard = span.enter();
         if embedder.id() != self.embedder {
             return Err(Error::EmbedderMismatch {
@@ -206,7 +223,9 @@ impl Snapshot {
                 asked: embedder.id().to_owned(),
             });
         }
-        let allowed = |i: usize| options.doc_prefix.as_deref().is_none_or(|p| self.entries[i].doc_id.as_str().starts_with(p));
+        let allowed = |i: usize| {
+            options.doc_prefix.as_deref().is_none_or(|p| self.entries[i].doc_id.as_str().starts_with(p))
+        };
         let depth = options.k.max(50).saturating_mul(4);
         let vector = if options.mode == SearchMode::Lexical {
             Vec::new()
@@ -277,13 +296,19 @@ impl Snapshot {
             let Some(title) = e.heading_path.last() else { continue };
             let first_line = e.text.lines().next().unwrap_or("");
             let is_heading = crate::chunk::heading_title(first_line).is_some_and(|t| t == *title)
-                || e.text.lines().nth(1).is_some_and(|l| !l.is_empty() && l.trim().chars().all(|c| c == '=' || c == '-'));
+                || e.text
+                    .lines()
+                    .nth(1)
+                    .is_some_and(|l| !l.is_empty() && l.trim().chars().all(|c| c == '=' || c == '-'));
             if !is_heading || title.is_empty() {
                 continue;
             }
-            let has_body = self.entries.iter().skip(i + 1).take_while(|b| b.doc_id == e.doc_id).any(|b| {
-                b.heading_path == e.heading_path && b.text != e.text
-            });
+            let has_body = self
+                .entries
+                .iter()
+                .skip(i + 1)
+                .take_while(|b| b.doc_id == e.doc_id)
+                .any(|b| b.heading_path == e.heading_path && b.text != e.text);
             let body_in_same_chunk = e.text.contains("\n\n");
             if !has_body && !body_in_same_chunk {
                 continue;
@@ -299,7 +324,12 @@ impl Snapshot {
     }
 
     /// Share of `queries` with at least one relevant chunk among the first `options.k` hits.
-    pub fn recall_at(&self, embedder: &dyn Embedder, queries: &[KnownItem], options: &SearchOptions) -> Result<f64, Error> {
+    pub fn recall_at(
+        &self,
+        embedder: &dyn Embedder,
+        queries: &[KnownItem],
+        options: &SearchOptions,
+    ) -> Result<f64, Error> {
         if queries.is_empty() {
             return Ok(1.0);
         }
@@ -361,7 +391,8 @@ impl Bm25 {
             index.doc_len.push(len);
         }
         let total: u64 = index.doc_len.iter().map(|&l| u64::from(l)).sum();
-        index.avg_len = if index.doc_len.is_empty() { 1.0 } else { (total as f32 / index.doc_len.len() as f32).max(1.0) };
+        index.avg_len =
+            if index.doc_len.is_empty() { 1.0 } else { (total as f32 / index.doc_len.len() as f32).max(1.0) };
         index
     }
 

@@ -151,7 +151,9 @@ pub(crate) struct DeleteArgs {
 fn embedder(name: EmbedderName) -> anyhow::Result<Box<dyn Embedder>> {
     match name {
         EmbedderName::Hashing => Ok(Box::new(HashingEmbedder::new())),
-        EmbedderName::Minilm => bail!("this build has no minilm embedder (the `minilm` feature is not implemented yet)"),
+        EmbedderName::Minilm => {
+            bail!("this build has no minilm embedder (the `minilm` feature is not implemented yet)")
+        }
     }
 }
 
@@ -183,7 +185,12 @@ fn read_queries(path: &Path) -> anyhow::Result<Vec<KnownItem>> {
             continue;
         }
         let l: Line = serde_json::from_str(&line).with_context(|| format!("{}:{}", path.display(), i + 1))?;
-        out.push(KnownItem { query: l.query, doc_id: l.doc_id, heading_path: l.heading_path, exclude_text: None });
+        out.push(KnownItem {
+            query: l.query,
+            doc_id: l.doc_id,
+            heading_path: l.heading_path,
+            exclude_text: None,
+        });
     }
     Ok(out)
 }
@@ -208,7 +215,8 @@ pub(crate) fn index(args: IndexArgs) -> anyhow::Result<ExitCode> {
     };
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} files {elapsed}").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} files {elapsed}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let report = registry
         .ingest_dir(&args.dir, embedder.as_ref(), &options, &mut |p| {

@@ -1,0 +1,274 @@
+//! Registry and pipeline behaviour through the library API.
+
+use agentry_ingest::{
+    Error, HashingEmbedder, IngestOptions, KnownItem, Registry, SearchMode, SearchOptions, SyncMode,
+    Validation, VersionState,
+};
+
+use crate::common::items;
+
+const GUIDE: &str = "# Guide\n\nIntro paragraph about ownership.\n\n## Borrowing\n\nReferences let you borrow.\n\nA second paragraph on lifetimes.\n";
+const NOTES: &str = "Plain notes.\n\nAbout vectors and slices.\n";
+
+fn opts() -> IngestOptions {
+    IngestOptions::default()
+}
+
+fn fresh() -> (Registry, HashingEmbedder) {
+    (Registry::open_in_memory().expect("in-memory registry"), HashingEmbedder::new())
+}
+
+#[test]
+fn first_ingest_embeds_every_distinct_chunk_and_promotes() {
+    let (mut r, e) = fresh();
+    let rep = r.ingest(items(&[("guide.md", GUIDE), ("notes.txt", NOTES)]), &e, &opts()).expect("ingest");
+    assert_eq!((rep.docs_new, rep.docs_changed, rep.docs_unchanged, rep.docs_deleted), (2, 0, 0, 0));
+    assert_eq!(rep.chunks_total, 7);
+    assert_eq!(rep.chunks_embedded, 7);
+    assert_eq!(rep.index_version, 1);
+    assert!(rep.promoted);
+    assert_eq!(r.current_version().expect("alias"), Some(1));
+}
+
+#[test]
+fn unchanged_input_embeds_nothing_and_keeps_the_version() {
+    let (mut r, e) = fresh();
+    let docs = [("guide.md", GUIDE), ("notes.txt", NOTES)];
+    r.ingest(items(&docs), &e, &opts()).expect("first");
+    let rep = r.ingest(items(&docs), &e, &opts()).expect("second");
+    assert_eq!((rep.docs_unchanged, rep.chunks_embedded, rep.index_version), (2, 0, 1));
+    assert_eq!(r.versions().expect("versions").len(), 1);
+}
+
+#[test]
+fn an_edit_reembeds_only_the_edited_paragraph() {
+    let (mut r, e) = fresh();
+    r.ingest(items(&[("guide.md", GUIDE)]), &e, &opts()).expect("first");
+    let edited = GUIDE.replace("References let you borrow.", "References let you borrow values.");
+    let rep = r.ingest(items(&[("guide.md", &edited)]), &e, &opts()).expect("second");
+    assert_eq!((rep.docs_changed, rep.chunks_embedded, rep.chunks_reused), (1, 1, 4));
+    assert_eq!(rep.index_version, 2);
+}
+
+#[test]
+fn an_insertion_before_everything_reembeds_one_chunk() {
+    let (mut r, e) = fresh();
+    r.ingest(items(&[("guide.md", GUIDE)]), &e, &opts()).expect("first");
+    let edited = format!("New opening line.\n\n{GUIDE}");
+    let rep = r.ingest(items(&[("guide.md", &edited)]), &e, &opts()).expect("second");
+    assert_eq!(rep.chunks_embedded, 1);
+}
+
+#[test]
+fn full_sync_deletes_missing_documents_and_incremental_does_not() {
+    let (mut r, e) = fresh();
+    r.ingest(items(&[("guide.md", GUIDE), ("notes.txt", NOTES)]), &e, &opts()).expect("first");
+    let inc = IngestOptions { sync: SyncMode::Incremental, ..opts() };
+    let rep = r.ingest(items(&[("guide.md", GUIDE)]), &e, &inc).expect("incremental");
+    assert_eq!(rep.docs_deleted, 0);
+    let rep = r.ingest(items(&[("guide.md", GUIDE)]), &e, &opts()).expect("full");
+    assert_eq!((rep.docs_deleted, rep.chunks_total), (1, 5));
+    let snap = r.snapshot(None).expect("snapshot");
+    let hits = snap.search(&e, "vectors slices", &SearchOptions::default()).expect("search");
+    assert!(hits.iter().all(|h| h.doc_id.as_str() != "notes.txt"));
+    assert_eq!(r.status().expect("status").documents_deleted, 1);
+}
+
+#[test]
+fn deleted_document_can_come_back() {
+    let (mut r, e) = fresh();
+    r.ingest(items(&[("guide.md", GUIDE), ("notes.txt", NOTES)]), &e, &opts()).expect("first");
+    r.ingest(items(&[("guide.md", GUIDE)]), &e, &opts()).expect("delete by sync");
+    let rep = r.ingest(items(&[("guide.md", GUIDE), ("notes.txt", NOTES)]), &e, &opts()).expect("back");
+    assert_eq!((rep.docs_new, rep.chunks_embedded, rep.chunks_total), (1, 0, 7));
+}
+
+#[test]
+fn explicit_delete_builds_a_version_and_unknown_ids_are_errors() {
+    let (mut r, e) = fresh();
+    r.ingest(items(&[("guide.md", GUIDE), ("notes.txt", NOTES)]), &e, &opts()).expect("first");
+    let id = agentry_types::DocumentId::new("notes.txt").expect("id");
+    let rep = r.delete(std::slice::from_ref(&id), &e, &opts()).expect("delete");
+    assert_eq!((rep.docs_deleted, rep.index_version, rep.chunks_total), (1, 2, 5));
+    let err = r.delete(&[id], &e, &opts()).expect_err("already deleted");
+    assert!(matches!(err, Error::UnknownDocument(ref d) if d == "notes.txt"), "{err}");
+}
+
+#[test]
+fn staged_version_is_invisible_until_promoted_and_rollback_returns() {
+    let (mut r, e) = fresh();
+    r.ingest(items(&[("guide.md", GUIDE)]), &e, &opts()).expect("first");
+    let staged = IngestOptions { promote: false, ..opts() };
+    let rep = r.ingest(items(&[("guide.md", GUIDE), ("notes.txt", NOTES)]), &e, &staged).expect("staged");
+    assert!(!rep.promoted);
+    let snap = r.snapshot(None).expect("current");
+    assert_eq!((snap.version(), snap.len()), (1, 5));
+    r.promote(2).expect("promote");
+    assert_eq!(r.snapshot(None).expect("current").len(), 7);
+    assert_eq!(r.rollback().expect("rollback"), 1);
+    assert_eq!(r.snapshot(None).expect("current").len(), 5);
+    assert!(matches!(r.promote(9), Err(Error::NoSuchVersion(9))));
+}
+
+#[test]
+fn a_query_through_another_embedder_is_refused() {
+    let (mut r, e) = fresh();
+    r.ingest(items(&[("guide.md", GUIDE)]), &e, &opts()).expect("first");
+    let snap = r.snapshot(None).expect("current");
+    let other = HashingEmbedder::with_dim(64);
+    let err = snap.search(&other, "borrow", &SearchOptions::default()).expect_err("mismatch");
+    assert!(matches!(err, Error::EmbedderMismatch { version: 1, .. }), "{err}");
+}
+
+#[test]
+fn a_new_embedder_embeds_unchanged_documents_into_a_new_version() {
+    let (mut r, e) = fresh();
+    r.ingest(items(&[("guide.md", GUIDE)]), &e, &opts()).expect("first");
+    let small = HashingEmbedder::with_dim(64);
+    let rep = r.ingest(items(&[("guide.md", GUIDE)]), &small, &opts()).expect("re-embed");
+    assert_eq!((rep.docs_unchanged, rep.chunks_embedded, rep.index_version), (1, 5, 2));
+    let snap = r.snapshot(None).expect("current");
+    assert!(snap.search(&small, "borrow", &SearchOptions::default()).is_ok());
+}
+
+#[test]
+fn validation_below_the_floor_fails_the_version_and_keeps_the_alias() {
+    let (mut r, e) = fresh();
+    r.ingest(items(&[("guide.md", GUIDE)]), &e, &opts()).expect("first");
+    let queries = vec![KnownItem {
+        query: "vectors and slices".into(),
+        doc_id: "absent.md".into(),
+        heading_path: Vec::new(),
+        exclude_text: None,
+    }];
+    let gated =
+        IngestOptions { validation: Some(Validation { queries, recall_floor: 0.5, k: 10 }), ..opts() };
+    let rep = r.ingest(items(&[("guide.md", GUIDE), ("notes.txt", NOTES)]), &e, &gated).expect("gated");
+    assert_eq!((rep.recall, rep.promoted), (Some(0.0), false));
+    assert_eq!(r.current_version().expect("alias"), Some(1));
+    let versions = r.versions().expect("versions");
+    assert_eq!(versions[1].state, VersionState::Failed);
+    assert!(matches!(r.promote(2), Err(Error::VersionNotReady { version: 2, .. })));
+}
+
+#[test]
+fn validation_at_or_above_the_floor_promotes() {
+    let (mut r, e) = fresh();
+    let queries = vec![KnownItem {
+        query: "Borrowing".into(),
+        doc_id: "guide.md".into(),
+        heading_path: vec!["Guide".into(), "Borrowing".into()],
+        exclude_text: Some("## Borrowing".into()),
+    }];
+    let gated = IngestOptions { validation: Some(Validation { queries, recall_floor: 1.0, k: 3 }), ..opts() };
+    let rep = r.ingest(items(&[("guide.md", GUIDE)]), &e, &gated).expect("gated");
+    assert_eq!((rep.recall, rep.promoted), (Some(1.0), true));
+}
+
+#[test]
+fn retention_keeps_n_versions_and_alias_targets() {
+    let (mut r, e) = fresh();
+    let keep = IngestOptions { keep_versions: 2, ..opts() };
+    for i in 0..5 {
+        let text = format!("{GUIDE}\nrevision {i}\n");
+        r.ingest(items(&[("guide.md", &text)]), &e, &keep).expect("ingest");
+    }
+    let states: Vec<(u32, VersionState)> =
+        r.versions().expect("versions").iter().map(|v| (v.version, v.state)).collect();
+    assert_eq!(
+        states,
+        vec![
+            (1, VersionState::Retired),
+            (2, VersionState::Retired),
+            (3, VersionState::Retired),
+            (4, VersionState::Ready),
+            (5, VersionState::Ready)
+        ]
+    );
+    assert!(matches!(r.promote(2), Err(Error::VersionNotReady { version: 2, .. })));
+    assert_eq!(r.rollback().expect("rollback"), 4);
+}
+
+#[test]
+fn hits_carry_ids_scores_headings_and_version() {
+    let (mut r, e) = fresh();
+    r.ingest(items(&[("guide.md", GUIDE), ("notes.txt", NOTES)]), &e, &opts()).expect("first");
+    let snap = r.snapshot(None).expect("current");
+    for mode in [SearchMode::Vector, SearchMode::Lexical, SearchMode::Hybrid] {
+        let hits = snap
+            .search(&e, "references borrow", &SearchOptions { k: 3, mode, doc_prefix: None })
+            .expect("search");
+        let top = &hits[0];
+        assert_eq!(top.doc_id.as_str(), "guide.md", "{mode:?}");
+        assert_eq!(top.heading_path, vec!["Guide".to_owned(), "Borrowing".to_owned()], "{mode:?}");
+        assert_eq!(top.index_version, 1);
+        assert_eq!(top.chunk_id, agentry_ingest::chunk_id(&top.text));
+        assert!(top.score > 0.0);
+    }
+    let filtered = snap
+        .search(
+            &e,
+            "references borrow",
+            &SearchOptions { k: 3, mode: SearchMode::Hybrid, doc_prefix: Some("notes".into()) },
+        )
+        .expect("search");
+    assert!(filtered.iter().all(|h| h.doc_id.as_str() == "notes.txt"));
+}
+
+#[test]
+fn reconcile_repairs_missing_and_orphan_vectors() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("r.db");
+    let e = HashingEmbedder::new();
+    let mut r = Registry::open(&db).expect("open");
+    r.ingest(items(&[("guide.md", GUIDE)]), &e, &opts()).expect("first");
+    {
+        let conn = rusqlite::Connection::open(&db).expect("raw");
+        conn.execute("DELETE FROM embeddings WHERE rowid IN (SELECT rowid FROM embeddings LIMIT 2)", [])
+            .expect("drift");
+        conn.execute(
+            "INSERT INTO embeddings (hash, embedder, dim, vector, created_at) VALUES ('ab', 'x', 1, x'00000000', 0)",
+            [],
+        )
+        .expect("orphan");
+    }
+    assert!(matches!(r.snapshot(None), Err(Error::Corrupt { .. })));
+    let rep = r.reconcile(&e).expect("reconcile");
+    assert_eq!((rep.missing_vectors_repaired, rep.orphan_vectors_removed), (2, 1));
+    assert_eq!(r.snapshot(None).expect("repaired").len(), 5);
+    let again = r.reconcile(&e).expect("reconcile again");
+    assert_eq!(again, agentry_ingest::ReconcileReport::default());
+}
+
+#[test]
+fn skipped_files_are_reported_and_keep_their_earlier_version() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let src = dir.path().join("src");
+    std::fs::create_dir_all(src.join("sub")).expect("mkdir");
+    std::fs::write(src.join("a.md"), GUIDE).expect("write");
+    std::fs::write(src.join("sub/b.txt"), NOTES).expect("write");
+    let e = HashingEmbedder::new();
+    let mut r = Registry::open(&dir.path().join("r.db")).expect("open");
+    let rep = r.ingest_dir(&src, &e, &opts(), &mut |_| {}).expect("first");
+    assert_eq!((rep.docs_new, rep.chunks_total), (2, 7));
+    std::fs::write(src.join("sub/b.txt"), b"bin\0ary").expect("write");
+    std::fs::write(src.join("bad.md"), [0xffu8, 0xfe, b'a']).expect("write");
+    std::fs::write(src.join("huge.txt"), "x".repeat(300)).expect("write");
+    let small = IngestOptions { max_file_bytes: 250, ..opts() };
+    let rep = r.ingest_dir(&src, &e, &small, &mut |_| {}).expect("second");
+    let mut reasons: Vec<String> = rep.skipped.iter().map(|s| s.reason.clone()).collect();
+    reasons.sort();
+    assert_eq!(
+        reasons,
+        vec![
+            "300 bytes, larger than the limit of 250",
+            "binary (contains NUL bytes)",
+            "not valid UTF-8 at byte 0"
+        ]
+    );
+    assert_eq!((rep.docs_deleted, rep.docs_unchanged, rep.chunks_total), (0, 1, 7));
+    assert!(matches!(
+        r.ingest_dir(&dir.path().join("missing"), &e, &opts(), &mut |_| {}),
+        Err(Error::Io { .. })
+    ));
+}
