@@ -8,12 +8,18 @@ mod error;
 mod gear;
 mod parallel;
 mod params;
+mod plan;
 mod scan;
+mod store;
+mod stream;
 
 pub use crate::{
     digest::{DigestedChunk, Hasher, chunk_and_digest, digest},
     error::Error,
     parallel::chunk_parallel,
     params::{Params, REAPI_DEFAULT_AVG, REAPI_MAX_AVG, REAPI_MAX_AVG_EXTENDED, REAPI_MIN_AVG},
+    plan::{DownloadPlan, TransferStats, UploadPlan, download_plan, upload_plan},
     scan::{Chunk, Chunks, chunk, chunks},
+    store::{ChunkStore, FsStore, GcReport, MemStore, StoreStats},
+    stream::{ChunkData, StreamChunker, chunk_file},
 };

@@ -1,1 +1,387 @@
-fn main() {}
+//! `agentry-cdc`: content-defined chunking, dedup estimates and a local chunk store from the command line.
+
+use std::{
+    collections::HashSet,
+    io::{IsTerminal, Write},
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+use agentry_cdc::{ChunkStore, FsStore, Hasher, Params, StreamChunker, digest};
+use agentry_types::{Digest, DigestFunction};
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// Content-defined chunking (FastCDC 2020 as the Remote Execution API defines it) and a local chunk store.
+#[derive(Debug, Parser)]
+#[command(name = "agentry-cdc", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Print the chunks of a file: offset, length and digest, one line per chunk.
+    Chunk {
+        /// The file to chunk.
+        file: PathBuf,
+        #[command(flatten)]
+        chunking: Chunking,
+        /// Print JSON Lines: {"offset":..,"length":..,"digest":".."}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Treat the files as a version series and report what a chunk store would store and move for each,
+    /// against fixed-size chunking at the same average size.
+    Dedup {
+        /// The files, oldest first.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        chunking: Chunking,
+        /// Print one JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Work with a local chunk store.
+    Store {
+        #[command(subcommand)]
+        command: StoreCommand,
+    },
+}
+
+#[derive(Debug, Args)]
+struct Chunking {
+    /// Average chunk size in bytes (a power of two from 1 KiB to 1 MiB; 8 MiB with --extended).
+    #[arg(long, default_value_t = agentry_cdc::REAPI_DEFAULT_AVG)]
+    avg: u32,
+    /// Seed mixed into the gear table (REAPI recommends 0).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Allow averages up to 8 MiB.
+    #[arg(long)]
+    extended: bool,
+    /// Files of at most this many bytes stay whole (default: the maximum chunk size, 4 * avg).
+    #[arg(long)]
+    threshold: Option<u64>,
+    /// Digest function: sha256 (REAPI's default) or blake3.
+    #[arg(long, default_value = "sha256")]
+    digest: DigestFunction,
+}
+
+impl Chunking {
+    fn params(&self) -> Result<Params> {
+        let p = if self.extended {
+            Params::reapi_extended(self.avg, self.seed)
+        } else {
+            Params::reapi(self.avg, self.seed)
+        }?;
+        Ok(match self.threshold {
+            Some(t) => p.with_chunking_threshold(t),
+            None => p,
+        })
+    }
+}
+
+#[derive(Debug, Subcommand)]
+enum StoreCommand {
+    /// Chunk files into the store and record each as a blob; prints each blob's digest.
+    Put {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The files to store.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Write a blob (a stored object or a spliced blob) to a file or to standard output.
+    Get {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The blob's digest (`hash/size`, or `blake3/hash/size`).
+        blob: Digest,
+        /// Where to write it (default: standard output).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Print a blob's chunk digests (REAPI SplitBlob), chunking it if it is stored whole.
+    Split {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The blob's digest.
+        blob: Digest,
+    },
+    /// Print object, layout and temporary-file counts and sizes.
+    Stat {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove objects no layout references (and leftover temporary files).
+    Gc {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Digests to keep even if no layout references them.
+        #[arg(long)]
+        keep: Vec<Digest>,
+        /// Remove temporary files older than this many seconds (0 only when no writer is running).
+        #[arg(long, default_value_t = 3600)]
+        temp_older_than: u64,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+struct StoreArgs {
+    /// The store's directory (created if needed).
+    #[arg(long)]
+    dir: PathBuf,
+    #[command(flatten)]
+    chunking: Chunking,
+}
+
+impl StoreArgs {
+    fn open(&self) -> Result<FsStore> {
+        Ok(FsStore::open(&self.dir, self.chunking.digest, self.chunking.params()?)?)
+    }
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    match cli.command {
+        Command::Chunk { file, chunking, json } => chunk(&file, &chunking, json, &mut out)?,
+        Command::Dedup { files, chunking, json } => dedup(&files, &chunking, json, &mut out)?,
+        Command::Store { command } => store(command, &mut out)?,
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn progress(path: &Path) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let bar = ProgressBar::new(len);
+    if let Ok(style) = ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(path.display().to_string());
+    bar
+}
+
+fn open_stream(path: &Path, params: &Params) -> Result<StreamChunker<std::io::BufReader<std::fs::File>>> {
+    let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    Ok(StreamChunker::new(std::io::BufReader::with_capacity(1 << 20, file), params.clone()))
+}
+
+fn chunk(path: &Path, chunking: &Chunking, json: bool, out: &mut impl Write) -> Result<()> {
+    let params = chunking.params()?;
+    let mut chunker = open_stream(path, &params)?;
+    let bar = progress(path);
+    while let Some((c, data)) = chunker.next_chunk().with_context(|| format!("reading {}", path.display()))? {
+        let d = digest(chunking.digest, data);
+        if json {
+            writeln!(
+                out,
+                "{}",
+                serde_json::json!({"offset": c.offset, "length": c.length, "digest": d.to_string()})
+            )?;
+        } else {
+            writeln!(out, "{}\t{}\t{d}", c.offset, c.length)?;
+        }
+        bar.inc(c.length);
+    }
+    bar.finish_and_clear();
+    Ok(())
+}
+
+/// Per-file figures of `dedup`.
+#[derive(Debug, Default, Clone, Copy)]
+struct DedupRow {
+    bytes: u64,
+    cdc_chunks: u64,
+    cdc_new_bytes: u64,
+    fixed_new_bytes: u64,
+}
+
+fn dedup(files: &[PathBuf], chunking: &Chunking, json: bool, out: &mut impl Write) -> Result<()> {
+    let params = chunking.params()?.with_chunking_threshold(0);
+    let fixed = params.avg_size() as usize;
+    let (mut seen_cdc, mut seen_fixed) = (HashSet::new(), HashSet::new());
+    let mut rows = Vec::new();
+    for path in files {
+        let bar = progress(path);
+        let mut row = DedupRow::default();
+        let mut chunker = open_stream(path, &params)?;
+        while let Some((c, data)) =
+            chunker.next_chunk().with_context(|| format!("reading {}", path.display()))?
+        {
+            row.bytes += c.length;
+            row.cdc_chunks += 1;
+            if seen_cdc.insert(digest(chunking.digest, data)) {
+                row.cdc_new_bytes += c.length;
+            }
+            bar.inc(c.length);
+        }
+        bar.finish_and_clear();
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        for piece in bytes.chunks(fixed) {
+            if seen_fixed.insert(digest(chunking.digest, piece)) {
+                row.fixed_new_bytes += piece.len() as u64;
+            }
+        }
+        rows.push((path, row));
+    }
+    let total = rows.iter().fold(DedupRow::default(), |a, (_, r)| DedupRow {
+        bytes: a.bytes + r.bytes,
+        cdc_chunks: a.cdc_chunks + r.cdc_chunks,
+        cdc_new_bytes: a.cdc_new_bytes + r.cdc_new_bytes,
+        fixed_new_bytes: a.fixed_new_bytes + r.fixed_new_bytes,
+    });
+    let ratio = |bytes: u64, stored: u64| if stored == 0 { 1.0 } else { bytes as f64 / stored as f64 };
+    if json {
+        let files: Vec<_> = rows
+            .iter()
+            .map(|(p, r)| {
+                serde_json::json!({"file": p.display().to_string(), "bytes": r.bytes, "cdc_chunks": r.cdc_chunks,
+                    "cdc_new_bytes": r.cdc_new_bytes, "fixed_new_bytes": r.fixed_new_bytes})
+            })
+            .collect();
+        let doc = serde_json::json!({
+            "avg": params.avg_size(), "seed": params.seed(), "files": files,
+            "total": {"bytes": total.bytes, "cdc_chunks": total.cdc_chunks, "cdc_new_bytes": total.cdc_new_bytes,
+                "fixed_new_bytes": total.fixed_new_bytes,
+                "cdc_dedup_ratio": ratio(total.bytes, total.cdc_new_bytes),
+                "fixed_dedup_ratio": ratio(total.bytes, total.fixed_new_bytes)},
+        });
+        writeln!(out, "{doc}")?;
+        return Ok(());
+    }
+    writeln!(out, "file\tbytes\tcdc_chunks\tcdc_new_bytes\tfixed_new_bytes")?;
+    for (p, r) in &rows {
+        writeln!(
+            out,
+            "{}\t{}\t{}\t{}\t{}",
+            p.display(),
+            r.bytes,
+            r.cdc_chunks,
+            r.cdc_new_bytes,
+            r.fixed_new_bytes
+        )?;
+    }
+    writeln!(
+        out,
+        "total\t{}\t{}\t{}\t{}",
+        total.bytes, total.cdc_chunks, total.cdc_new_bytes, total.fixed_new_bytes
+    )?;
+    writeln!(
+        out,
+        "dedup ratio (bytes / bytes stored): cdc {:.3}, fixed {} B {:.3}",
+        ratio(total.bytes, total.cdc_new_bytes),
+        fixed,
+        ratio(total.bytes, total.fixed_new_bytes)
+    )?;
+    Ok(())
+}
+
+fn store(command: StoreCommand, out: &mut impl Write) -> Result<()> {
+    match command {
+        StoreCommand::Put { store, files } => {
+            let s = store.open()?;
+            for path in &files {
+                let blob = put_file(&s, path)?;
+                writeln!(out, "{blob}\t{}", path.display())?;
+            }
+        }
+        StoreCommand::Get { store, blob, output } => {
+            let s = store.open()?;
+            let Some(bytes) = s.get(&blob)? else { bail!("{blob} is not in the store") };
+            match output {
+                Some(path) => {
+                    std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?
+                }
+                None => out.write_all(&bytes)?,
+            }
+        }
+        StoreCommand::Split { store, blob } => {
+            let s = store.open()?;
+            let Some(layout) = s.split(&blob)? else { bail!("{blob} is not in the store") };
+            for d in layout {
+                writeln!(out, "{d}")?;
+            }
+        }
+        StoreCommand::Stat { store, json } => {
+            let st = store.open()?.stat()?;
+            if json {
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::json!({"objects": st.objects, "object_bytes": st.object_bytes, "layouts": st.layouts,
+                        "layout_bytes": st.layout_bytes, "temp_files": st.temp_files})
+                )?;
+            } else {
+                writeln!(
+                    out,
+                    "objects\t{}\nobject_bytes\t{}\nlayouts\t{}\nlayout_bytes\t{}\ntemp_files\t{}",
+                    st.objects, st.object_bytes, st.layouts, st.layout_bytes, st.temp_files
+                )?;
+            }
+        }
+        StoreCommand::Gc { store, keep, temp_older_than, json } => {
+            let r = store.open()?.gc(&keep, Duration::from_secs(temp_older_than))?;
+            if json {
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::json!({"removed_objects": r.removed_objects, "removed_bytes": r.removed_bytes,
+                        "removed_temp_files": r.removed_temp_files, "kept_objects": r.kept_objects})
+                )?;
+            } else {
+                writeln!(
+                    out,
+                    "removed_objects\t{}\nremoved_bytes\t{}\nremoved_temp_files\t{}\nkept_objects\t{}",
+                    r.removed_objects, r.removed_bytes, r.removed_temp_files, r.kept_objects
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Streams a file into the store chunk by chunk and splices it; returns the blob's digest.
+fn put_file(store: &FsStore, path: &Path) -> Result<Digest> {
+    let mut chunker = open_stream(path, store.params())?;
+    let mut blob = Hasher::new(store.digest_function());
+    let mut layout = Vec::new();
+    let bar = progress(path);
+    while let Some((c, data)) = chunker.next_chunk().with_context(|| format!("reading {}", path.display()))? {
+        let d = digest(store.digest_function(), data);
+        store.put(&d, data)?;
+        blob.update(data);
+        layout.push(d);
+        bar.inc(c.length);
+    }
+    bar.finish_and_clear();
+    let blob = blob.finish();
+    store.splice(&blob, &layout)?;
+    Ok(blob)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_well_formed() {
+        super::Cli::command().debug_assert();
+    }
+}
