@@ -1,7 +1,7 @@
 //! Property tests: tiling, determinism, equality with the fastcdc crate's v2020 at normalization level 2, and
 //! the local effect of an insertion. The case count comes from `PROPTEST_CASES` (default 64).
 
-use agentry_cdc::{Chunk, Params, chunk, chunk_parallel};
+use agentry_cdc::{Chunk, Params, StreamChunker, chunk, chunk_parallel};
 use fastcdc::v2020::{FastCDC, Normalization};
 use proptest::prelude::*;
 
@@ -26,6 +26,22 @@ fn blob(len: usize, seed: u64, run_every: usize) -> Vec<u8> {
         }
     }
     out
+}
+
+/// A reader that hands out the data in pseudo-random short reads, to exercise buffer refills.
+struct Trickle<'a> {
+    data: &'a [u8],
+    state: u64,
+}
+
+impl std::io::Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.state = self.state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        let n = ((self.state >> 33) as usize % 70_000 + 1).min(buf.len()).min(self.data.len());
+        buf[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        Ok(n)
+    }
 }
 
 fn fastcdc_chunks(min: u32, avg: u32, max: u32, seed: u64, data: &[u8]) -> Vec<Chunk> {
@@ -74,6 +90,28 @@ proptest! {
         let data = blob(len, data_seed, run_every);
         let params = Params::custom(min, avg, max, seed).expect("valid sizes").with_chunking_threshold(0);
         prop_assert_eq!(chunk_parallel(&params, &data, threads), chunk(&params, &data));
+    }
+
+    #[test]
+    fn stream_equals_slice(
+        avg_log in 10u32..=14,
+        threshold in prop_oneof![Just(None), Just(Some(0u64)), (0u64..200_000).prop_map(Some)],
+        len in 0usize..300_000,
+        data_seed in any::<u64>(),
+        read_seed in any::<u64>(),
+    ) {
+        let mut params = Params::reapi(1 << avg_log, 7).expect("valid");
+        if let Some(t) = threshold {
+            params = params.with_chunking_threshold(t);
+        }
+        let data = blob(len, data_seed, 300);
+        let mut stream = StreamChunker::new(Trickle { data: &data, state: read_seed }, params.clone());
+        let mut got = Vec::new();
+        while let Some((c, bytes)) = stream.next_chunk().expect("in-memory reads do not fail") {
+            prop_assert_eq!(bytes, &data[c.range()]);
+            got.push(c);
+        }
+        prop_assert_eq!(got, chunk(&params, &data));
     }
 
     #[test]
