@@ -398,7 +398,9 @@ impl Bm25 {
 
     fn scores(&self, query: &str) -> Vec<(usize, f32)> {
         let n = self.doc_len.len() as f32;
-        let mut acc: HashMap<usize, f32> = HashMap::new();
+        // Dense accumulators: a hash map per posting is the bottleneck on frequent terms.
+        let mut acc = vec![0f32; self.doc_len.len()];
+        let mut touched: Vec<u32> = Vec::new();
         let mut terms: Vec<String> = words(query).collect();
         terms.sort();
         terms.dedup();
@@ -410,10 +412,14 @@ impl Bm25 {
                 let tf = tf as f32;
                 let len = self.doc_len[doc as usize] as f32;
                 let s = idf * tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * len / self.avg_len));
-                *acc.entry(doc as usize).or_default() += s;
+                let slot = &mut acc[doc as usize];
+                if *slot == 0.0 {
+                    touched.push(doc);
+                }
+                *slot += s;
             }
         }
-        acc.into_iter().collect()
+        touched.into_iter().map(|d| (d as usize, acc[d as usize])).collect()
     }
 }
 

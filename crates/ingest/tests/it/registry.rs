@@ -272,3 +272,38 @@ fn skipped_files_are_reported_and_keep_their_earlier_version() {
         Err(Error::Io { .. })
     ));
 }
+
+#[test]
+fn readers_during_an_ingest_see_one_whole_version() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("r.db");
+    let e = HashingEmbedder::new();
+    let old: Vec<(String, String)> = (0..60).map(|i| (format!("d{i:02}.md"), format!("# D{i}\n\nold text {i}\n"))).collect();
+    let new: Vec<(String, String)> =
+        (0..60).map(|i| (format!("d{i:02}.md"), format!("# D{i}\n\nnew text {i}\n\nmore {i}\n"))).collect();
+    let pairs = |v: &[(String, String)]| -> Vec<agentry_ingest::SourceItem> {
+        let p: Vec<(&str, &str)> = v.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+        items(&p)
+    };
+    let mut writer = Registry::open(&db).expect("open");
+    writer.ingest(pairs(&old), &e, &opts()).expect("old");
+    let (old_len, new_len) = (120, 180);
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        let reader = s.spawn(|| {
+            let mut reader = Registry::open(&db).expect("open reader");
+            let mut seen = std::collections::BTreeSet::new();
+            while !done.load(std::sync::atomic::Ordering::Acquire) {
+                let snap = reader.snapshot(None).expect("snapshot");
+                assert!(snap.len() == old_len || snap.len() == new_len, "half a version: {} chunks", snap.len());
+                seen.insert(snap.version());
+            }
+            seen
+        });
+        writer.ingest(pairs(&new), &e, &opts()).expect("new");
+        done.store(true, std::sync::atomic::Ordering::Release);
+        let seen = reader.join().expect("reader");
+        assert!(seen.contains(&1), "reader never ran before the swap: {seen:?}");
+    });
+    assert_eq!(writer.snapshot(None).expect("current").len(), new_len);
+}

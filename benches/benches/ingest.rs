@@ -1,0 +1,274 @@
+//! `agentry-ingest` benchmarks.
+//!
+//! Document ingest: throughput against text-splitter alone (`ingest/throughput`), query latency at 10k and
+//! 100k chunks against a naive scan-and-sort (`ingest/query-*`), and as report rows the re-embedded share on
+//! the Rust Book snapshots against document-level hashing and greedy packing, query latency p50/p99 and
+//! recall@10.
+
+use std::{hint::black_box, time::Instant};
+
+use agentry_benches::{
+    ingest::{
+        RUST_BOOK_SNAPSHOTS, RUST_BOOK_U, read_markdown_tree, rust_book_dir, synthetic_book,
+        synthetic_paragraphs,
+    },
+    quick, report_extra,
+};
+use agentry_ingest::{
+    ChunkConfig, DocumentKind, Embedder, HashingEmbedder, IngestOptions, Registry, SearchMode, SearchOptions,
+    Snapshot, SourceDocument, SourceItem, chunk_document,
+};
+use agentry_types::DocumentId;
+use criterion::{Criterion, Throughput, criterion_group};
+
+const MAX_CHUNK: usize = 1500;
+
+fn items(docs: &[(String, String)]) -> Vec<SourceItem> {
+    docs.iter()
+        .map(|(id, text)| {
+            SourceItem::Document(SourceDocument {
+                id: DocumentId::new(id.clone()).expect("corpus paths are valid ids"),
+                source: id.clone(),
+                text: text.clone(),
+            })
+        })
+        .collect()
+}
+
+/// The newest Rust Book snapshot, or a synthetic book of similar size when the data folder is absent.
+fn corpus() -> Vec<(String, String)> {
+    if let Some(dir) = rust_book_dir()
+        && let Ok(docs) = read_markdown_tree(&dir.join("2025-08-02"))
+    {
+        return docs;
+    }
+    synthetic_book(7, 110)
+}
+
+fn greedy_chunks(text: &str) -> Vec<String> {
+    text_splitter::MarkdownSplitter::new(MAX_CHUNK).chunks(text).map(str::to_owned).collect()
+}
+
+fn throughput(c: &mut Criterion) {
+    let docs = corpus();
+    let bytes: usize = docs.iter().map(|(_, t)| t.len()).sum();
+    let e = HashingEmbedder::new();
+    let cfg = ChunkConfig { max_bytes: MAX_CHUNK, ..ChunkConfig::default() };
+    let mut g = c.benchmark_group("ingest/throughput");
+    g.throughput(Throughput::Bytes(bytes as u64));
+    g.sample_size(10);
+    g.bench_function("agentry", |b| {
+        b.iter(|| {
+            let mut r = Registry::open_in_memory().expect("in-memory registry");
+            black_box(r.ingest(items(&docs), &e, &IngestOptions::default()).expect("ingest").chunks_total)
+        })
+    });
+    g.bench_function("agentry-chunk", |b| {
+        b.iter(|| {
+            docs.iter()
+                .map(|(_, t)| black_box(chunk_document(DocumentKind::Markdown, t, &cfg)).len())
+                .sum::<usize>()
+        })
+    });
+    g.bench_function("anchor-text-splitter", |b| {
+        let splitter = text_splitter::MarkdownSplitter::new(MAX_CHUNK);
+        b.iter(|| docs.iter().map(|(_, t)| splitter.chunks(black_box(t)).count()).sum::<usize>())
+    });
+    g.finish();
+}
+
+fn snapshot_of(n: usize, e: &HashingEmbedder) -> Snapshot {
+    let paragraphs = synthetic_paragraphs(11, n);
+    let cfg = ChunkConfig { max_bytes: 100_000, ..ChunkConfig::default() };
+    let docs: Vec<(DocumentId, Vec<agentry_ingest::Chunk>)> = paragraphs
+        .chunks(10)
+        .enumerate()
+        .map(|(i, ps)| {
+            let chunks = chunk_document(DocumentKind::Text, &ps.join("\n\n"), &cfg);
+            (DocumentId::new(format!("doc{i}.txt")).expect("valid id"), chunks)
+        })
+        .collect();
+    Snapshot::from_chunks(1, e, &docs).expect("snapshot")
+}
+
+/// Naive baseline: all cosines into a vector, full sort.
+fn naive_search(e: &HashingEmbedder, vectors: &[Vec<f32>], query: &str, k: usize) -> Vec<(usize, f32)> {
+    let q = e.embed(&[query]).expect("embed").remove(0);
+    let mut all: Vec<(usize, f32)> =
+        vectors.iter().enumerate().map(|(i, v)| (i, v.iter().zip(&q).map(|(a, b)| a * b).sum())).collect();
+    all.sort_by(|a, b| b.1.total_cmp(&a.1));
+    all.truncate(k);
+    all
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+fn query(c: &mut Criterion) {
+    let e = HashingEmbedder::new();
+    let queries = synthetic_paragraphs(99, 64);
+    let mut rows = Vec::new();
+    for (n, label) in [(10_000, "10k"), (100_000, "100k")] {
+        let snap = snapshot_of(n, &e);
+        let texts = synthetic_paragraphs(11, n);
+        let vectors = e.embed(&texts.iter().map(String::as_str).collect::<Vec<_>>()).expect("embed");
+        let mut g = c.benchmark_group(format!("ingest/query-{label}"));
+        g.sample_size(10);
+        let mut qi = 0;
+        g.bench_function("agentry", |b| {
+            b.iter(|| {
+                qi = (qi + 1) % queries.len();
+                black_box(snap.search(&e, &queries[qi], &SearchOptions::default()).expect("search")).len()
+            })
+        });
+        g.bench_function("agentry-vector", |b| {
+            let opts = SearchOptions { mode: SearchMode::Vector, ..SearchOptions::default() };
+            b.iter(|| {
+                qi = (qi + 1) % queries.len();
+                black_box(snap.search(&e, &queries[qi], &opts).expect("search")).len()
+            })
+        });
+        g.bench_function("anchor-naive-scan-sort", |b| {
+            b.iter(|| {
+                qi = (qi + 1) % queries.len();
+                black_box(naive_search(&e, &vectors, &queries[qi], 10)).len()
+            })
+        });
+        g.finish();
+        drop(vectors);
+
+        // p50/p99 need the distribution of single queries, which criterion's summary does not give.
+        let lat = |mode: SearchMode| {
+            let opts = SearchOptions { mode, ..SearchOptions::default() };
+            let reps = if quick() { 64 } else { 256 };
+            let mut ms: Vec<f64> = (0..reps)
+                .map(|i| {
+                    let t = Instant::now();
+                    black_box(snap.search(&e, &queries[i % queries.len()], &opts).expect("search"));
+                    t.elapsed().as_secs_f64() * 1e3
+                })
+                .collect();
+            ms.sort_by(f64::total_cmp);
+            (percentile(&ms, 0.5), percentile(&ms, 0.99))
+        };
+        let (h50, h99) = lat(SearchMode::Hybrid);
+        let (v50, v99) = lat(SearchMode::Vector);
+        rows.push([
+            ("benchmark", format!("ingest/query-latency-{label} (p50 / p99, ms)")),
+            ("ours", format!("hybrid {h50:.2} / {h99:.2}")),
+            ("anchor_name", "vector-only exact scan".to_owned()),
+            ("anchor", format!("{v50:.2} / {v99:.2}")),
+            ("ratio", format!("{:.2}", h50 / v50)),
+            ("note", format!("{n} chunks, 256-d hashing vectors, k=10, single thread")),
+        ]);
+    }
+    report_extra("ingest-query-latency", &rows).expect("write report rows");
+}
+
+/// Share of chunks of `new` whose text is not among the chunks of `old`, with greedy packing per document.
+fn greedy_share(old: &[(String, String)], new: &[(String, String)]) -> (f64, usize) {
+    let before: std::collections::HashSet<String> = old.iter().flat_map(|(_, t)| greedy_chunks(t)).collect();
+    let after: Vec<String> = new.iter().flat_map(|(_, t)| greedy_chunks(t)).collect();
+    let fresh = after.iter().filter(|c| !before.contains(*c)).count();
+    (fresh as f64 / after.len() as f64, after.len())
+}
+
+/// Share of chunks re-embedded by document-level hashing: every chunk of a new or changed document.
+fn doc_level_share(old: &[(String, String)], new: &[(String, String)]) -> f64 {
+    let cfg = ChunkConfig { max_bytes: MAX_CHUNK, ..ChunkConfig::default() };
+    let before: std::collections::HashMap<&str, &str> =
+        old.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+    let (mut dirty, mut total) = (0usize, 0usize);
+    for (p, t) in new {
+        let n = chunk_document(DocumentKind::Markdown, t, &cfg).len();
+        total += n;
+        if before.get(p.as_str()) != Some(&t.as_str()) {
+            dirty += n;
+        }
+    }
+    dirty as f64 / total as f64
+}
+
+fn rust_book_rows() {
+    let Some(dir) = rust_book_dir() else {
+        eprintln!(
+            "ingest: Rust Book snapshots not found (set AGENTRY_RUST_BOOK_DIR); re-embed and recall rows skipped"
+        );
+        return;
+    };
+    let snaps: Vec<Vec<(String, String)>> = RUST_BOOK_SNAPSHOTS
+        .iter()
+        .map(|s| read_markdown_tree(&dir.join(s)).expect("readable snapshot"))
+        .collect();
+    let e = HashingEmbedder::new();
+    let mut rows = Vec::new();
+    for step in 0..3 {
+        let (old, new) = (&snaps[step], &snaps[step + 1]);
+        let mut r = Registry::open_in_memory().expect("registry");
+        r.ingest(items(old), &e, &IngestOptions::default()).expect("ingest old");
+        let rep = r.ingest(items(new), &e, &IngestOptions::default()).expect("ingest new");
+        let ours = rep.chunks_embedded as f64 / rep.chunks_total as f64;
+        let (greedy, greedy_n) = greedy_share(old, new);
+        let doc = doc_level_share(old, new);
+        let u = RUST_BOOK_U[step];
+        rows.push([
+            (
+                "benchmark",
+                format!(
+                    "ingest/re-embedded-share {} -> {}",
+                    RUST_BOOK_SNAPSHOTS[step],
+                    RUST_BOOK_SNAPSHOTS[step + 1]
+                ),
+            ),
+            ("ours", format!("{:.1}% ({} of {})", ours * 100.0, rep.chunks_embedded, rep.chunks_total)),
+            ("anchor_name", "greedy packing (text-splitter markdown, 1500 B)".to_owned()),
+            ("anchor", format!("{:.1}% (of {greedy_n})", greedy * 100.0)),
+            ("ratio", format!("{:.2}", ours / greedy)),
+            (
+                "note",
+                format!(
+                    "document-level hashing {:.1}%; bound 1-0.9U = {:.1}%, aim 1-0.97U = {:.1}% (U = {:.2}%)",
+                    doc * 100.0,
+                    (1.0 - 0.9 * u) * 100.0,
+                    (1.0 - 0.97 * u) * 100.0,
+                    u * 100.0
+                ),
+            ),
+        ]);
+    }
+    report_extra("ingest-reembed", &rows).expect("write report rows");
+
+    let mut r = Registry::open_in_memory().expect("registry");
+    r.ingest(items(&snaps[3]), &e, &IngestOptions::default()).expect("ingest");
+    let snap = r.snapshot(None).expect("snapshot");
+    let queries = snap.heading_queries();
+    let recall = |mode| {
+        snap.recall_at(&e, &queries, &SearchOptions { k: 10, mode, doc_prefix: None }).expect("recall")
+    };
+    let (h, v, l) = (recall(SearchMode::Hybrid), recall(SearchMode::Vector), recall(SearchMode::Lexical));
+    let rows = [[
+        ("benchmark", "ingest/recall@10 known-item (heading -> its section), hashing embedder".to_owned()),
+        ("ours", format!("hybrid {:.1}%, vector {:.1}%", h * 100.0, v * 100.0)),
+        ("anchor_name", "BM25 only".to_owned()),
+        ("anchor", format!("{:.1}%", l * 100.0)),
+        ("ratio", format!("{:.2}", h / l)),
+        (
+            "note",
+            format!(
+                "{} queries over rust-book 2025-08-02, {} chunks; a hit counts when it is a body chunk of that section",
+                queries.len(),
+                snap.len()
+            ),
+        ),
+    ]];
+    report_extra("ingest-recall", &rows).expect("write report rows");
+}
+
+criterion_group!(benches, throughput, query);
+
+fn main() {
+    benches();
+    rust_book_rows();
+    Criterion::default().configure_from_args().final_summary();
+}
