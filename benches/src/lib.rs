@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod cdc;
 pub mod ingest;
 
 /// A small, fast, seeded pseudo-random generator (SplitMix64): the same seed gives the same stream everywhere.
