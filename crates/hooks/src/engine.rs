@@ -1,0 +1,327 @@
+//! The decision engine: a tool call, checked against the compiled policy.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::Error;
+use crate::event::{Decision, Tool};
+use crate::paths::{self, Resolved, Root};
+use crate::policy::{Compiled, Policy, normalize_sql};
+use crate::shell::{self, Access, Op, Word};
+
+/// Files visited under a recursively deleted folder before the check falls back to pattern prefixes.
+const MAX_WALK: usize = 20_000;
+
+/// A policy bound to a project root, ready to decide tool calls.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    compiled: Compiled,
+    root: Root,
+    home: Option<String>,
+    home_canon: Option<PathBuf>,
+}
+
+/// A decision and the files an allowed call will change (for checkpoints).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    /// The decision.
+    pub decision: Decision,
+    /// Absolute paths inside the root that an allowed call writes or deletes.
+    pub touched: Vec<PathBuf>,
+}
+
+struct Denied {
+    rule: &'static str,
+    reason: String,
+}
+
+type Check = Result<(), Denied>;
+
+fn denied(rule: &'static str, reason: String) -> Check {
+    Err(Denied { rule, reason })
+}
+
+impl Engine {
+    /// Binds `policy` to the project `root` (a path as the payload gives it; Windows-style paths work too).
+    /// `home` is the user's home folder, for `~` and `$HOME`.
+    pub fn new(policy: &Policy, root: &str, home: Option<&str>) -> Result<Self, Error> {
+        let compiled = policy.compile("", Path::new("<policy>"))?;
+        let root = Root::new(root).map_err(|e| Error::io("resolving the project root", root, e))?;
+        let home_canon = home.and_then(|h| paths::resolve_abs(Path::new(h)).ok());
+        Ok(Self { compiled, root, home: home.map(str::to_owned), home_canon })
+    }
+
+    /// The canonical project root.
+    pub fn root(&self) -> &Path {
+        &self.root.canon
+    }
+
+    /// The policy in force.
+    pub fn policy(&self) -> &Policy {
+        &self.compiled.policy
+    }
+
+    /// Decides a tool call made from `cwd` (the payload's working directory; the root when absent).
+    pub fn check_tool(&self, tool: &Tool, cwd: Option<&str>) -> Verdict {
+        let cwd = match cwd {
+            Some(c) if !c.is_empty() => match paths::resolve(&self.root, &self.root.canon, c) {
+                Ok(r) => r.abs,
+                Err(e) => return self.verdict(denied("path-error", format!("cannot resolve the working directory `{c}`: {e}")), Vec::new()),
+            },
+            _ => self.root.canon.clone(),
+        };
+        let mut touched = Vec::new();
+        let result = self.tool(tool, &cwd, &mut touched);
+        self.verdict(result, touched)
+    }
+
+    fn verdict(&self, result: Check, touched: Vec<PathBuf>) -> Verdict {
+        match result {
+            Ok(()) => Verdict { decision: Decision::allow(), touched },
+            Err(d) => Verdict { decision: Decision::deny(d.rule, d.reason), touched: Vec::new() },
+        }
+    }
+
+    fn tool(&self, tool: &Tool, cwd: &Path, touched: &mut Vec<PathBuf>) -> Check {
+        match tool {
+            Tool::Shell(cmd) => {
+                let ops = shell::analyze(cmd, cwd, &self.root.canon, self.home.as_deref());
+                self.ops(&ops, touched)
+            }
+            Tool::Argv(argv) => {
+                let ops = shell::analyze_argv(argv, cwd, self.home.as_deref());
+                self.ops(&ops, touched)
+            }
+            Tool::Write(paths) | Tool::Other(paths) => {
+                for p in paths {
+                    self.path(Access::Write, &Word::lit(p.as_str()), Some(cwd), "file tool", touched)?;
+                }
+                Ok(())
+            }
+            Tool::Read(paths) => {
+                for p in paths {
+                    self.path(Access::Read, &Word::lit(p.as_str()), Some(cwd), "file tool", touched)?;
+                }
+                Ok(())
+            }
+            Tool::Search { paths, globs } => {
+                for p in paths {
+                    self.path(Access::Read, &Word::lit(p.as_str()), Some(cwd), "search", touched)?;
+                }
+                for g in globs {
+                    let last = g.rsplit(['/', '\\']).next().unwrap_or(g).to_lowercase();
+                    for probe in [".env", ".env.local"] {
+                        if paths::component_matches(&last, probe) && self.compiled.read_protected.iter().any(|p| p.matches(probe)) {
+                            return denied("read-secret", format!("the search pattern `{g}` reads `{probe}` files, which are read-protected"));
+                        }
+                    }
+                }
+                Ok(())
+            }
+            Tool::Patch(text) => {
+                let Some(list) = crate::patch::patch_paths(text) else {
+                    return denied("malformed-payload", "the patch is neither an apply_patch envelope nor a unified diff".to_owned());
+                };
+                for (access, p) in list {
+                    self.path(access, &Word::lit(p), Some(cwd), "patch", touched)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn ops(&self, ops: &[Op], touched: &mut Vec<PathBuf>) -> Check {
+        // Structural denials first: they say the command could not be read at all.
+        for op in ops {
+            if let Op::Deny { rule, reason } = op {
+                let rule = if *rule == "pipe-to-shell" && !self.compiled.policy.shell.deny_pipe_to_shell {
+                    continue;
+                } else {
+                    rule
+                };
+                return denied(rule, reason.clone());
+            }
+        }
+        for op in ops {
+            match op {
+                Op::Path { access, word, cwd, via } => self.path(*access, word, cwd.as_deref(), via, touched)?,
+                Op::Command { argv, env } => self.deploy(argv, env)?,
+                Op::Sql { text, via } => self.sql(text, via)?,
+                Op::Deny { .. } => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn deploy(&self, argv: &[Word], env: &[String]) -> Check {
+        for (glob, targets) in &self.compiled.deploy {
+            let words = argv.iter().map(|w| w.text.as_str()).chain(env.iter().map(String::as_str));
+            let hit_cmd = argv.iter().chain(std::iter::empty()).any(|w| {
+                let base = w.text.rsplit('/').next().unwrap_or(&w.text);
+                glob.matches(base)
+            });
+            if !hit_cmd {
+                continue;
+            }
+            for w in words {
+                for part in w.split(['=', ':', ',', '/', ' ']) {
+                    let part = part.trim_start_matches('-').to_lowercase();
+                    if targets.contains(&part) {
+                        let line = argv.iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" ");
+                        return denied("production-deploy", format!("`{line}` looks like a production deploy (rule `{}` with target `{part}`)", glob.as_str()));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn sql(&self, text: &str, via: &str) -> Check {
+        let norm = format!(" {} ", normalize_sql(text));
+        for phrase in &self.compiled.sql_deny {
+            if norm.contains(&format!(" {phrase} ")) {
+                return denied("destructive-sql", format!("`{phrase}` sent through {via} is denied"));
+            }
+        }
+        Ok(())
+    }
+
+    fn path(&self, access: Access, word: &Word, cwd: Option<&Path>, via: &str, touched: &mut Vec<PathBuf>) -> Check {
+        if word.dynamic {
+            if access == Access::Read {
+                return Ok(());
+            }
+            return denied("shell-unresolvable", format!("{via} changes `{}`, which cannot be resolved statically", word.text));
+        }
+        let is_abs = word.text.starts_with('/') || paths::is_windows_style(&word.text);
+        let cwd = match cwd {
+            Some(c) => c.to_path_buf(),
+            None if is_abs => self.root.canon.clone(),
+            None if access == Access::Read => {
+                // Unknown working directory: the name alone still tells whether it is a secret.
+                let name = word.text.rsplit('/').next().unwrap_or(&word.text);
+                if self.compiled.read_protected.iter().any(|g| g.matches(name)) {
+                    return denied("read-secret", format!("{via} reads `{}`, which is read-protected", word.text));
+                }
+                return Ok(());
+            }
+            None => {
+                return denied("shell-unresolvable", format!("{via} changes `{}` after a change to an unknown directory", word.text));
+            }
+        };
+        let targets = if word.glob { paths::expand_glob(&cwd, &word.text) } else { vec![word.text.clone()] };
+        if word.glob && access == (Access::Delete { recursive: true }) {
+            // `rm -rf /*` or `rm -rf ~/.*`: the folder holding the wildcard is as good as gone.
+            if let Some((parent, last)) = word.text.rsplit_once('/').or(Some(("", word.text.as_str()))) {
+                if last.chars().all(|c| matches!(c, '*' | '?' | '.')) {
+                    let parent = if parent.is_empty() && word.text.starts_with('/') { "/" } else if parent.is_empty() { "." } else { parent };
+                    let r = self.resolve(parent, &cwd, via)?;
+                    self.dangerous(&r, parent, via)?;
+                }
+            }
+        }
+        for t in targets {
+            let r = self.resolve(&t, &cwd, via)?;
+            match access {
+                Access::Read => self.read(&r, &t, via)?,
+                Access::Write => self.write(&r, &t, via, touched)?,
+                Access::Delete { recursive } => {
+                    if recursive {
+                        self.dangerous(&r, &t, via)?;
+                    }
+                    self.write(&r, &t, via, touched)?;
+                    if recursive && r.inside() {
+                        self.tree(&r, &t, via, touched)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn resolve(&self, text: &str, cwd: &Path, via: &str) -> Result<Resolved, Denied> {
+        paths::resolve(&self.root, cwd, text)
+            .map_err(|e| Denied { rule: "path-error", reason: format!("{via}: cannot resolve `{text}` ({e}); denied because it cannot be checked") })
+    }
+
+    fn read(&self, r: &Resolved, text: &str, via: &str) -> Check {
+        if let Some(g) = self.compiled.read_protected.iter().find(|g| r.matches(g)) {
+            return denied("read-secret", format!("{via} reads `{text}`, which is read-protected by `{}`", g.as_str()));
+        }
+        if !r.inside() {
+            // Outside the root only the file name can say it is a secret (`~/other/.env`).
+            let name = r.abs.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            if let Some(g) = self.compiled.read_protected.iter().find(|g| g.matches(&name)) {
+                return denied("read-secret", format!("{via} reads `{text}`, which is read-protected by `{}`", g.as_str()));
+            }
+        }
+        Ok(())
+    }
+
+    fn write(&self, r: &Resolved, text: &str, via: &str, touched: &mut Vec<PathBuf>) -> Check {
+        if !r.inside() {
+            let abs = r.abs.to_string_lossy();
+            if self.compiled.writable_outside.iter().any(|g| g.matches(&abs)) {
+                return Ok(());
+            }
+            return denied("outside-root", format!("{via} changes `{text}`, which resolves to `{}`, outside the project root `{}`", r.abs.display(), self.root.canon.display()));
+        }
+        if let Some(g) = self.compiled.protected.iter().find(|g| r.matches(g)) {
+            let rel = r.rel.as_deref().unwrap_or("");
+            return denied("protected-path", format!("{via} changes `{text}` (`{rel}`), which is protected by `{}`", g.as_str()));
+        }
+        touched.push(r.abs.clone());
+        Ok(())
+    }
+
+    /// Recursive deletes of `/`, the home folder, the project root or an ancestor of it.
+    fn dangerous(&self, r: &Resolved, text: &str, via: &str) -> Check {
+        if !self.compiled.policy.shell.deny_destructive_deletes {
+            return Ok(());
+        }
+        let what = if r.abs == Path::new("/") {
+            Some("the file system root")
+        } else if self.home_canon.as_deref() == Some(r.abs.as_path()) {
+            Some("the home folder")
+        } else if self.root.canon.starts_with(&r.abs) {
+            Some("the project root or a folder containing it")
+        } else {
+            None
+        };
+        match what {
+            Some(w) => denied("destructive-delete", format!("{via} recursively deletes `{text}`, which is {w}")),
+            None => Ok(()),
+        }
+    }
+
+    /// A recursively deleted folder inside the root: every file in it must be deletable.
+    fn tree(&self, r: &Resolved, text: &str, via: &str, touched: &mut Vec<PathBuf>) -> Check {
+        let meta = match std::fs::symlink_metadata(&r.abs) {
+            Ok(m) => m,
+            Err(_) => return Ok(()),
+        };
+        if !meta.is_dir() {
+            return Ok(());
+        }
+        let mut stack = vec![r.abs.clone()];
+        let mut seen = 0usize;
+        while let Some(dir) = stack.pop() {
+            let Ok(rd) = std::fs::read_dir(&dir) else { continue };
+            for entry in rd.flatten() {
+                seen += 1;
+                if seen > MAX_WALK {
+                    return denied("protected-path", format!("{via} recursively deletes `{text}`, a folder too large to check ({MAX_WALK}+ entries)"));
+                }
+                let p = entry.path();
+                let rel = p.strip_prefix(&self.root.canon).map(|x| x.to_string_lossy().into_owned()).unwrap_or_default();
+                if let Some(g) = self.compiled.protected.iter().find(|g| g.matches(&rel)) {
+                    return denied("protected-path", format!("{via} recursively deletes `{text}`, which contains `{rel}`, protected by `{}`", g.as_str()));
+                }
+                match entry.file_type() {
+                    Ok(t) if t.is_dir() => stack.push(p),
+                    _ => touched.push(p),
+                }
+            }
+        }
+        Ok(())
+    }
+}
