@@ -7,6 +7,7 @@
 
 pub mod cdc;
 pub mod ingest;
+pub mod ingest_columns;
 
 /// A small, fast, seeded pseudo-random generator (SplitMix64): the same seed gives the same stream everywhere.
 #[derive(Debug, Clone)]

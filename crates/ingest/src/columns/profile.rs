@@ -367,7 +367,7 @@ pub struct ProfileOptions {
 
 impl Default for ProfileOptions {
     fn default() -> Self {
-        Self { sample_size: 1000, seed: 0x5eed_c011, exact_distinct_limit: 100_000 }
+        Self { sample_size: 1000, seed: 0x5eed_c011, exact_distinct_limit: 10_000 }
     }
 }
 
