@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod cache_econ;
 pub mod cdc;
 pub mod ingest;
 pub mod ingest_columns;

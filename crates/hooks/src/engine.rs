@@ -60,6 +60,17 @@ impl Engine {
         &self.compiled.policy
     }
 
+    /// The path relative to the root when it is inside and matches the quality gate's globs.
+    pub(crate) fn gate_match(&self, raw: &str, cwd: Option<&str>) -> Option<String> {
+        let cwd = cwd.and_then(|c| paths::resolve(&self.root, &self.root.canon, c).ok()).map_or_else(|| self.root.canon.clone(), |r| r.abs);
+        let r = paths::resolve(&self.root, &cwd, raw).ok()?;
+        let rel = r.rel.clone()?;
+        if rel.starts_with(".agentry/") {
+            return None;
+        }
+        self.compiled.gate_globs.iter().any(|g| r.matches(g)).then_some(rel)
+    }
+
     /// Decides a tool call made from `cwd` (the payload's working directory; the root when absent).
     pub fn check_tool(&self, tool: &Tool, cwd: Option<&str>) -> Verdict {
         let cwd = match cwd {

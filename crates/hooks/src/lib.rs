@@ -10,9 +10,17 @@ mod shell;
 mod patch;
 mod event;
 mod engine;
+mod state;
+mod checkpoint;
+mod install;
+mod hook;
 
 pub use crate::{
+    checkpoint::{CHECKPOINT_DIR, Checkpoint, Entry, RollbackReport, RollbackTarget, create as create_checkpoint, list as list_checkpoints, rollback},
     engine::{Engine, Verdict},
+    hook::{Handled, Options, handle},
+    install::{InstallReport, install, settings_file},
+    state::{AuditEntry, GATE_STATE_FILE, GateResult, audit_path, last_gate, read_audit, run_quality_gate},
     error::Error,
     event::{Decision, Event, EventKind, Outcome, Response, Runtime, Tool, detect, parse_event, render, render_parts},
     policy::{
