@@ -69,6 +69,11 @@ pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
 fn feature_steps() -> Vec<(&'static str, &'static [&'static str])> {
     let mut out: Vec<(&'static str, &'static [&'static str])> =
         vec![("types serde", &["test", "--package", "agentry-types", "--all-features", "--locked"])];
+    // The column policy's Anthropic judge, against its loopback HTTP server (no network).
+    out.push((
+        "ingest judge-anthropic",
+        &["test", "-p", "agentry-ingest", "--features", "judge-anthropic", "--locked", "--", "columns"],
+    ));
     let ingest_has_postgres = std::fs::read_to_string("crates/ingest/Cargo.toml")
         .is_ok_and(|m| m.lines().any(|l| l.trim_start().starts_with("postgres =")));
     if std::env::var_os("AGENTRY_PG_URL").is_some() && ingest_has_postgres {
