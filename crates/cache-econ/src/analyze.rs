@@ -16,7 +16,7 @@ use crate::{
     money::cost_of,
     pricing::{ModelPrice, PriceTable, Rates, Ttl, Usage},
     rules::reads_to_cover,
-    scan::{looks_like_object, parse_line},
+    scan::{looks_like_object, parse_line_fast},
 };
 
 /// How much detail the analyzer keeps about malformed lines (all are counted).
@@ -64,8 +64,14 @@ pub enum Cause {
 
 impl Cause {
     /// Every cause, in report order.
-    pub const ALL: [Self; 6] =
-        [Self::ColdStart, Self::TtlExpiry, Self::PrefixBreak, Self::LookbackOverflow, Self::BelowMinimum, Self::TailGrowth];
+    pub const ALL: [Self; 6] = [
+        Self::ColdStart,
+        Self::TtlExpiry,
+        Self::PrefixBreak,
+        Self::LookbackOverflow,
+        Self::BelowMinimum,
+        Self::TailGrowth,
+    ];
 
     /// The snake_case name used in JSON.
     pub const fn name(self) -> &'static str {
@@ -246,7 +252,17 @@ struct Finders {
     user: memmem::Finder<'static>,
 }
 
-fn scan_line(line: &[u8], number: u64, file: u32, f: &Finders, path_key: &str, out: &mut FileScan, users: &mut u64) {
+#[allow(clippy::too_many_arguments)]
+fn scan_line(
+    line: &[u8],
+    number: u64,
+    file: u32,
+    f: &Finders,
+    path_key: &str,
+    out: &mut FileScan,
+    users: &mut u64,
+    scratch: &mut Vec<u8>,
+) {
     if line.iter().all(u8::is_ascii_whitespace) {
         return;
     }
@@ -261,7 +277,7 @@ fn scan_line(line: &[u8], number: u64, file: u32, f: &Finders, path_key: &str, o
         }
         return;
     }
-    let entry = match parse_line(line) {
+    let entry = match parse_line_fast(line, scratch) {
         Ok(Some(e)) => e,
         Ok(None) => {
             if f.user.find(line).is_some() {
@@ -323,6 +339,7 @@ fn scan_reader(mut reader: impl Read, file: u32, path_key: &str, f: &Finders) ->
     let mut filled = 0usize;
     let mut number = 0u64;
     let mut users = 0u64;
+    let mut scratch = Vec::new();
     loop {
         if filled == buf.len() {
             buf.resize(buf.len() * 2, 0);
@@ -341,14 +358,14 @@ fn scan_reader(mut reader: impl Read, file: u32, path_key: &str, f: &Finders) ->
         for nl in memchr::memchr_iter(b'\n', &buf[filled..end]) {
             let stop = filled + nl;
             number += 1;
-            scan_line(&buf[start..stop], number, file, f, path_key, &mut out, &mut users);
+            scan_line(&buf[start..stop], number, file, f, path_key, &mut out, &mut users, &mut scratch);
             start = stop + 1;
         }
         if n == 0 {
             if start < end {
                 number += 1;
                 let rest = buf[start..end].to_vec();
-                scan_line(&rest, number, file, f, path_key, &mut out, &mut users);
+                scan_line(&rest, number, file, f, path_key, &mut out, &mut users, &mut scratch);
             }
             break;
         }
@@ -364,11 +381,18 @@ fn scan_reader(mut reader: impl Read, file: u32, path_key: &str, f: &Finders) ->
 pub fn default_log_dirs() -> Vec<PathBuf> {
     if let Some(dirs) = std::env::var_os("CLAUDE_CONFIG_DIR") {
         let dirs = dirs.to_string_lossy().into_owned();
-        return dirs.split(',').filter(|d| !d.trim().is_empty()).map(|d| Path::new(d.trim()).join("projects")).collect();
+        return dirs
+            .split(',')
+            .filter(|d| !d.trim().is_empty())
+            .map(|d| Path::new(d.trim()).join("projects"))
+            .collect();
     }
     let Some(home) = std::env::var_os("HOME") else { return Vec::new() };
     let home = PathBuf::from(home);
-    [home.join(".config/claude/projects"), home.join(".claude/projects")].into_iter().filter(|p| p.is_dir()).collect()
+    [home.join(".config/claude/projects"), home.join(".claude/projects")]
+        .into_iter()
+        .filter(|p| p.is_dir())
+        .collect()
 }
 
 /// Every `*.jsonl` file under the given files and folders, sorted, each once.
@@ -406,9 +430,16 @@ pub fn analyze(
     progress: Option<&(dyn Fn(u64) + Sync)>,
 ) -> Result<Report, Error> {
     if !(options.ping_interval_minutes > 0.0 && options.ping_interval_minutes <= 5.0) {
-        return Err(Error::param("ping interval", options.ping_interval_minutes, "must be above 0 and at most 5 minutes"));
+        return Err(Error::param(
+            "ping interval",
+            options.ping_interval_minutes,
+            "must be above 0 and at most 5 minutes",
+        ));
     }
-    let finders = Finders { usage: memmem::Finder::new(b"\"usage\"").into_owned(), user: memmem::Finder::new(b"\"type\":\"user\"").into_owned() };
+    let finders = Finders {
+        usage: memmem::Finder::new(b"\"usage\"").into_owned(),
+        user: memmem::Finder::new(b"\"type\":\"user\"").into_owned(),
+    };
     let scans: Vec<FileScan> = files
         .par_iter()
         .enumerate()
@@ -429,7 +460,10 @@ pub fn analyze(
 
 /// Analyzes one in-memory log (for tests, fuzzing and callers that already hold the bytes).
 pub fn analyze_bytes(name: &str, data: &[u8], prices: &PriceTable, options: &AnalyzeOptions) -> Report {
-    let finders = Finders { usage: memmem::Finder::new(b"\"usage\"").into_owned(), user: memmem::Finder::new(b"\"type\":\"user\"").into_owned() };
+    let finders = Finders {
+        usage: memmem::Finder::new(b"\"usage\"").into_owned(),
+        user: memmem::Finder::new(b"\"type\":\"user\"").into_owned(),
+    };
     let scan = scan_reader(data, 0, name, &finders);
     build_report(&[PathBuf::from(name)], vec![scan], prices, options)
 }
@@ -461,7 +495,12 @@ fn day_of(ts: Option<i64>) -> String {
     }
 }
 
-fn build_report(files: &[PathBuf], scans: Vec<FileScan>, prices: &PriceTable, options: &AnalyzeOptions) -> Report {
+fn build_report(
+    files: &[PathBuf],
+    scans: Vec<FileScan>,
+    prices: &PriceTable,
+    options: &AnalyzeOptions,
+) -> Report {
     let mut strings = Interner { names: Vec::new(), ids: HashMap::new() };
     let (mut lines, mut bytes, mut malformed_count) = (0u64, 0u64, 0u64);
     let mut malformed = Vec::new();
@@ -475,7 +514,11 @@ fn build_report(files: &[PathBuf], scans: Vec<FileScan>, prices: &PriceTable, op
         if let Some(e) = scan.error.take() {
             malformed_count += 1;
             if malformed.len() < MALFORMED_KEPT {
-                malformed.push(MalformedLine { file: files[file_idx].clone(), line: 0, reason: format!("unreadable: {e}") });
+                malformed.push(MalformedLine {
+                    file: files[file_idx].clone(),
+                    line: 0,
+                    reason: format!("unreadable: {e}"),
+                });
             }
         }
         for (line, reason) in scan.malformed.drain(..) {
@@ -522,15 +565,16 @@ fn build_report(files: &[PathBuf], scans: Vec<FileScan>, prices: &PriceTable, op
     let mut unpriced_models = std::collections::BTreeSet::new();
     for r in &records {
         let day = day_of(r.ts);
-        let price = *price_cache
-            .entry((r.model, day.clone()))
-            .or_insert_with(|| prices.lookup(&strings.names[r.model as usize], (day != "unknown").then_some(day.as_str())));
+        let price = *price_cache.entry((r.model, day.clone())).or_insert_with(|| {
+            prices.lookup(&strings.names[r.model as usize], (day != "unknown").then_some(day.as_str()))
+        });
         if price.is_none() {
             unpriced_models.insert(strings.names[r.model as usize].clone());
         }
         priced.push(price);
     }
-    let costs: Vec<Usd> = records.iter().zip(&priced).map(|(r, p)| p.map_or(Usd::ZERO, |p| p.cost(&r.usage))).collect();
+    let costs: Vec<Usd> =
+        records.iter().zip(&priced).map(|(r, p)| p.map_or(Usd::ZERO, |p| p.cost(&r.usage))).collect();
 
     let mut usage = Usage::default();
     let mut by_model: BTreeMap<String, GroupTotals> = BTreeMap::new();
@@ -552,20 +596,39 @@ fn build_report(files: &[PathBuf], scans: Vec<FileScan>, prices: &PriceTable, op
         usage.cache_write_1h_tokens += r.usage.cache_write_1h_tokens;
         usage.cache_read_tokens += r.usage.cache_read_tokens;
         let model = strings.names[r.model as usize].clone();
-        add(by_model.entry(model.clone()).or_insert_with(|| GroupTotals { key: model, ..GroupTotals::default() }), &r.usage, c);
+        add(
+            by_model
+                .entry(model.clone())
+                .or_insert_with(|| GroupTotals { key: model, ..GroupTotals::default() }),
+            &r.usage,
+            c,
+        );
         let day = day_of(r.ts);
-        add(by_day.entry(day.clone()).or_insert_with(|| GroupTotals { key: day, ..GroupTotals::default() }), &r.usage, c);
+        add(
+            by_day.entry(day.clone()).or_insert_with(|| GroupTotals { key: day, ..GroupTotals::default() }),
+            &r.usage,
+            c,
+        );
         if options.sessions {
             let s = strings.names[r.session as usize].clone();
-            add(by_session.entry(s.clone()).or_insert_with(|| GroupTotals { key: s, ..GroupTotals::default() }), &r.usage, c);
+            add(
+                by_session
+                    .entry(s.clone())
+                    .or_insert_with(|| GroupTotals { key: s, ..GroupTotals::default() }),
+                &r.usage,
+                c,
+            );
         }
     }
 
     // Lineages in time order.
     let mut order: Vec<usize> = (0..records.len()).collect();
-    order.sort_by_key(|&i| (records[i].lineage, records[i].ts.unwrap_or(i64::MIN), records[i].file, records[i].line));
+    order.sort_by_key(|&i| {
+        (records[i].lineage, records[i].ts.unwrap_or(i64::MIN), records[i].file, records[i].line)
+    });
     let end_of_log = records.iter().filter_map(|r| r.ts).max().unwrap_or(0);
-    let mut causes: BTreeMap<Cause, CauseTotals> = Cause::ALL.iter().map(|&c| (c, CauseTotals::default())).collect();
+    let mut causes: BTreeMap<Cause, CauseTotals> =
+        Cause::ALL.iter().map(|&c| (c, CauseTotals::default())).collect();
     let mut gaps: Vec<Gap> = Vec::new();
     let mut lineages = 0u64;
     let mut start = 0;
@@ -581,8 +644,14 @@ fn build_report(files: &[PathBuf], scans: Vec<FileScan>, prices: &PriceTable, op
     }
     let avoidable_usd = causes.values().map(|c| c.avoidable_usd).sum();
 
-    let observations: Vec<GapObservation> = gaps.iter().map(|g| GapObservation { minutes: g.minutes, returned: g.returned }).collect();
-    let km = KaplanMeier::fit(&observations).unwrap_or(KaplanMeier { times: Vec::new(), survival: Vec::new(), observations: 0, censored: 0 });
+    let observations: Vec<GapObservation> =
+        gaps.iter().map(|g| GapObservation { minutes: g.minutes, returned: g.returned }).collect();
+    let km = KaplanMeier::fit(&observations).unwrap_or(KaplanMeier {
+        times: Vec::new(),
+        survival: Vec::new(),
+        observations: 0,
+        censored: 0,
+    });
     let common = by_model.values().max_by_key(|g| g.requests).and_then(|g| prices.lookup(&g.key, None));
     let (w, rho) = common.map_or((1.25, 0.1), |m| {
         let m = m.multipliers(Ttl::FiveMinutes);
@@ -645,7 +714,8 @@ fn write_rate_cost(u: &Usage, rates: &Rates, tokens: u64) -> Usd {
     if total == 0 || tokens == 0 {
         return Usd::ZERO;
     }
-    let all = cost_of(u.cache_write_5m_tokens, rates.cache_write_5m) + cost_of(u.cache_write_1h_tokens, rates.write_1h());
+    let all = cost_of(u.cache_write_5m_tokens, rates.cache_write_5m)
+        + cost_of(u.cache_write_1h_tokens, rates.write_1h());
     Usd::from_picos(crate::money::div_round_half_up(all.picos() * tokens.min(total) as i128, total as i128))
 }
 
@@ -669,7 +739,8 @@ fn classify_lineage(
         let rates = price.rates_for(r.usage.prompt_tokens());
         let u = &r.usage;
         let written = u.cache_write_tokens();
-        let write_cost = cost_of(u.cache_write_5m_tokens, rates.cache_write_5m) + cost_of(u.cache_write_1h_tokens, rates.write_1h());
+        let write_cost = cost_of(u.cache_write_5m_tokens, rates.cache_write_5m)
+            + cost_of(u.cache_write_1h_tokens, rates.write_1h());
         let cached_now = u.cache_read_tokens + written;
         let mut classify = |cause: Cause, tokens: u64, avoidable: Usd| {
             let t = causes.entry(cause).or_default();
@@ -692,7 +763,15 @@ fn classify_lineage(
                     classify(Cause::ColdStart, written, Usd::ZERO);
                 }
                 stable = cached_now;
-                gaps.push(Gap { minutes: 0.0, returned: true, prefix: 0, stable, tail: cached_now, first: true, rates: rates.clone() });
+                gaps.push(Gap {
+                    minutes: 0.0,
+                    returned: true,
+                    prefix: 0,
+                    stable,
+                    tail: cached_now,
+                    first: true,
+                    rates: *rates,
+                });
             }
             Some(p) => {
                 let pr = &records[p];
@@ -710,16 +789,24 @@ fn classify_lineage(
                         classify(Cause::TailGrowth, written, Usd::ZERO);
                     } else if minutes > ttl {
                         let rewrite = write_rate_cost(u, rates, rewritten);
-                        let keep = cost_of(rewritten, rates.cache_read).checked_mul(reads_to_cover(minutes, ttl)).unwrap_or(rewrite);
+                        let keep = cost_of(rewritten, rates.cache_read)
+                            .checked_mul(reads_to_cover(minutes, ttl))
+                            .unwrap_or(rewrite);
                         classify(Cause::TtlExpiry, written, rewrite - keep);
                     } else {
                         let blocks = if pr.file == r.file {
-                            (pr.last_line - pr.line + 1) + r.user_lines_before.saturating_sub(pr.user_lines_before)
+                            (pr.last_line - pr.line + 1)
+                                + r.user_lines_before.saturating_sub(pr.user_lines_before)
                         } else {
                             0
                         };
-                        let avoid = write_rate_cost(u, rates, rewritten) - cost_of(rewritten, rates.cache_read);
-                        let cause = if blocks > crate::lint::LOOKBACK_BLOCKS as u64 { Cause::LookbackOverflow } else { Cause::PrefixBreak };
+                        let avoid =
+                            write_rate_cost(u, rates, rewritten) - cost_of(rewritten, rates.cache_read);
+                        let cause = if blocks > crate::lint::LOOKBACK_BLOCKS as u64 {
+                            Cause::LookbackOverflow
+                        } else {
+                            Cause::PrefixBreak
+                        };
                         classify(cause, written, avoid);
                     }
                 }
@@ -730,7 +817,7 @@ fn classify_lineage(
                     stable: stable.min(prefix),
                     tail: cached_now.saturating_sub(prefix),
                     first: false,
-                    rates: rates.clone(),
+                    rates: *rates,
                 });
             }
         }
@@ -746,9 +833,17 @@ fn classify_lineage(
         let pr = &records[p];
         let prefix = pr.usage.cache_read_tokens + pr.usage.cache_write_tokens();
         let minutes = pr.ts.map_or(0.0, |t| (end_of_log - t).max(0) as f64 / 60e6);
-        let rates = priced[p].map(|m| m.rates_for(pr.usage.prompt_tokens()).clone());
+        let rates = priced[p].map(|m| *m.rates_for(pr.usage.prompt_tokens()));
         if let Some(rates) = rates {
-            gaps.push(Gap { minutes, returned: false, prefix, stable: stable.min(prefix), tail: 0, first: false, rates });
+            gaps.push(Gap {
+                minutes,
+                returned: false,
+                prefix,
+                stable: stable.min(prefix),
+                tail: 0,
+                first: false,
+                rates,
+            });
         }
     }
 }
@@ -756,7 +851,11 @@ fn classify_lineage(
 fn keep_alive_cost(g: &Gap, pings: u32, tau: f64) -> Usd {
     let read = cost_of(g.prefix, g.rates.cache_read);
     let ttl = Ttl::FiveMinutes.minutes();
-    let made = if g.minutes <= 0.0 { 0 } else { ((g.minutes / tau - 1e-9).ceil() as u64).saturating_sub(1).min(u64::from(pings)) };
+    let made = if g.minutes <= 0.0 {
+        0
+    } else {
+        ((g.minutes / tau - 1e-9).ceil() as u64).saturating_sub(1).min(u64::from(pings))
+    };
     let ping_cost = read.checked_mul(made).unwrap_or(Usd::ZERO);
     if !g.returned {
         return ping_cost;
@@ -773,15 +872,23 @@ fn replay(gaps: &[Gap], km: &KaplanMeier, w: f64, rho: f64, options: &AnalyzeOpt
     let ping_policy = |name: &str, pings: Option<u32>, per_gap: &dyn Fn(&Gap) -> u32| {
         let cost = gaps
             .iter()
-            .map(|g| base(g, g.rates.cache_write_5m, g.rates.cache_write_5m) + if g.first { Usd::ZERO } else { keep_alive_cost(g, per_gap(g), tau) })
+            .map(|g| {
+                base(g, g.rates.cache_write_5m, g.rates.cache_write_5m)
+                    + if g.first { Usd::ZERO } else { keep_alive_cost(g, per_gap(g), tau) }
+            })
             .sum();
         PolicyCost { policy: name.to_owned(), pings, cost_usd: cost }
     };
     let breakeven_pings = |g: &Gap| {
         let (wr, rd) = (g.rates.cache_write_5m.picos(), g.rates.cache_read.picos());
-        if rd <= 0 { options.max_pings } else { (((wr - 1).max(0) / rd) as u32).saturating_sub(1).min(options.max_pings) }
+        if rd <= 0 {
+            options.max_pings
+        } else {
+            (((wr - 1).max(0) / rd) as u32).saturating_sub(1).min(options.max_pings)
+        }
     };
-    let plan = solve_keepalive(|t| km.survival_at(t), 0.0, w, rho, Ttl::FiveMinutes.minutes(), options.max_pings);
+    let plan =
+        solve_keepalive(|t| km.survival_at(t), 0.0, w, rho, Ttl::FiveMinutes.minutes(), options.max_pings);
     let (optimal, hazard) = match &plan {
         Ok(p) => (p.pings, hazard_rule_pings(&p.hazards, w, rho)),
         Err(_) => (0, 0),
@@ -798,9 +905,7 @@ fn replay(gaps: &[Gap], km: &KaplanMeier, w: f64, rho: f64, options: &AnalyzeOpt
         .iter()
         .map(|g| {
             let w1 = g.rates.write_1h();
-            let idle = if g.first {
-                Usd::ZERO
-            } else if !g.returned {
+            let idle = if g.first || !g.returned {
                 Usd::ZERO
             } else if g.minutes <= 60.0 {
                 cost_of(g.prefix, g.rates.cache_read)

@@ -103,7 +103,7 @@ pub fn solve_keepalive(
     ttl: f64,
     max_pings: u32,
 ) -> Result<KeepAlivePlan, Error> {
-    if !(ttl > 0.0) {
+    if ttl.is_nan() || ttl <= 0.0 {
         return Err(Error::param("ttl", ttl, "must be above 0 minutes"));
     }
     if !(0.0..=1.0).contains(&never_returns) {

@@ -3,32 +3,32 @@
 #![deny(missing_docs)]
 #![warn(clippy::print_stdout)]
 
+mod analyze;
+mod decide;
 mod error;
+mod lint;
 mod money;
 mod pricing;
 mod rules;
-mod decide;
-mod lint;
 mod scan;
-mod analyze;
 
 pub use crate::{
     analyze::{
-        AnalyzeOptions, Cause, CauseTotals, GapStats, GroupTotals, MalformedLine, PolicyCost, Report, analyze,
-        analyze_bytes, default_log_dirs, find_logs,
+        AnalyzeOptions, Cause, CauseTotals, GapStats, GroupTotals, MalformedLine, PolicyCost, Report,
+        analyze, analyze_bytes, default_log_dirs, find_logs,
     },
     decide::{
-        Competitive, GapObservation, KaplanMeier, KeepAlivePlan, competitive, deterministic_ratio, hazard_rule_pings,
-        hazard_threshold, one_hour_threshold, solve_keepalive,
+        Competitive, GapObservation, KaplanMeier, KeepAlivePlan, competitive, deterministic_ratio,
+        hazard_rule_pings, hazard_threshold, one_hour_threshold, solve_keepalive,
     },
     error::Error,
     lint::{Finding, FindingKind, LOOKBACK_BLOCKS, LintReport, MAX_BREAKPOINTS, lint},
     money::{cost_of, format_usd, round_to},
     pricing::{ModelPrice, Multipliers, PriceTable, Rates, Tier, Ttl, TtlModel, Usage, UsageSemantics},
     rules::{
-        Breakeven, Compaction, ModelChange, PingCost, TableRow, Uncertain, breakeven, compaction, format_minutes,
-        model_change, parse_ratio, ping_cost, reads_to_cover, refresh_cost, rewrite_cost, table,
-        with_return_probability,
+        Breakeven, Compaction, ModelChange, PingCost, TableRow, Uncertain, breakeven, compaction,
+        format_minutes, model_change, parse_ratio, ping_cost, reads_to_cover, refresh_cost, rewrite_cost,
+        table, with_return_probability,
     },
-    scan::{LineError, LogEntry, parse_line},
+    scan::{LineError, LogEntry, parse_line, parse_line_fast},
 };

@@ -68,7 +68,12 @@ struct Block {
 /// Lints an Anthropic Messages request (`model`, `tools`, `system`, `messages`, optional top-level
 /// `cache_control`). Token counts are estimated as a quarter of each block's JSON bytes; `model` overrides
 /// the request's own model for pricing.
-pub fn lint(request: &str, origin: &str, prices: &PriceTable, model: Option<&str>) -> Result<LintReport, Error> {
+pub fn lint(
+    request: &str,
+    origin: &str,
+    prices: &PriceTable,
+    model: Option<&str>,
+) -> Result<LintReport, Error> {
     let bad = |reason: String| Error::Request { origin: origin.to_owned(), reason };
     let v: Value = serde_json::from_str(request).map_err(|e| bad(format!("not JSON: {e}")))?;
     let obj = v.as_object().ok_or_else(|| bad("not a JSON object".to_owned()))?;
@@ -88,7 +93,11 @@ pub fn lint(request: &str, origin: &str, prices: &PriceTable, model: Option<&str
             if cc.is_null() {
                 return None;
             }
-            Some(if cc.get("ttl").and_then(Value::as_str) == Some("1h") { Ttl::OneHour } else { Ttl::FiveMinutes })
+            Some(if cc.get("ttl").and_then(Value::as_str) == Some("1h") {
+                Ttl::OneHour
+            } else {
+                Ttl::FiveMinutes
+            })
         });
         blocks.push(Block { tokens: (text.len() as u64).div_ceil(4), ttl, text });
     };
@@ -100,7 +109,8 @@ pub fn lint(request: &str, origin: &str, prices: &PriceTable, model: Option<&str
         Some(s @ Value::String(_)) => push(s),
         _ => {}
     }
-    let messages = obj.get("messages").and_then(Value::as_array).ok_or_else(|| bad("no `messages` array".to_owned()))?;
+    let messages =
+        obj.get("messages").and_then(Value::as_array).ok_or_else(|| bad("no `messages` array".to_owned()))?;
     for m in messages {
         match m.get("content") {
             Some(Value::Array(items)) => items.iter().for_each(&mut push),
@@ -112,7 +122,11 @@ pub fn lint(request: &str, origin: &str, prices: &PriceTable, model: Option<&str
         blocks.iter().enumerate().filter_map(|(i, b)| b.ttl.map(|t| (i, t))).collect();
     if let Some(cc) = obj.get("cache_control").filter(|c| !c.is_null()) {
         if !blocks.is_empty() {
-            let ttl = if cc.get("ttl").and_then(Value::as_str) == Some("1h") { Ttl::OneHour } else { Ttl::FiveMinutes };
+            let ttl = if cc.get("ttl").and_then(Value::as_str) == Some("1h") {
+                Ttl::OneHour
+            } else {
+                Ttl::FiveMinutes
+            };
             let last = blocks.len() - 1;
             if breakpoints.last().map(|b| b.0) != Some(last) {
                 breakpoints.push((last, ttl));
@@ -156,7 +170,9 @@ pub fn lint(request: &str, origin: &str, prices: &PriceTable, model: Option<&str
             findings.push(Finding {
                 kind: FindingKind::TtlOrder,
                 block: i,
-                message: format!("1-hour breakpoint at block {i} after a 5-minute one: 1-hour entries must come first"),
+                message: format!(
+                    "1-hour breakpoint at block {i} after a 5-minute one: 1-hour entries must come first"
+                ),
                 cost_per_request_usd: None,
                 cost_basis: "the API rejects the request".to_owned(),
             });
@@ -173,7 +189,9 @@ pub fn lint(request: &str, origin: &str, prices: &PriceTable, model: Option<&str
         });
     }
     if let Some(&(last, ttl)) = breakpoints.last() {
-        if let Some((i, what)) = blocks[..=last].iter().enumerate().find_map(|(i, b)| volatile(&b.text).map(|w| (i, w))) {
+        if let Some((i, what)) =
+            blocks[..=last].iter().enumerate().find_map(|(i, b)| volatile(&b.text).map(|w| (i, w)))
+        {
             let from_here: u64 = blocks[i..=last].iter().map(|b| b.tokens).sum();
             findings.push(Finding {
                 kind: FindingKind::VolatilePrefix,
@@ -185,7 +203,13 @@ pub fn lint(request: &str, origin: &str, prices: &PriceTable, model: Option<&str
         }
     }
     findings.sort_by_key(|f| f.block);
-    Ok(LintReport { model: price.id.clone(), blocks: blocks.len(), breakpoints: breakpoints.len(), cached_prefix_tokens: cached, findings })
+    Ok(LintReport {
+        model: price.id.clone(),
+        blocks: blocks.len(),
+        breakpoints: breakpoints.len(),
+        cached_prefix_tokens: cached,
+        findings,
+    })
 }
 
 /// The first volatile-looking value in `text`: a UUID, an ISO date-time, a request or message id, or a
@@ -216,7 +240,8 @@ pub(crate) fn volatile(text: &str) -> Option<&'static str> {
             return Some("a date-time");
         }
         for prefix in [&b"req_"[..], b"msg_", b"request_id"] {
-            if rest.starts_with(prefix) && rest[prefix.len()..].iter().take_while(|&&c| word(c)).count() >= 10 {
+            if rest.starts_with(prefix) && rest[prefix.len()..].iter().take_while(|&&c| word(c)).count() >= 10
+            {
                 return Some("a request id");
             }
         }
@@ -235,7 +260,12 @@ mod tests {
     use super::*;
 
     fn kinds(request: &str) -> Vec<FindingKind> {
-        lint(request, "test", &PriceTable::builtin(), None).expect("lints").findings.iter().map(|f| f.kind).collect()
+        lint(request, "test", &PriceTable::builtin(), None)
+            .expect("lints")
+            .findings
+            .iter()
+            .map(|f| f.kind)
+            .collect()
     }
 
     fn big(n: usize) -> String {
@@ -272,7 +302,10 @@ mod tests {
                 28 => r#","cache_control":{"type":"ephemeral","ttl":"1h"}"#,
                 _ => "",
             };
-            msgs.push(format!(r#"{{"role":"user","content":[{{"type":"text","text":"{}"{cc}}}]}}"#, big(300)));
+            msgs.push(format!(
+                r#"{{"role":"user","content":[{{"type":"text","text":"{}"{cc}}}]}}"#,
+                big(300)
+            ));
         }
         let r = format!(r#"{{"model":"claude-opus-4-7","messages":[{}]}}"#, msgs.join(","));
         let k = kinds(&r);

@@ -186,7 +186,8 @@ impl ModelPrice {
     fn validate(&self, origin: &str) -> Result<(), Error> {
         let bad = |reason: String| Error::PriceTable { origin: origin.to_owned(), reason };
         let r = &self.rates;
-        let all = [Some(r.input), Some(r.output), Some(r.cache_write_5m), r.cache_write_1h, Some(r.cache_read)];
+        let all =
+            [Some(r.input), Some(r.output), Some(r.cache_write_5m), r.cache_write_1h, Some(r.cache_read)];
         if all.iter().flatten().any(|p| p.is_negative()) {
             return Err(bad(format!("model `{}`: negative price", self.id)));
         }
@@ -303,7 +304,8 @@ impl PriceTable {
                     }
                 }
             };
-            let (Some(input), Some(output)) = (price("input_cost_per_token")?, price("output_cost_per_token")?)
+            let (Some(input), Some(output)) =
+                (price("input_cost_per_token")?, price("output_cost_per_token")?)
             else {
                 continue;
             };
@@ -318,9 +320,10 @@ impl PriceTable {
                 cache_read: price("cache_read_input_token_cost")?.unwrap_or(input),
             };
             let mut tiers = Vec::new();
-            if let (Some(ti), Some(to)) =
-                (price("input_cost_per_token_above_200k_tokens")?, price("output_cost_per_token_above_200k_tokens")?)
-            {
+            if let (Some(ti), Some(to)) = (
+                price("input_cost_per_token_above_200k_tokens")?,
+                price("output_cost_per_token_above_200k_tokens")?,
+            ) {
                 tiers.push(Tier {
                     above_tokens: 200_000,
                     rates: Rates {
@@ -334,7 +337,8 @@ impl PriceTable {
                     },
                 });
             }
-            let provider = obj.get("litellm_provider").and_then(|v| v.as_str()).unwrap_or("unknown").to_owned();
+            let provider =
+                obj.get("litellm_provider").and_then(|v| v.as_str()).unwrap_or("unknown").to_owned();
             let claude = name.contains("claude");
             rows.push(ModelPrice {
                 id: name.clone(),
@@ -359,7 +363,8 @@ impl PriceTable {
     /// This table with `overrides` on top: an override row replaces every row of the same id and
     /// effective date, and is preferred when looking up.
     pub fn with_overrides(mut self, overrides: Self) -> Self {
-        self.rows.retain(|r| !overrides.rows.iter().any(|o| o.id == r.id && o.effective_from == r.effective_from));
+        self.rows
+            .retain(|r| !overrides.rows.iter().any(|o| o.id == r.id && o.effective_from == r.effective_from));
         let mut rows = overrides.rows;
         rows.extend(self.rows);
         Self { rows }
@@ -486,7 +491,13 @@ mod tests {
         assert_eq!(row.rates.cache_write_1h.map(|p| p.to_string()).as_deref(), Some("6.00"));
         assert_eq!(row.tiers[0].rates.input.to_string(), "6.00");
         assert!(PriceTable::from_litellm_json("[1]", "test").is_err());
-        assert!(PriceTable::from_litellm_json(r#"{"m": {"input_cost_per_token": "x", "output_cost_per_token": 1}}"#, "t").is_err());
+        assert!(
+            PriceTable::from_litellm_json(
+                r#"{"m": {"input_cost_per_token": "x", "output_cost_per_token": 1}}"#,
+                "t"
+            )
+            .is_err()
+        );
     }
     #[test]
     fn overrides_win() {
@@ -503,7 +514,8 @@ min_cacheable_tokens = 1024
 usage = "disjoint"
 source = "my contract"
 "#;
-        let table = PriceTable::builtin().with_overrides(PriceTable::from_toml(over, "override").expect("parses"));
+        let table =
+            PriceTable::builtin().with_overrides(PriceTable::from_toml(over, "override").expect("parses"));
         assert_eq!(table.get("claude-opus-4-7", None).expect("row").rates.cache_read.to_string(), "0.25");
     }
     #[test]

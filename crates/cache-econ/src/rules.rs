@@ -71,7 +71,13 @@ pub fn reads_to_cover(idle: f64, tau: f64) -> u64 {
 
 /// The cost of writing a prefix once and keeping it alive through `idle` minutes with pings every `tau`
 /// minutes, including the returning request's read: `W + R * ceil(T / tau)`.
-pub fn refresh_cost(model: &ModelPrice, ttl: Ttl, prefix_tokens: u64, idle: f64, tau: f64) -> Result<Usd, Error> {
+pub fn refresh_cost(
+    model: &ModelPrice,
+    ttl: Ttl,
+    prefix_tokens: u64,
+    idle: f64,
+    tau: f64,
+) -> Result<Usd, Error> {
     check_tau(tau, ttl)?;
     check_minutes(idle)?;
     let rates = &model.rates;
@@ -153,7 +159,11 @@ pub struct Compaction {
 /// rho = 0.1) and a warm cache this is `(1 + 62.5 r) / (1 - r)`.
 pub fn compaction(model: &ModelPrice, ttl: Ttl, r: f64, warm: bool) -> Result<Compaction, Error> {
     if !(r > 0.0 && r < 1.0) {
-        return Err(Error::param("ratio", r, "must be strictly between 0 and 1 (summary tokens / original tokens)"));
+        return Err(Error::param(
+            "ratio",
+            r,
+            "must be strictly between 0 and 1 (summary tokens / original tokens)",
+        ));
     }
     let m = model.multipliers(ttl);
     if m.read <= 0.0 {
@@ -261,7 +271,12 @@ pub fn with_return_probability(
     let refresh = w + pings as f64 * r + q * r;
     let rewrite = w + q * w;
     let threshold = if w > r { pings as f64 * r / (w - r) } else { f64::INFINITY };
-    Ok(Uncertain { return_probability: q, refresh_usd: refresh, rewrite_usd: rewrite, breakeven_probability: threshold })
+    Ok(Uncertain {
+        return_probability: q,
+        refresh_usd: refresh,
+        rewrite_usd: rewrite,
+        breakeven_probability: threshold,
+    })
 }
 
 /// What-if: the same prompt on another model whose tokenizer counts `inflation` more tokens (0.35 = +35%).
@@ -292,7 +307,11 @@ pub fn model_change(
     inflation: f64,
 ) -> Result<ModelChange, Error> {
     if !(inflation.is_finite() && inflation > -1.0) {
-        return Err(Error::param("tokenizer inflation", inflation, "must be a fraction above -1 (0.35 = +35%)"));
+        return Err(Error::param(
+            "tokenizer inflation",
+            inflation,
+            "must be a fraction above -1 (0.35 = +35%)",
+        ));
     }
     let after = (prefix_tokens as f64 * (1.0 + inflation)).round() as u64;
     Ok(ModelChange {

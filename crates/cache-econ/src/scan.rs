@@ -108,12 +108,22 @@ impl RawUsage {
     fn disjoint(&self) -> Usage {
         let out = self.output_tokens.or(self.completion_tokens).unwrap_or(0);
         if let (Some(hit), Some(miss)) = (self.prompt_cache_hit_tokens, self.prompt_cache_miss_tokens) {
-            return Usage { input_tokens: miss, output_tokens: out, cache_read_tokens: hit, ..Usage::default() };
+            return Usage {
+                input_tokens: miss,
+                output_tokens: out,
+                cache_read_tokens: hit,
+                ..Usage::default()
+            };
         }
         let subset = self.prompt_tokens_details.as_ref().or(self.input_tokens_details.as_ref());
         if let Some(prompt) = self.prompt_tokens.or(subset.and(self.input_tokens)) {
             let cached = subset.and_then(|c| c.cached_tokens).unwrap_or(0).min(prompt);
-            return Usage { input_tokens: prompt - cached, output_tokens: out, cache_read_tokens: cached, ..Usage::default() };
+            return Usage {
+                input_tokens: prompt - cached,
+                output_tokens: out,
+                cache_read_tokens: cached,
+                ..Usage::default()
+            };
         }
         let total_write = self.cache_creation_input_tokens.unwrap_or(0);
         let (w5, w1) = match &self.cache_creation {
@@ -142,6 +152,66 @@ pub fn parse_line(line: &[u8]) -> Result<Option<LogEntry<'_>>, LineError> {
         return Err(LineError::NotAnObject);
     }
     let parsed: Line<'_> = serde_json::from_slice(line).map_err(|e| LineError::Json(e.to_string()))?;
+    entry(parsed)
+}
+
+/// Like [`parse_line`], but faster on long lines: the first `"content"` array (message text, thinking,
+/// tool calls: nothing the analyzer reads) is cut out by a bracket scan that respects strings, and the
+/// rest is parsed. `scratch` holds the shortened copy. Its content is checked for balanced brackets and
+/// string quoting only, not as JSON.
+pub fn parse_line_fast<'a>(
+    line: &'a [u8],
+    scratch: &'a mut Vec<u8>,
+) -> Result<Option<LogEntry<'a>>, LineError> {
+    const KEY: &[u8] = b"\"content\":[";
+    let Some(pos) = memchr::memmem::find(line, KEY) else { return parse_line(line) };
+    let open = pos + KEY.len() - 1;
+    let Some(close) = matching_bracket(line, open) else { return parse_line(line) };
+    scratch.clear();
+    scratch.extend_from_slice(&line[..=open]);
+    scratch.extend_from_slice(&line[close..]);
+    parse_line(scratch)
+}
+
+/// The index of the `]` that closes the `[` at `open`, skipping strings with their escapes.
+fn matching_bracket(s: &[u8], open: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut i = open;
+    loop {
+        let j = i + memchr::memchr3(b'"', b'[', b']', &s[i..])?;
+        match s[j] {
+            b'[' => {
+                depth += 1;
+                i = j + 1;
+            }
+            b']' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(j);
+                }
+                i = j + 1;
+            }
+            _ => {
+                // Inside a string: find its closing quote, stepping over escapes.
+                let mut k = j + 1;
+                loop {
+                    let m = k + memchr::memchr2(b'"', b'\\', &s[k..])?;
+                    if s[m] == b'\\' {
+                        k = m + 2;
+                        if k > s.len() {
+                            return None;
+                        }
+                    } else {
+                        i = m + 1;
+                        break;
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn entry(parsed: Line<'_>) -> Result<Option<LogEntry<'_>>, LineError> {
     let (message_id, model, usage) = match parsed.message {
         Some(Message { id, model, usage: Some(u) }) => (id, model, u),
         _ => match parsed.usage {
@@ -204,31 +274,83 @@ mod tests {
     }
     #[test]
     fn old_logs_price_writes_at_5m() {
-        assert_eq!(usage(r#"{"type":"assistant","message":{"usage":{"input_tokens":1,"cache_creation_input_tokens":100,"output_tokens":2}}}"#), u(1, 2, 100, 0, 0));
+        assert_eq!(
+            usage(
+                r#"{"type":"assistant","message":{"usage":{"input_tokens":1,"cache_creation_input_tokens":100,"output_tokens":2}}}"#
+            ),
+            u(1, 2, 100, 0, 0)
+        );
     }
     #[test]
     fn partial_breakdown_remainder_is_5m() {
-        assert_eq!(usage(r#"{"message":{"usage":{"cache_creation_input_tokens":100,"cache_creation":{"ephemeral_1h_input_tokens":60}}}}"#), u(0, 0, 40, 60, 0));
+        assert_eq!(
+            usage(
+                r#"{"message":{"usage":{"cache_creation_input_tokens":100,"cache_creation":{"ephemeral_1h_input_tokens":60}}}}"#
+            ),
+            u(0, 0, 40, 60, 0)
+        );
     }
     #[test]
     fn openai_subset() {
-        assert_eq!(usage(r#"{"id":"chatcmpl-1","model":"gpt-4o","created":1700000000,"usage":{"prompt_tokens":2000,"completion_tokens":10,"prompt_tokens_details":{"cached_tokens":1536}}}"#), u(464, 10, 0, 0, 1536));
-        assert_eq!(usage(r#"{"id":"resp_1","model":"gpt-5","usage":{"input_tokens":2000,"output_tokens":10,"input_tokens_details":{"cached_tokens":1024}}}"#), u(976, 10, 0, 0, 1024));
+        assert_eq!(
+            usage(
+                r#"{"id":"chatcmpl-1","model":"gpt-4o","created":1700000000,"usage":{"prompt_tokens":2000,"completion_tokens":10,"prompt_tokens_details":{"cached_tokens":1536}}}"#
+            ),
+            u(464, 10, 0, 0, 1536)
+        );
+        assert_eq!(
+            usage(
+                r#"{"id":"resp_1","model":"gpt-5","usage":{"input_tokens":2000,"output_tokens":10,"input_tokens_details":{"cached_tokens":1024}}}"#
+            ),
+            u(976, 10, 0, 0, 1024)
+        );
     }
     #[test]
     fn deepseek_hit_miss() {
-        assert_eq!(usage(r#"{"model":"deepseek-chat","usage":{"prompt_cache_hit_tokens":64,"prompt_cache_miss_tokens":10,"completion_tokens":3}}"#), u(10, 3, 0, 0, 64));
+        assert_eq!(
+            usage(
+                r#"{"model":"deepseek-chat","usage":{"prompt_cache_hit_tokens":64,"prompt_cache_miss_tokens":10,"completion_tokens":3}}"#
+            ),
+            u(10, 3, 0, 0, 64)
+        );
     }
     #[test]
     fn user_lines_carry_no_usage() {
         assert_eq!(usage(r#"{"type":"user","message":{"role":"user","content":"hi"}}"#), None);
-        assert_eq!(usage(r#"{"type":"user","toolUseResult":{"usage":{"input_tokens":5}},"message":{"role":"user","content":"x","usage":{"input_tokens":5}}}"#), None);
+        assert_eq!(
+            usage(
+                r#"{"type":"user","toolUseResult":{"usage":{"input_tokens":5}},"message":{"role":"user","content":"x","usage":{"input_tokens":5}}}"#
+            ),
+            None
+        );
+    }
+    #[test]
+    fn fast_path_agrees() {
+        let lines = [
+            r#"{"message":{"id":"m","content":[{"type":"text","text":"a ] [ \\" \\\\"},[[]]],"usage":{"input_tokens":4}},"requestId":"r"}"#,
+            r#"{"message":{"content":"plain","usage":{"output_tokens":2}}}"#,
+            r#"{"message":{"content":[{"text":"unterminated"#,
+            r#"{"message":{"content":[],"usage":{"input_tokens":1}}}"#,
+        ];
+        for line in lines {
+            let mut scratch = Vec::new();
+            let slow = parse_line(line.as_bytes()).map(|e| e.map(|e| e.usage)).map_err(|_| ());
+            let fast =
+                parse_line_fast(line.as_bytes(), &mut scratch).map(|e| e.map(|e| e.usage)).map_err(|_| ());
+            assert_eq!(slow, fast, "{line}");
+        }
     }
     #[test]
     fn malformed() {
         assert_eq!(parse_line(b"not json"), Err(LineError::NotAnObject));
         assert!(matches!(parse_line(b"{\"message\":"), Err(LineError::Json(_))));
-        assert!(matches!(parse_line(br#"{"timestamp":"yesterday","message":{"usage":{}}}"#), Err(LineError::Timestamp(_))));
-        assert!(matches!(parse_line(br#"{"message":{"usage":{"input_tokens":-1}}}"#), Err(LineError::Json(_))));
+        assert!(matches!(
+            parse_line(br#"{"timestamp":"yesterday","message":{"usage":{}}}"#),
+            Err(LineError::Timestamp(_))
+        ));
+        assert!(matches!(
+            parse_line(br#"{"message":{"usage":{"input_tokens":-1}}}"#),
+            Err(LineError::Json(_))
+        ));
     }
 }

@@ -4,9 +4,10 @@
 use std::{path::PathBuf, process::ExitCode};
 
 use agentry_cache_econ::{
-    AnalyzeOptions, GapObservation, KaplanMeier, PriceTable, Report, Ttl, analyze, breakeven, compaction, competitive,
-    default_log_dirs, find_logs, format_minutes, format_usd, hazard_rule_pings, hazard_threshold, lint, model_change,
-    one_hour_threshold, parse_ratio, ping_cost, solve_keepalive, table, with_return_probability,
+    AnalyzeOptions, GapObservation, KaplanMeier, PriceTable, Report, Ttl, analyze, breakeven, compaction,
+    competitive, default_log_dirs, find_logs, format_minutes, format_usd, hazard_rule_pings,
+    hazard_threshold, lint, model_change, one_hour_threshold, parse_ratio, ping_cost, solve_keepalive, table,
+    with_return_probability,
 };
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -21,7 +22,11 @@ macro_rules! say {
 }
 
 #[derive(Parser)]
-#[command(name = "agentry-cache-econ", version, about = "Prompt-cache economics: break-even rules, decisions under uncertainty, a request linter and a usage-log analyzer")]
+#[command(
+    name = "agentry-cache-econ",
+    version,
+    about = "Prompt-cache economics: break-even rules, decisions under uncertainty, a request linter and a usage-log analyzer"
+)]
 struct Cli {
     #[command(flatten)]
     prices: PriceArgs,
@@ -229,10 +234,19 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<()> {
     let prices = load_prices(&cli.prices)?;
     match cli.command {
-        Command::Breakeven { model, ttl, ping_interval, prefix_tokens, ping_tail_tokens, ping_output_tokens, json } => {
+        Command::Breakeven {
+            model,
+            ttl,
+            ping_interval,
+            prefix_tokens,
+            ping_tail_tokens,
+            ping_output_tokens,
+            json,
+        } => {
             let m = prices.get(&model, None)?;
             let b = breakeven(m, ttl.into(), ping_interval)?;
-            let p = ping_cost(m, ttl.into(), prefix_tokens, ping_tail_tokens, ping_output_tokens, ping_interval)?;
+            let p =
+                ping_cost(m, ttl.into(), prefix_tokens, ping_tail_tokens, ping_output_tokens, ping_interval)?;
             if json {
                 return print_json(&json!({
                     "model": m.id,
@@ -255,9 +269,17 @@ fn run(cli: Cli) -> Result<()> {
                 format_minutes(b.achievable_minutes),
                 b.reads_per_write
             );
-            say!("hazard threshold rho / (w - rho) = {:.1}%", 100.0 * hazard_threshold(b.write_multiplier, b.read_multiplier));
+            say!(
+                "hazard threshold rho / (w - rho) = {:.1}%",
+                100.0 * hazard_threshold(b.write_multiplier, b.read_multiplier)
+            );
             if ping_tail_tokens + ping_output_tokens > 0 {
-                say!("with each ping costing {} ({} prefix): achievable {} min", cents(p.ping_usd), prefix_tokens, format_minutes(p.achievable_minutes));
+                say!(
+                    "with each ping costing {} ({} prefix): achievable {} min",
+                    cents(p.ping_usd),
+                    prefix_tokens,
+                    format_minutes(p.achievable_minutes)
+                );
             }
         }
         Command::Table { model, prefix_tokens, idle_minutes, ttl, ping_interval, decimals, json } => {
@@ -292,11 +314,14 @@ fn run(cli: Cli) -> Result<()> {
             }
             say!(
                 "{}: compacting to r = {} pays back after {:.2} turns  (N* = (rho_c + (o + w) r) / (rho (1 - r)))",
-                m.id, c.ratio, c.breakeven_turns
+                m.id,
+                c.ratio,
+                c.breakeven_turns
             );
         }
         Command::Lint { request, model, json } => {
-            let text = std::fs::read_to_string(&request).with_context(|| format!("reading {}", request.display()))?;
+            let text = std::fs::read_to_string(&request)
+                .with_context(|| format!("reading {}", request.display()))?;
             let report = lint(&text, &request.display().to_string(), &prices, model.as_deref())?;
             if json {
                 return print_json(&report);
@@ -313,7 +338,9 @@ fn run(cli: Cli) -> Result<()> {
                 say!("no findings");
             }
             for f in &report.findings {
-                let cost = f.cost_per_request_usd.map_or_else(|| "rejected".to_owned(), |c| format!("{} per request", format!("${}", format_usd(c, 4))));
+                let cost = f
+                    .cost_per_request_usd
+                    .map_or_else(|| "rejected".to_owned(), |c| format!("${} per request", format_usd(c, 4)));
                 say!("block {}: {:?}: {} [{}; {}]", f.block, f.kind, f.message, cost, f.cost_basis);
             }
         }
@@ -323,13 +350,20 @@ fn run(cli: Cli) -> Result<()> {
                 bail!("no log folders found: pass PATH or set CLAUDE_CONFIG_DIR");
             }
             let files = find_logs(&roots)?;
-            let options = AnalyzeOptions { ping_interval_minutes: ping_interval, fixed_pings, sessions: !no_sessions, ..AnalyzeOptions::default() };
+            let options = AnalyzeOptions {
+                ping_interval_minutes: ping_interval,
+                fixed_pings,
+                sessions: !no_sessions,
+                ..AnalyzeOptions::default()
+            };
             let total: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
             let bar = (!quiet && files.len() > 1).then(|| {
                 let bar = indicatif::ProgressBar::new(total);
                 bar.set_style(
-                    indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} {eta}")
-                        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                    indicatif::ProgressStyle::with_template(
+                        "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} {eta}",
+                    )
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
                 );
                 bar
             });
@@ -347,7 +381,17 @@ fn run(cli: Cli) -> Result<()> {
             }
             print_report(&report);
         }
-        Command::Simulate { model, prefix_tokens, gaps, censored, never_return, idle_minutes, inflation, max_pings, json } => {
+        Command::Simulate {
+            model,
+            prefix_tokens,
+            gaps,
+            censored,
+            never_return,
+            idle_minutes,
+            inflation,
+            max_pings,
+            json,
+        } => {
             let m = prices.get(&model, None)?;
             let mult = m.multipliers(Ttl::FiveMinutes);
             let mult_1h = m.multipliers(Ttl::OneHour);
@@ -360,7 +404,14 @@ fn run(cli: Cli) -> Result<()> {
             let plan = solve_keepalive(|t| km.survival_at(t), 0.0, mult.write, mult.read, 5.0, max_pings)?;
             let hazard_pings = hazard_rule_pings(&plan.hazards, mult.write, mult.read);
             let ratios = competitive(mult.write, mult.read)?;
-            let uncertain = with_return_probability(m, Ttl::FiveMinutes, prefix_tokens, idle_minutes, 5.0, 1.0 - never_return)?;
+            let uncertain = with_return_probability(
+                m,
+                Ttl::FiveMinutes,
+                prefix_tokens,
+                idle_minutes,
+                5.0,
+                1.0 - never_return,
+            )?;
             let change = model_change(m, m, Ttl::FiveMinutes, prefix_tokens, inflation)?;
             let p_5_60 = km.survival_at(5.0) - km.survival_at(60.0);
             let one_hour = one_hour_threshold(mult.write, mult_1h.write, mult.read);
@@ -384,10 +435,23 @@ fn run(cli: Cli) -> Result<()> {
             if json {
                 return print_json(&doc);
             }
-            say!("{} at {} prefix tokens; gaps observed {}, censored {}", m.id, prefix_tokens, km.observations - km.censored, km.censored);
-            say!("hazard threshold: ping while P(return in next 5 min) > {:.1}%", 100.0 * hazard_threshold(mult.write, mult.read));
+            say!(
+                "{} at {} prefix tokens; gaps observed {}, censored {}",
+                m.id,
+                prefix_tokens,
+                km.observations - km.censored,
+                km.censored
+            );
+            say!(
+                "hazard threshold: ping while P(return in next 5 min) > {:.1}%",
+                100.0 * hazard_threshold(mult.write, mult.read)
+            );
             say!("one-step hazard rule: {hazard_pings} pings; backward induction: {} pings", plan.pings);
-            say!("expected idle cost per gap: ${:.4} (never pinging: ${:.4})", plan.expected_cost * base, plan.never_ping_cost * base);
+            say!(
+                "expected idle cost per gap: ${:.4} (never pinging: ${:.4})",
+                plan.expected_cost * base,
+                plan.never_ping_cost * base
+            );
             say!(
                 "worst case (ski rental): never ping {:.2}x, best deterministic {} pings {:.3}x, break-even {} pings {:.3}x, randomized {:.3}x (bound e/(e-1) = {:.3})",
                 ratios.never_ping_ratio,
@@ -398,7 +462,11 @@ fn run(cli: Cli) -> Result<()> {
                 ratios.randomized_ratio,
                 ratios.randomized_bound
             );
-            say!("1-hour TTL pays when P(5 < gap <= 60) > {:.0}%: observed {:.0}%", 100.0 * one_hour, 100.0 * p_5_60);
+            say!(
+                "1-hour TTL pays when P(5 < gap <= 60) > {:.0}%: observed {:.0}%",
+                100.0 * one_hour,
+                100.0 * p_5_60
+            );
             say!(
                 "if {:.0}% of sessions never return, pinging through {} min pays only above a {:.0}% return chance",
                 100.0 * never_return,
@@ -422,7 +490,16 @@ fn run(cli: Cli) -> Result<()> {
             if json {
                 return print_json(&json!({ "models": rows }));
             }
-            say!("{:<44} {:>8} {:>8} {:>8} {:>8} {:>8} {:>6}  source", "model", "input", "write5m", "write1h", "read", "output", "min");
+            say!(
+                "{:<44} {:>8} {:>8} {:>8} {:>8} {:>8} {:>6}  source",
+                "model",
+                "input",
+                "write5m",
+                "write1h",
+                "read",
+                "output",
+                "min"
+            );
             for r in rows {
                 let p = |u: agentry_types::Usd| format_usd(u, 3);
                 say!(
@@ -460,7 +537,11 @@ fn print_report(r: &Report) {
     }
     say!(
         "tokens: input {}, output {}, cache write 5m {}, 1h {}, read {}",
-        r.usage.input_tokens, r.usage.output_tokens, r.usage.cache_write_5m_tokens, r.usage.cache_write_1h_tokens, r.usage.cache_read_tokens
+        r.usage.input_tokens,
+        r.usage.output_tokens,
+        r.usage.cache_write_5m_tokens,
+        r.usage.cache_write_1h_tokens,
+        r.usage.cache_read_tokens
     );
     say!("cost {}   avoidable {}", cents(r.cost_usd), cents(r.avoidable_usd));
     if !r.unpriced_models.is_empty() {
@@ -468,7 +549,14 @@ fn print_report(r: &Report) {
     }
     say!("cache writes by cause:");
     for (name, c) in &r.causes {
-        say!("  {:<18} {:>8} requests {:>14} tokens  written {:>10}  avoidable {:>10}", name, c.count, c.tokens, cents(c.write_usd), cents(c.avoidable_usd));
+        say!(
+            "  {:<18} {:>8} requests {:>14} tokens  written {:>10}  avoidable {:>10}",
+            name,
+            c.count,
+            c.tokens,
+            cents(c.write_usd),
+            cents(c.avoidable_usd)
+        );
     }
     say!("by model:");
     for g in &r.by_model {
@@ -492,4 +580,3 @@ fn print_report(r: &Report) {
         say!("  {:<10} {:>10}  {}", p.policy, pings, cents(p.cost_usd));
     }
 }
-

@@ -1,0 +1,167 @@
+//! `agentry-cache-econ`: analyzer throughput on generated Claude Code transcripts, against ccusage.
+//!
+//! The corpus (at least 100 MB, 20 MB under `--quick`) is generated at bench time under the target folder,
+//! seeded, in the real transcript format. The anchor is ccusage 18 (`npm install ccusage@18` into a cache
+//! folder under the target folder) run as a whole process on the same files through `CLAUDE_CONFIG_DIR`;
+//! it is skipped, with a message, when node or npm is missing. Before timing, both tools' totals are
+//! compared with the generator's ground truth and written to the report.
+
+use std::{
+    hint::black_box,
+    path::{Path, PathBuf},
+    process::Command,
+    time::Duration,
+};
+
+use agentry_benches::{cache_econ::write_corpus, quick, report_extra};
+use agentry_cache_econ::{AnalyzeOptions, PriceTable, analyze, find_logs};
+use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
+
+fn target_dir() -> PathBuf {
+    // The bench executable lives in <target>/release/deps/.
+    std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent()?.parent()?.parent().map(Path::to_path_buf))
+        .unwrap_or_else(|| PathBuf::from("target"))
+}
+
+/// Installs ccusage@18 under the target folder once and returns the path of its entry script.
+fn ccusage(target: &Path) -> Option<PathBuf> {
+    let node_ok = Command::new("node").arg("--version").output().is_ok_and(|o| o.status.success());
+    if !node_ok {
+        eprintln!("cache-econ: node not found, skipping the ccusage anchor");
+        return None;
+    }
+    let dir = target.join("cache-econ-anchors").join("ccusage-18");
+    let script = dir.join("node_modules/ccusage/dist/index.js");
+    if !script.exists() {
+        std::fs::create_dir_all(&dir).ok()?;
+        let status = Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--silent", "--prefix"])
+            .arg(&dir)
+            .arg("ccusage@18")
+            .status();
+        if !status.is_ok_and(|s| s.success()) || !script.exists() {
+            eprintln!("cache-econ: `npm install ccusage@18` failed, skipping the ccusage anchor");
+            return None;
+        }
+    }
+    Some(script)
+}
+
+fn run_ccusage(script: &Path, root: &Path) -> Option<serde_json::Value> {
+    let out = Command::new("node")
+        .arg(script)
+        .args(["daily", "--json", "--offline", "--mode", "calculate"])
+        .env("CLAUDE_CONFIG_DIR", root)
+        .env("NO_COLOR", "1")
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        eprintln!("cache-econ: ccusage failed: {}", String::from_utf8_lossy(&out.stderr));
+        return None;
+    }
+    serde_json::from_slice(&out.stdout).ok()
+}
+
+fn analyzer(c: &mut Criterion) {
+    let target = target_dir();
+    let size: u64 = if quick() { 20_000_000 } else { 110_000_000 };
+    let root = target.join("cache-econ-corpus");
+    let _ = std::fs::remove_dir_all(&root);
+    let truth = write_corpus(&root, 42, size).expect("the corpus is written under the target folder");
+    let files = find_logs(&[root.join("projects")]).expect("the corpus is listed");
+    let prices = PriceTable::builtin();
+    let options = AnalyzeOptions::default();
+    let ours = analyze(&files, &prices, &options, None).expect("the corpus is analyzed");
+
+    let u = &ours.usage;
+    let mut rows = vec![[
+        ("benchmark", "cache-econ/totals-vs-truth".to_owned()),
+        ("ours", format!("{} requests, {} malformed", ours.requests, ours.malformed_lines)),
+        ("anchor_name", "generator ground truth".to_owned()),
+        ("anchor", format!("{} requests", truth.requests)),
+        ("ratio", if ours.requests == truth.requests { "equal".to_owned() } else { "DIFFERENT".to_owned() }),
+        (
+            "note",
+            format!(
+                "tokens in/out/w5m/w1h/read ours {}/{}/{}/{}/{} truth {}/{}/{}/{}/{}",
+                u.input_tokens,
+                u.output_tokens,
+                u.cache_write_5m_tokens,
+                u.cache_write_1h_tokens,
+                u.cache_read_tokens,
+                truth.input_tokens,
+                truth.output_tokens,
+                truth.cache_write_5m_tokens,
+                truth.cache_write_1h_tokens,
+                truth.cache_read_tokens
+            ),
+        ),
+    ]];
+    eprintln!(
+        "cache-econ: corpus {} MB in {} files; ours {} requests, cost ${}",
+        truth.bytes / 1_000_000,
+        files.len(),
+        ours.requests,
+        ours.cost_usd
+    );
+
+    let script = ccusage(&target);
+    if let Some(script) = &script {
+        if let Some(v) = run_ccusage(script, &root) {
+            let t = &v["totals"];
+            let get = |k: &str| t[k].as_u64().unwrap_or(0);
+            let cache_creation = u.cache_write_5m_tokens + u.cache_write_1h_tokens;
+            let same_prompt = get("inputTokens") == u.input_tokens
+                && get("cacheCreationTokens") == cache_creation
+                && get("cacheReadTokens") == u.cache_read_tokens;
+            eprintln!("cache-econ: ccusage totals {t}");
+            rows.push([
+                ("benchmark", "cache-econ/totals-vs-ccusage-18".to_owned()),
+                ("ours", format!("in {} write {} read {} out {} cost ${}", u.input_tokens, cache_creation, u.cache_read_tokens, u.output_tokens, ours.cost_usd)),
+                ("anchor_name", "ccusage 18".to_owned()),
+                (
+                    "anchor",
+                    format!(
+                        "in {} write {} read {} out {} cost ${}",
+                        get("inputTokens"),
+                        get("cacheCreationTokens"),
+                        get("cacheReadTokens"),
+                        get("outputTokens"),
+                        t["totalCost"]
+                    ),
+                ),
+                ("ratio", if same_prompt { "prompt tokens equal".to_owned() } else { "prompt tokens DIFFERENT".to_owned() }),
+                (
+                    "note",
+                    format!(
+                        "output: ccusage 18 keeps each response's first streamed line ({} = the generator's first-line sum {}); cost: it prices 1-hour writes at the 5-minute rate",
+                        get("outputTokens"),
+                        truth.first_line_output_tokens
+                    ),
+                ),
+            ]);
+        }
+    }
+
+    let mut g = c.benchmark_group("cache-econ/analyze");
+    g.throughput(Throughput::Bytes(truth.bytes));
+    g.sampling_mode(SamplingMode::Flat);
+    g.sample_size(10);
+    g.warm_up_time(Duration::from_secs(1));
+    g.measurement_time(Duration::from_secs(if quick() { 5 } else { 15 }));
+    g.bench_function("agentry", |b| {
+        b.iter(|| black_box(analyze(&files, &prices, &options, None)).map(|r| r.requests))
+    });
+    if let Some(script) = &script {
+        g.bench_function("anchor-ccusage-18", |b| b.iter(|| black_box(run_ccusage(script, &root)).is_some()));
+    }
+    g.finish();
+    if let Err(e) = report_extra("cache-econ", &rows) {
+        eprintln!("cache-econ: cannot write the report rows: {e}");
+    }
+}
+
+criterion_group!(benches, analyzer);
+criterion_main!(benches);

@@ -1,0 +1,123 @@
+//! The command line: every command's `--json` document, and the golden table.
+
+use std::{path::Path, process::Command};
+
+use serde_json::Value;
+
+fn run(args: &[&str]) -> (bool, String, String) {
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_agentry-cache-econ")).args(args).output().expect("the binary runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn json(args: &[&str]) -> Value {
+    let (ok, stdout, stderr) = run(args);
+    assert!(ok, "{args:?}: {stderr}");
+    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{args:?}: {e}: {stdout}"))
+}
+
+fn data(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name).to_string_lossy().into_owned()
+}
+
+#[test]
+fn table_matches_golden_file() {
+    let got = json(&[
+        "table",
+        "--model",
+        "claude-opus-4-7",
+        "--prefix-tokens",
+        "50000,100000,500000",
+        "--idle-minutes",
+        "5,30,60,90",
+        "--json",
+    ]);
+    let path = data("table.json");
+    let text = serde_json::to_string_pretty(&got).expect("serializes") + "\n";
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, &text).expect("golden file written");
+    }
+    let golden = std::fs::read_to_string(&path).expect("golden file exists (UPDATE_GOLDEN=1 writes it)");
+    assert_eq!(text, golden);
+    let row = &got["rows"][4];
+    assert_eq!((row["prefix_tokens"].as_u64(), row["idle_minutes"].as_str()), (Some(100_000), Some("5")));
+    assert_eq!((row["refresh_usd"].as_str(), row["rewrite_usd"].as_str()), (Some("0.675"), Some("1.25")));
+}
+
+#[test]
+fn breakeven_fields() {
+    let v = json(&["breakeven", "--model", "claude-opus-4-7", "--json"]);
+    assert_eq!((v["breakeven_minutes"].as_f64(), v["achievable_minutes"].as_f64()), (Some(62.5), Some(60.0)));
+    let v = json(&["breakeven", "--model", "claude-opus-4-7", "--ping-interval", "4.5", "--json"]);
+    assert_eq!(v["achievable_minutes"].as_f64(), Some(54.0));
+}
+
+#[test]
+fn compaction_fields() {
+    let v = json(&["compaction", "--ratio", "10:1", "--json"]);
+    let turns = v["breakeven_turns"].as_f64().expect("number");
+    assert!((turns - 7.25 / 0.9).abs() < 1e-9, "{turns}");
+}
+
+#[test]
+fn lint_findings_with_costs() {
+    let v = json(&["lint", &data("request.json"), "--json"]);
+    let kinds: Vec<&str> =
+        v["findings"].as_array().expect("array").iter().filter_map(|f| f["kind"].as_str()).collect();
+    assert!(
+        kinds.contains(&"volatile-prefix")
+            && kinds.contains(&"ttl-order")
+            && kinds.contains(&"below-minimum"),
+        "{kinds:?}"
+    );
+}
+
+#[test]
+fn analyze_fields() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let line = r#"{"type":"assistant","sessionId":"s","requestId":"r1","timestamp":"2026-11-24T10:00:00Z","message":{"id":"m1","model":"claude-opus-4-7","usage":{"input_tokens":10,"cache_creation_input_tokens":4000,"cache_read_input_tokens":0,"output_tokens":5}}}"#;
+    std::fs::write(dir.path().join("a.jsonl"), format!("{line}\n{line}\nnot json\n")).expect("write");
+    let v = json(&["analyze", &dir.path().to_string_lossy(), "--json"]);
+    assert_eq!(v["requests"].as_u64(), Some(1));
+    assert_eq!(v["malformed_lines"].as_u64(), Some(1));
+    assert_eq!(v["cost_usd"].as_str(), Some("0.025175"));
+    assert_eq!(v["avoidable_usd"].as_str(), Some("0.00"));
+    assert_eq!(v["cause_counts"]["cold_start"].as_u64(), Some(1));
+    assert_eq!(v["malformed"][0]["line"].as_u64(), Some(3));
+}
+
+#[test]
+fn analyze_honours_claude_config_dir() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir_all(dir.path().join("projects/p")).expect("dirs");
+    std::fs::write(dir.path().join("projects/p/s.jsonl"), "{}\n").expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_agentry-cache-econ"))
+        .args(["analyze", "--json"])
+        .env("CLAUDE_CONFIG_DIR", dir.path())
+        .output()
+        .expect("runs");
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!((v["files"].as_u64(), v["requests"].as_u64()), (Some(1), Some(0)));
+}
+
+#[test]
+fn simulate_and_prices() {
+    let v = json(&["simulate", "--json"]);
+    assert!(v["competitive"]["best_deterministic_ratio"].as_f64().is_some_and(|r| (r - 1.875).abs() < 1e-9));
+    let v = json(&["prices", "--model", "claude-3-haiku", "--json"]);
+    assert_eq!(v["models"][0]["cache_write_5m"].as_str(), Some("0.30"));
+}
+
+#[test]
+fn errors_name_the_input() {
+    let (ok, _, stderr) = run(&["breakeven", "--model", "no-such-model", "--json"]);
+    assert!(!ok && stderr.contains("no-such-model"), "{stderr}");
+    let (ok, _, stderr) = run(&["lint", "missing.json"]);
+    assert!(!ok && stderr.contains("missing.json"), "{stderr}");
+    let (ok, _, stderr) = run(&["compaction", "--ratio", "1:10"]);
+    assert!(!ok && stderr.contains("1:10"), "{stderr}");
+}

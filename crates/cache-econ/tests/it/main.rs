@@ -1,0 +1,7 @@
+//! Integration tests of `agentry-cache-econ`: golden figures, the analyzer on hand-built transcripts, the
+//! command line, and property tests.
+
+mod analyze;
+mod cli;
+mod golden;
+mod props;
