@@ -74,6 +74,8 @@ fn feature_steps() -> Vec<(&'static str, &'static [&'static str])> {
         "ingest judge-anthropic",
         &["test", "-p", "agentry-ingest", "--features", "judge-anthropic", "--locked", "--", "columns"],
     ));
+    // cache-econ's charts (plotters), SVG and PNG.
+    out.push(("cache-econ plot", &["test", "-p", "agentry-cache-econ", "--features", "plot", "--locked", "--", "plot"]));
     let ingest_has_postgres = std::fs::read_to_string("crates/ingest/Cargo.toml")
         .is_ok_and(|m| m.lines().any(|l| l.trim_start().starts_with("postgres =")));
     if std::env::var_os("AGENTRY_PG_URL").is_some() && ingest_has_postgres {

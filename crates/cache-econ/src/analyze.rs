@@ -644,8 +644,11 @@ fn build_report(
     }
     let avoidable_usd = causes.values().map(|c| c.avoidable_usd).sum();
 
-    let observations: Vec<GapObservation> =
-        gaps.iter().map(|g| GapObservation { minutes: g.minutes, returned: g.returned }).collect();
+    let observations: Vec<GapObservation> = gaps
+        .iter()
+        .filter(|g| !g.first)
+        .map(|g| GapObservation { minutes: g.minutes, returned: g.returned })
+        .collect();
     let km = KaplanMeier::fit(&observations).unwrap_or(KaplanMeier {
         times: Vec::new(),
         survival: Vec::new(),

@@ -39,6 +39,14 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// A chart could not be drawn or written.
+    #[error("cannot draw {}: {reason}", path.display())]
+    Plot {
+        /// The output file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
     /// A file or folder could not be read.
     #[error("cannot read {}", path.display())]
     Io {

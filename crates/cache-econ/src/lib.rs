@@ -8,10 +8,14 @@ mod decide;
 mod error;
 mod lint;
 mod money;
+#[cfg(feature = "plot")]
+mod plot;
 mod pricing;
 mod rules;
 mod scan;
 
+#[cfg(feature = "plot")]
+pub use crate::plot::{plot_causes, plot_compaction, plot_refresh_vs_rewrite, register_font};
 pub use crate::{
     analyze::{
         AnalyzeOptions, Cause, CauseTotals, GapStats, GroupTotals, MalformedLine, PolicyCost, Report,

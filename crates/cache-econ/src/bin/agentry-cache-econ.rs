@@ -188,6 +188,36 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Draw a chart, SVG or PNG by the file name: refresh vs rewrite, the compaction curve, or cost by cause.
+    #[cfg(feature = "plot")]
+    Plot {
+        /// Which chart.
+        #[arg(value_enum)]
+        chart: Chart,
+        /// Output file (`.svg` or `.png`).
+        #[arg(long, short)]
+        out: PathBuf,
+        /// Model id.
+        #[arg(long, default_value = "claude-opus-4-7")]
+        model: String,
+        /// Prefix size for the refresh chart.
+        #[arg(long, default_value_t = 100_000)]
+        prefix_tokens: u64,
+        /// Minutes between pings for the refresh chart.
+        #[arg(long, default_value_t = 5.0)]
+        ping_interval: f64,
+        /// Idle minutes shown by the refresh chart.
+        #[arg(long, default_value_t = 120.0)]
+        max_minutes: f64,
+        /// Logs for the causes chart (default: Claude Code's transcript folders).
+        paths: Vec<PathBuf>,
+        /// A TrueType font for text (default: DejaVu Sans or Liberation Sans from the usual font folders).
+        #[arg(long)]
+        font: Option<PathBuf>,
+        /// Print one JSON document.
+        #[arg(long)]
+        json: bool,
+    },
     /// The price table in use.
     Prices {
         /// Only rows matching this model.
@@ -197,6 +227,42 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[cfg(feature = "plot")]
+#[derive(Clone, Copy, ValueEnum)]
+enum Chart {
+    Refresh,
+    Compaction,
+    Causes,
+}
+
+/// Finds a sans-serif TrueType font in the usual folders.
+#[cfg(feature = "plot")]
+fn find_font() -> Option<PathBuf> {
+    let mut dirs = vec![PathBuf::from("/usr/share/fonts"), PathBuf::from("/usr/local/share/fonts")];
+    if let Some(home) = std::env::var_os("HOME") {
+        dirs.push(PathBuf::from(&home).join(".fonts"));
+        dirs.push(PathBuf::from(&home).join(".local/share/fonts"));
+    }
+    fn walk(dir: &std::path::Path, depth: u32, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() && depth < 4 {
+                walk(&p, depth + 1, out);
+            } else if p.extension().is_some_and(|x| x == "ttf") {
+                out.push(p);
+            }
+        }
+    }
+    let mut fonts = Vec::new();
+    for d in &dirs {
+        walk(d, 0, &mut fonts);
+    }
+    fonts.sort();
+    let named = |n: &str| fonts.iter().find(|f| f.file_name().is_some_and(|x| x == n)).cloned();
+    named("DejaVuSans.ttf").or_else(|| named("LiberationSans-Regular.ttf")).or_else(|| fonts.first().cloned())
 }
 
 fn load_prices(args: &PriceArgs) -> Result<PriceTable> {
@@ -481,6 +547,38 @@ fn run(cli: Cli) -> Result<()> {
                 cents(change.read_usd_before),
                 cents(change.read_usd_after)
             );
+        }
+        #[cfg(feature = "plot")]
+        Command::Plot { chart, out, model, prefix_tokens, ping_interval, max_minutes, paths, font, json } => {
+            let font_path = font.or_else(find_font);
+            let mut font_used = false;
+            if let Some(f) = &font_path {
+                let bytes = std::fs::read(f).with_context(|| format!("reading font {}", f.display()))?;
+                agentry_cache_econ::register_font(bytes)?;
+                font_used = true;
+            }
+            let m = prices.get(&model, None)?;
+            match chart {
+                Chart::Refresh => agentry_cache_econ::plot_refresh_vs_rewrite(
+                    m,
+                    Ttl::FiveMinutes,
+                    prefix_tokens,
+                    ping_interval,
+                    max_minutes,
+                    &out,
+                )?,
+                Chart::Compaction => agentry_cache_econ::plot_compaction(m, &out)?,
+                Chart::Causes => {
+                    let roots = if paths.is_empty() { default_log_dirs() } else { paths };
+                    let files = find_logs(&roots)?;
+                    let report = analyze(&files, &prices, &AnalyzeOptions::default(), None)?;
+                    agentry_cache_econ::plot_causes(&report, &out)?;
+                }
+            }
+            if json {
+                return print_json(&json!({ "path": out, "font": font_used }));
+            }
+            say!("wrote {}{}", out.display(), if font_used { "" } else { " (no font found: no text)" });
         }
         Command::Prices { model, json } => {
             let rows: Vec<_> = match &model {

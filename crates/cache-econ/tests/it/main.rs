@@ -4,4 +4,6 @@
 mod analyze;
 mod cli;
 mod golden;
+#[cfg(feature = "plot")]
+mod plot;
 mod props;
