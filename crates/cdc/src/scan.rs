@@ -131,16 +131,18 @@ pub(crate) fn scan_pairs(
         return None;
     }
     let mut hash = *h;
+    let mask_ls = mask << 1;
     let mut pairs = data[from..to].chunks_exact(2);
     for (k, pair) in (&mut pairs).enumerate() {
+        // `hash << 2` plus the doubled gear value is twice the hash after the first byte; the masks never
+        // use bit 63, so testing it against the doubled mask is the same test.
         let g0 = gear[usize::from(pair[0])];
-        let g1 = gear[usize::from(pair[1])];
-        let h0 = (hash << 1).wrapping_add(g0);
-        hash = (hash << 2).wrapping_add((g0 << 1).wrapping_add(g1));
-        if h0 & mask == 0 {
-            *h = h0;
+        let doubled = (hash << 2).wrapping_add(g0 << 1);
+        if doubled & mask_ls == 0 {
+            *h = (hash << 1).wrapping_add(g0);
             return Some(from + 2 * k);
         }
+        hash = doubled.wrapping_add(gear[usize::from(pair[1])]);
         if hash & mask == 0 {
             *h = hash;
             return Some(from + 2 * k + 1);
