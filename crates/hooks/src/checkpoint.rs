@@ -51,7 +51,12 @@ fn dir(root: &Path) -> PathBuf {
 
 /// Snapshots `paths` (absolute, inside `root`) before an action; returns the checkpoint id, or `None` when
 /// there was nothing to record.
-pub fn create(root: &Path, cfg: &Checkpoints, paths: &[PathBuf], label: &str) -> Result<Option<String>, Error> {
+pub fn create(
+    root: &Path,
+    cfg: &Checkpoints,
+    paths: &[PathBuf],
+    label: &str,
+) -> Result<Option<String>, Error> {
     let mut seen = HashSet::new();
     let mut entries = Vec::new();
     let mut wrote = false;
@@ -69,13 +74,19 @@ pub fn create(root: &Path, cfg: &Checkpoints, paths: &[PathBuf], label: &str) ->
             }
             Ok(m) => {
                 let bytes = std::fs::read(p).map_err(|e| Error::io("reading", p, e))?;
-                let digest = Digest::new(DigestFunction::Blake3, *blake3::hash(&bytes).as_bytes(), bytes.len() as u64);
+                let digest =
+                    Digest::new(DigestFunction::Blake3, *blake3::hash(&bytes).as_bytes(), bytes.len() as u64);
                 let obj = dir(root).join("objects").join(digest.hash_hex());
                 if !obj.exists() {
                     write_atomic(&obj, &bytes)?;
                     wrote = true;
                 }
-                entries.push(Entry { path: rel, digest: Some(digest.to_string()), mode: Some(mode(&m)), skipped: false });
+                entries.push(Entry {
+                    path: rel,
+                    digest: Some(digest.to_string()),
+                    mode: Some(mode(&m)),
+                    skipped: false,
+                });
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 entries.push(Entry { path: rel, digest: None, mode: None, skipped: false });
@@ -132,7 +143,9 @@ pub fn list(root: &Path) -> Result<Vec<Checkpoint>, Error> {
             continue;
         }
         let bytes = std::fs::read(&p).map_err(|e| Error::io("reading", &p, e))?;
-        out.push(serde_json::from_slice::<Checkpoint>(&bytes).map_err(|e| Error::Json { path: p, source: e })?);
+        out.push(
+            serde_json::from_slice::<Checkpoint>(&bytes).map_err(|e| Error::Json { path: p, source: e })?,
+        );
     }
     out.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(out)
@@ -149,7 +162,8 @@ fn prune(root: &Path, max_bytes: u64) -> Result<(), Error> {
     }
     let mut cps = list(root)?;
     let size_of = |cps: &[Checkpoint]| -> u64 {
-        let live: HashSet<String> = cps.iter().flat_map(|c| c.entries.iter().filter_map(|e| e.digest.clone())).collect();
+        let live: HashSet<String> =
+            cps.iter().flat_map(|c| c.entries.iter().filter_map(|e| e.digest.clone())).collect();
         live.iter().filter_map(|d| d.rsplit('/').next().and_then(|s| s.parse::<u64>().ok())).sum()
     };
     while size_of(&cps) > max_bytes && cps.len() > 1 {
@@ -204,7 +218,9 @@ pub fn rollback(root: &Path, target: &RollbackTarget) -> Result<RollbackReport, 
     let cps = list(root)?;
     let start = match target {
         RollbackTarget::Last(n) => cps.len().saturating_sub(*n),
-        RollbackTarget::To(id) => cps.iter().position(|c| &c.id == id).ok_or_else(|| Error::UnknownCheckpoint { id: id.clone() })?,
+        RollbackTarget::To(id) => {
+            cps.iter().position(|c| &c.id == id).ok_or_else(|| Error::UnknownCheckpoint { id: id.clone() })?
+        }
     };
     let mut report = RollbackReport::default();
     for cp in cps[start..].iter().rev() {
@@ -216,7 +232,10 @@ pub fn rollback(root: &Path, target: &RollbackTarget) -> Result<RollbackReport, 
             }
             match &e.digest {
                 Some(d) => {
-                    let hash = hash_of(d).ok_or_else(|| Error::Payload { runtime: "checkpoint", message: format!("bad digest `{d}` in {}", cp.id) })?;
+                    let hash = hash_of(d).ok_or_else(|| Error::Payload {
+                        runtime: "checkpoint",
+                        message: format!("bad digest `{d}` in {}", cp.id),
+                    })?;
                     let obj = dir(root).join("objects").join(hash);
                     let bytes = std::fs::read(&obj).map_err(|e| Error::io("reading", &obj, e))?;
                     if std::fs::symlink_metadata(&p).is_ok_and(|m| m.is_dir()) {
@@ -226,7 +245,8 @@ pub fn rollback(root: &Path, target: &RollbackTarget) -> Result<RollbackReport, 
                     #[cfg(unix)]
                     if let Some(m) = e.mode {
                         use std::os::unix::fs::PermissionsExt;
-                        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(m)).map_err(|err| Error::io("setting permissions of", &p, err))?;
+                        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(m))
+                            .map_err(|err| Error::io("setting permissions of", &p, err))?;
                     }
                     report.restored.push(e.path.clone());
                 }

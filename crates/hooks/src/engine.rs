@@ -62,7 +62,9 @@ impl Engine {
 
     /// The path relative to the root when it is inside and matches the quality gate's globs.
     pub(crate) fn gate_match(&self, raw: &str, cwd: Option<&str>) -> Option<String> {
-        let cwd = cwd.and_then(|c| paths::resolve(&self.root, &self.root.canon, c).ok()).map_or_else(|| self.root.canon.clone(), |r| r.abs);
+        let cwd = cwd
+            .and_then(|c| paths::resolve(&self.root, &self.root.canon, c).ok())
+            .map_or_else(|| self.root.canon.clone(), |r| r.abs);
         let r = paths::resolve(&self.root, &cwd, raw).ok()?;
         let rel = r.rel.clone()?;
         if rel.starts_with(".agentry/") {
@@ -76,7 +78,12 @@ impl Engine {
         let cwd = match cwd {
             Some(c) if !c.is_empty() => match paths::resolve(&self.root, &self.root.canon, c) {
                 Ok(r) => r.abs,
-                Err(e) => return self.verdict(denied("path-error", format!("cannot resolve the working directory `{c}`: {e}")), Vec::new()),
+                Err(e) => {
+                    return self.verdict(
+                        denied("path-error", format!("cannot resolve the working directory `{c}`: {e}")),
+                        Vec::new(),
+                    );
+                }
             },
             _ => self.root.canon.clone(),
         };
@@ -121,8 +128,15 @@ impl Engine {
                 for g in globs {
                     let last = g.rsplit(['/', '\\']).next().unwrap_or(g).to_lowercase();
                     for probe in [".env", ".env.local"] {
-                        if paths::component_matches(&last, probe) && self.compiled.read_protected.iter().any(|p| p.matches(probe)) {
-                            return denied("read-secret", format!("the search pattern `{g}` reads `{probe}` files, which are read-protected"));
+                        if paths::component_matches(&last, probe)
+                            && self.compiled.read_protected.iter().any(|p| p.matches(probe))
+                        {
+                            return denied(
+                                "read-secret",
+                                format!(
+                                    "the search pattern `{g}` reads `{probe}` files, which are read-protected"
+                                ),
+                            );
                         }
                     }
                 }
@@ -130,7 +144,10 @@ impl Engine {
             }
             Tool::Patch(text) => {
                 let Some(list) = crate::patch::patch_paths(text) else {
-                    return denied("malformed-payload", "the patch is neither an apply_patch envelope nor a unified diff".to_owned());
+                    return denied(
+                        "malformed-payload",
+                        "the patch is neither an apply_patch envelope nor a unified diff".to_owned(),
+                    );
                 };
                 for (access, p) in list {
                     self.path(access, &Word::lit(p), Some(cwd), "patch", touched)?;
@@ -154,7 +171,9 @@ impl Engine {
         }
         for op in ops {
             match op {
-                Op::Path { access, word, cwd, via } => self.path(*access, word, cwd.as_deref(), via, touched)?,
+                Op::Path { access, word, cwd, via } => {
+                    self.path(*access, word, cwd.as_deref(), via, touched)?
+                }
                 Op::Command { argv, env } => self.deploy(argv, env)?,
                 Op::Sql { text, via } => self.sql(text, via)?,
                 Op::Deny { .. } => {}
@@ -178,7 +197,13 @@ impl Engine {
                     let part = part.trim_start_matches('-').to_lowercase();
                     if targets.contains(&part) {
                         let line = argv.iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" ");
-                        return denied("production-deploy", format!("`{line}` looks like a production deploy (rule `{}` with target `{part}`)", glob.as_str()));
+                        return denied(
+                            "production-deploy",
+                            format!(
+                                "`{line}` looks like a production deploy (rule `{}` with target `{part}`)",
+                                glob.as_str()
+                            ),
+                        );
                     }
                 }
             }
@@ -196,12 +221,22 @@ impl Engine {
         Ok(())
     }
 
-    fn path(&self, access: Access, word: &Word, cwd: Option<&Path>, via: &str, touched: &mut Vec<PathBuf>) -> Check {
+    fn path(
+        &self,
+        access: Access,
+        word: &Word,
+        cwd: Option<&Path>,
+        via: &str,
+        touched: &mut Vec<PathBuf>,
+    ) -> Check {
         if word.dynamic {
             if access == Access::Read {
                 return Ok(());
             }
-            return denied("shell-unresolvable", format!("{via} changes `{}`, which cannot be resolved statically", word.text));
+            return denied(
+                "shell-unresolvable",
+                format!("{via} changes `{}`, which cannot be resolved statically", word.text),
+            );
         }
         let is_abs = word.text.starts_with('/') || paths::is_windows_style(&word.text);
         let cwd = match cwd {
@@ -211,12 +246,18 @@ impl Engine {
                 // Unknown working directory: the name alone still tells whether it is a secret.
                 let name = word.text.rsplit('/').next().unwrap_or(&word.text);
                 if self.compiled.read_protected.iter().any(|g| g.matches(name)) {
-                    return denied("read-secret", format!("{via} reads `{}`, which is read-protected", word.text));
+                    return denied(
+                        "read-secret",
+                        format!("{via} reads `{}`, which is read-protected", word.text),
+                    );
                 }
                 return Ok(());
             }
             None => {
-                return denied("shell-unresolvable", format!("{via} changes `{}` after a change to an unknown directory", word.text));
+                return denied(
+                    "shell-unresolvable",
+                    format!("{via} changes `{}` after a change to an unknown directory", word.text),
+                );
             }
         };
         let targets = if word.glob { paths::expand_glob(&cwd, &word.text) } else { vec![word.text.clone()] };
@@ -224,7 +265,13 @@ impl Engine {
             // `rm -rf /*` or `rm -rf ~/.*`: the folder holding the wildcard is as good as gone.
             if let Some((parent, last)) = word.text.rsplit_once('/').or(Some(("", word.text.as_str()))) {
                 if last.chars().all(|c| matches!(c, '*' | '?' | '.')) {
-                    let parent = if parent.is_empty() && word.text.starts_with('/') { "/" } else if parent.is_empty() { "." } else { parent };
+                    let parent = if parent.is_empty() && word.text.starts_with('/') {
+                        "/"
+                    } else if parent.is_empty() {
+                        "."
+                    } else {
+                        parent
+                    };
                     let r = self.resolve(parent, &cwd, via)?;
                     self.dangerous(&r, parent, via)?;
                 }
@@ -250,19 +297,27 @@ impl Engine {
     }
 
     fn resolve(&self, text: &str, cwd: &Path, via: &str) -> Result<Resolved, Denied> {
-        paths::resolve(&self.root, cwd, text)
-            .map_err(|e| Denied { rule: "path-error", reason: format!("{via}: cannot resolve `{text}` ({e}); denied because it cannot be checked") })
+        paths::resolve(&self.root, cwd, text).map_err(|e| Denied {
+            rule: "path-error",
+            reason: format!("{via}: cannot resolve `{text}` ({e}); denied because it cannot be checked"),
+        })
     }
 
     fn read(&self, r: &Resolved, text: &str, via: &str) -> Check {
         if let Some(g) = self.compiled.read_protected.iter().find(|g| r.matches(g)) {
-            return denied("read-secret", format!("{via} reads `{text}`, which is read-protected by `{}`", g.as_str()));
+            return denied(
+                "read-secret",
+                format!("{via} reads `{text}`, which is read-protected by `{}`", g.as_str()),
+            );
         }
         if !r.inside() {
             // Outside the root only the file name can say it is a secret (`~/other/.env`).
             let name = r.abs.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             if let Some(g) = self.compiled.read_protected.iter().find(|g| g.matches(&name)) {
-                return denied("read-secret", format!("{via} reads `{text}`, which is read-protected by `{}`", g.as_str()));
+                return denied(
+                    "read-secret",
+                    format!("{via} reads `{text}`, which is read-protected by `{}`", g.as_str()),
+                );
             }
         }
         Ok(())
@@ -274,11 +329,21 @@ impl Engine {
             if self.compiled.writable_outside.iter().any(|g| g.matches(&abs)) {
                 return Ok(());
             }
-            return denied("outside-root", format!("{via} changes `{text}`, which resolves to `{}`, outside the project root `{}`", r.abs.display(), self.root.canon.display()));
+            return denied(
+                "outside-root",
+                format!(
+                    "{via} changes `{text}`, which resolves to `{}`, outside the project root `{}`",
+                    r.abs.display(),
+                    self.root.canon.display()
+                ),
+            );
         }
         if let Some(g) = self.compiled.protected.iter().find(|g| r.matches(g)) {
             let rel = r.rel.as_deref().unwrap_or("");
-            return denied("protected-path", format!("{via} changes `{text}` (`{rel}`), which is protected by `{}`", g.as_str()));
+            return denied(
+                "protected-path",
+                format!("{via} changes `{text}` (`{rel}`), which is protected by `{}`", g.as_str()),
+            );
         }
         touched.push(r.abs.clone());
         Ok(())
@@ -299,7 +364,9 @@ impl Engine {
             None
         };
         match what {
-            Some(w) => denied("destructive-delete", format!("{via} recursively deletes `{text}`, which is {w}")),
+            Some(w) => {
+                denied("destructive-delete", format!("{via} recursively deletes `{text}`, which is {w}"))
+            }
             None => Ok(()),
         }
     }
@@ -320,12 +387,26 @@ impl Engine {
             for entry in rd.flatten() {
                 seen += 1;
                 if seen > MAX_WALK {
-                    return denied("protected-path", format!("{via} recursively deletes `{text}`, a folder too large to check ({MAX_WALK}+ entries)"));
+                    return denied(
+                        "protected-path",
+                        format!(
+                            "{via} recursively deletes `{text}`, a folder too large to check ({MAX_WALK}+ entries)"
+                        ),
+                    );
                 }
                 let p = entry.path();
-                let rel = p.strip_prefix(&self.root.canon).map(|x| x.to_string_lossy().into_owned()).unwrap_or_default();
+                let rel = p
+                    .strip_prefix(&self.root.canon)
+                    .map(|x| x.to_string_lossy().into_owned())
+                    .unwrap_or_default();
                 if let Some(g) = self.compiled.protected.iter().find(|g| g.matches(&rel)) {
-                    return denied("protected-path", format!("{via} recursively deletes `{text}`, which contains `{rel}`, protected by `{}`", g.as_str()));
+                    return denied(
+                        "protected-path",
+                        format!(
+                            "{via} recursively deletes `{text}`, which contains `{rel}`, protected by `{}`",
+                            g.as_str()
+                        ),
+                    );
                 }
                 match entry.file_type() {
                     Ok(t) if t.is_dir() => stack.push(p),

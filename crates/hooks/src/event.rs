@@ -62,7 +62,10 @@ impl FromStr for Runtime {
     fn from_str(s: &str) -> Result<Self, Error> {
         Self::ALL
             .into_iter()
-            .find(|r| r.as_str().eq_ignore_ascii_case(s) || (s.eq_ignore_ascii_case("claude-code") && *r == Self::Claude))
+            .find(|r| {
+                r.as_str().eq_ignore_ascii_case(s)
+                    || (s.eq_ignore_ascii_case("claude-code") && *r == Self::Claude)
+            })
             .ok_or_else(|| Error::UnknownRuntime { name: s.to_owned() })
     }
 }
@@ -192,8 +195,17 @@ pub struct Response {
     pub exit_code: i32,
 }
 
-const GEMINI_EVENTS: [&str; 9] =
-    ["BeforeTool", "AfterTool", "BeforeAgent", "AfterAgent", "BeforeModel", "AfterModel", "BeforeToolSelection", "PreCompress", "Notification"];
+const GEMINI_EVENTS: [&str; 9] = [
+    "BeforeTool",
+    "AfterTool",
+    "BeforeAgent",
+    "AfterAgent",
+    "BeforeModel",
+    "AfterModel",
+    "BeforeToolSelection",
+    "PreCompress",
+    "Notification",
+];
 
 /// Guesses the runtime from the payload's shape.
 pub fn detect(payload: &Value) -> Runtime {
@@ -205,7 +217,9 @@ pub fn detect(payload: &Value) -> Runtime {
     {
         return Runtime::Cursor;
     }
-    if GEMINI_EVENTS.contains(&event) || matches!(tool, "run_shell_command" | "write_file" | "read_file" | "replace" | "read_many_files") {
+    if GEMINI_EVENTS.contains(&event)
+        || matches!(tool, "run_shell_command" | "write_file" | "read_file" | "replace" | "read_many_files")
+    {
         return Runtime::Gemini;
     }
     if matches!(tool, "exec" | "edit" | "write" | "read") {
@@ -222,7 +236,11 @@ fn str_field(v: &Value, key: &str) -> Option<String> {
 }
 
 /// Reads a payload. `runtime` `None` means auto-detect; `env` looks up environment variables.
-pub fn parse_event(runtime: Option<Runtime>, payload: &Value, env: &dyn Fn(&str) -> Option<String>) -> Result<Event, Error> {
+pub fn parse_event(
+    runtime: Option<Runtime>,
+    payload: &Value,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Event, Error> {
     let runtime = runtime.unwrap_or_else(|| detect(payload));
     let bad = |message: String| Error::Payload { runtime: runtime.as_str(), message };
     let obj = payload.as_object().ok_or_else(|| bad("the payload is not a JSON object".to_owned()))?;
@@ -233,8 +251,16 @@ pub fn parse_event(runtime: Option<Runtime>, payload: &Value, env: &dyn Fn(&str)
         .to_owned();
     let kind = match runtime {
         Runtime::Cursor => match name.as_str() {
-            "beforeShellExecution" | "beforeMCPExecution" | "beforeReadFile" | "beforeTabFileRead" | "preToolUse" => EventKind::PreTool,
-            "afterFileEdit" | "afterTabFileEdit" | "afterShellExecution" | "afterMCPExecution" | "postToolUse" => EventKind::PostTool,
+            "beforeShellExecution"
+            | "beforeMCPExecution"
+            | "beforeReadFile"
+            | "beforeTabFileRead"
+            | "preToolUse" => EventKind::PreTool,
+            "afterFileEdit"
+            | "afterTabFileEdit"
+            | "afterShellExecution"
+            | "afterMCPExecution"
+            | "postToolUse" => EventKind::PostTool,
             "beforeSubmitPrompt" => EventKind::Prompt,
             "stop" => EventKind::Stop,
             "sessionStart" => EventKind::SessionStart,
@@ -267,12 +293,8 @@ pub fn parse_event(runtime: Option<Runtime>, payload: &Value, env: &dyn Fn(&str)
         file.and_then(|f| roots.iter().find(|r| f.starts_with(*r)).map(|r| (*r).to_owned()))
             .or_else(|| roots.first().map(|r| (*r).to_owned()))
     });
-    let root = runtime
-        .root_var()
-        .and_then(env)
-        .filter(|v| !v.is_empty())
-        .or(workspace_root)
-        .or_else(|| cwd.clone());
+    let root =
+        runtime.root_var().and_then(env).filter(|v| !v.is_empty()).or(workspace_root).or_else(|| cwd.clone());
     let session_id = str_field(payload, "session_id").or_else(|| str_field(payload, "conversation_id"));
     let mut event = Event {
         runtime,
@@ -294,15 +316,24 @@ pub fn parse_event(runtime: Option<Runtime>, payload: &Value, env: &dyn Fn(&str)
     let tool = match (runtime, name.as_str()) {
         (Runtime::Cursor, "beforeShellExecution" | "afterShellExecution") => {
             event.tool_name = Some("Shell".to_owned());
-            Tool::Shell(str_field(payload, "command").ok_or_else(|| bad("missing string field `command`".to_owned()))?)
+            Tool::Shell(
+                str_field(payload, "command")
+                    .ok_or_else(|| bad("missing string field `command`".to_owned()))?,
+            )
         }
         (Runtime::Cursor, "beforeReadFile" | "beforeTabFileRead") => {
             event.tool_name = Some("Read".to_owned());
-            Tool::Read(vec![str_field(payload, "file_path").ok_or_else(|| bad("missing string field `file_path`".to_owned()))?])
+            Tool::Read(vec![
+                str_field(payload, "file_path")
+                    .ok_or_else(|| bad("missing string field `file_path`".to_owned()))?,
+            ])
         }
         (Runtime::Cursor, "afterFileEdit" | "afterTabFileEdit") => {
             event.tool_name = Some("Edit".to_owned());
-            Tool::Write(vec![str_field(payload, "file_path").ok_or_else(|| bad("missing string field `file_path`".to_owned()))?])
+            Tool::Write(vec![
+                str_field(payload, "file_path")
+                    .ok_or_else(|| bad("missing string field `file_path`".to_owned()))?,
+            ])
         }
         (Runtime::Cursor, "beforeMCPExecution" | "afterMCPExecution") => {
             let input = obj.get("tool_input").cloned().unwrap_or(Value::Null);
@@ -313,9 +344,11 @@ pub fn parse_event(runtime: Option<Runtime>, payload: &Value, env: &dyn Fn(&str)
             Tool::Other(path_like_fields(&input))
         }
         _ => {
-            let tool_name = event.tool_name.clone().ok_or_else(|| bad("missing string field `tool_name`".to_owned()))?;
+            let tool_name =
+                event.tool_name.clone().ok_or_else(|| bad("missing string field `tool_name`".to_owned()))?;
             let input = obj.get("tool_input").ok_or_else(|| bad("missing field `tool_input`".to_owned()))?;
-            let input = input.as_object().ok_or_else(|| bad("`tool_input` is not a JSON object".to_owned()))?;
+            let input =
+                input.as_object().ok_or_else(|| bad("`tool_input` is not a JSON object".to_owned()))?;
             tool_from_input(&tool_name, input).map_err(bad)?
         }
     };
@@ -326,7 +359,10 @@ pub fn parse_event(runtime: Option<Runtime>, payload: &Value, env: &dyn Fn(&str)
 fn path_field(input: &Map<String, Value>, tool: &str) -> Result<String, String> {
     for key in ["file_path", "notebook_path", "path", "absolute_path", "target_file", "filePath"] {
         if let Some(v) = input.get(key) {
-            return v.as_str().map(str::to_owned).ok_or_else(|| format!("`tool_input.{key}` of {tool} is not a string"));
+            return v
+                .as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| format!("`tool_input.{key}` of {tool} is not a string"));
         }
     }
     Err(format!("{tool} has no `tool_input.file_path`"))
@@ -342,21 +378,21 @@ fn tool_from_input(tool_name: &str, input: &Map<String, Value>) -> Result<Tool, 
         .and_then(Value::as_str)
         .filter(|s| s.trim_start().starts_with("*** Begin Patch"));
     match lower.as_str() {
-        "bash" | "powershell" | "exec" | "shell" | "run_shell_command" | "local_shell" | "shell_command" | "terminal" => {
-            match command {
-                Some(Value::String(s)) => Ok(Tool::Shell(s.clone())),
-                Some(Value::Array(items)) => {
-                    let argv: Option<Vec<String>> = items.iter().map(|v| v.as_str().map(str::to_owned)).collect();
-                    let argv = argv.ok_or_else(|| format!("`tool_input.command` of {tool_name} has a non-string item"))?;
-                    if argv.is_empty() {
-                        return Err(format!("`tool_input.command` of {tool_name} is empty"));
-                    }
-                    Ok(Tool::Argv(argv))
+        "bash" | "powershell" | "exec" | "shell" | "run_shell_command" | "local_shell" | "shell_command"
+        | "terminal" => match command {
+            Some(Value::String(s)) => Ok(Tool::Shell(s.clone())),
+            Some(Value::Array(items)) => {
+                let argv: Option<Vec<String>> = items.iter().map(|v| v.as_str().map(str::to_owned)).collect();
+                let argv =
+                    argv.ok_or_else(|| format!("`tool_input.command` of {tool_name} has a non-string item"))?;
+                if argv.is_empty() {
+                    return Err(format!("`tool_input.command` of {tool_name} is empty"));
                 }
-                Some(_) => Err(format!("`tool_input.command` of {tool_name} is not a string")),
-                None => Err(format!("{tool_name} has no `tool_input.command`")),
+                Ok(Tool::Argv(argv))
             }
-        }
+            Some(_) => Err(format!("`tool_input.command` of {tool_name} is not a string")),
+            None => Err(format!("{tool_name} has no `tool_input.command`")),
+        },
         "apply_patch" => {
             let text = input
                 .get("input")
@@ -367,10 +403,20 @@ fn tool_from_input(tool_name: &str, input: &Map<String, Value>) -> Result<Tool, 
             Ok(Tool::Patch(text.to_owned()))
         }
         _ if patch_text.is_some() => Ok(Tool::Patch(patch_text.unwrap_or_default().to_owned())),
-        "write" | "edit" | "multiedit" | "notebookedit" | "write_file" | "replace" | "str_replace" | "strreplace"
-        | "str_replace_based_edit_tool" | "create" | "edit_file" | "delete" | "delete_file" | "create_file" => {
-            Ok(Tool::Write(vec![path_field(input, tool_name)?]))
-        }
+        "write"
+        | "edit"
+        | "multiedit"
+        | "notebookedit"
+        | "write_file"
+        | "replace"
+        | "str_replace"
+        | "strreplace"
+        | "str_replace_based_edit_tool"
+        | "create"
+        | "edit_file"
+        | "delete"
+        | "delete_file"
+        | "create_file" => Ok(Tool::Write(vec![path_field(input, tool_name)?])),
         "read" | "read_file" | "view" | "view_file" => Ok(Tool::Read(vec![path_field(input, tool_name)?])),
         "read_many_files" => {
             let paths = input
@@ -380,10 +426,24 @@ fn tool_from_input(tool_name: &str, input: &Map<String, Value>) -> Result<Tool, 
             let paths: Option<Vec<String>> = paths.iter().map(|v| v.as_str().map(str::to_owned)).collect();
             Ok(Tool::Read(paths.ok_or_else(|| "`tool_input.paths` has a non-string item".to_owned())?))
         }
-        "grep" | "glob" | "search_file_content" | "list_directory" | "ls" | "search" | "codebase_search" | "grep_search" => {
-            let paths = ["path", "dir_path", "directory"].iter().filter_map(|k| input.get(*k).and_then(Value::as_str)).map(str::to_owned).collect();
-            let mut globs: Vec<String> =
-                ["glob", "include", "file_pattern"].iter().filter_map(|k| input.get(*k).and_then(Value::as_str)).map(str::to_owned).collect();
+        "grep"
+        | "glob"
+        | "search_file_content"
+        | "list_directory"
+        | "ls"
+        | "search"
+        | "codebase_search"
+        | "grep_search" => {
+            let paths = ["path", "dir_path", "directory"]
+                .iter()
+                .filter_map(|k| input.get(*k).and_then(Value::as_str))
+                .map(str::to_owned)
+                .collect();
+            let mut globs: Vec<String> = ["glob", "include", "file_pattern"]
+                .iter()
+                .filter_map(|k| input.get(*k).and_then(Value::as_str))
+                .map(str::to_owned)
+                .collect();
             if lower == "glob" {
                 // The Glob tool lists names; it reads no content, so its pattern is not a read.
                 globs.clear();
@@ -400,10 +460,13 @@ fn path_like_fields(v: &Value) -> Vec<String> {
     if let Some(o) = v.as_object() {
         for (k, val) in o {
             let key = k.to_ascii_lowercase();
-            let pathish = key.contains("path") || key.contains("file") || key == "target" || key == "destination";
+            let pathish =
+                key.contains("path") || key.contains("file") || key == "target" || key == "destination";
             match val {
                 Value::String(s) if pathish => out.push(s.clone()),
-                Value::Array(items) if pathish => out.extend(items.iter().filter_map(Value::as_str).map(str::to_owned)),
+                Value::Array(items) if pathish => {
+                    out.extend(items.iter().filter_map(Value::as_str).map(str::to_owned))
+                }
                 _ => {}
             }
         }
@@ -427,29 +490,47 @@ pub fn render_parts(runtime: Runtime, kind: EventKind, name: &str, decision: &De
         },
         Outcome::Deny(reason) => {
             let stdout = match runtime {
-                Runtime::Claude | Runtime::Codex if name == "PermissionRequest" => json!({"hookSpecificOutput": {
-                    "hookEventName": "PermissionRequest", "decision": {"behavior": "deny", "message": reason}}}),
+                Runtime::Claude | Runtime::Codex if name == "PermissionRequest" => {
+                    json!({"hookSpecificOutput": {
+                    "hookEventName": "PermissionRequest", "decision": {"behavior": "deny", "message": reason}}})
+                }
                 Runtime::Claude | Runtime::Codex => json!({"hookSpecificOutput": {
                     "hookEventName": "PreToolUse", "permissionDecision": "deny", "permissionDecisionReason": reason}}),
-                Runtime::Cursor if kind == EventKind::Prompt => json!({"continue": false, "user_message": reason}),
-                Runtime::Cursor => json!({"permission": "deny", "user_message": reason, "agent_message": reason}),
+                Runtime::Cursor if kind == EventKind::Prompt => {
+                    json!({"continue": false, "user_message": reason})
+                }
+                Runtime::Cursor => {
+                    json!({"permission": "deny", "user_message": reason, "agent_message": reason})
+                }
                 Runtime::Devin => json!({"decision": "block", "reason": reason}),
                 Runtime::Gemini => json!({"decision": "deny", "reason": reason}),
             };
-            Response { stdout: stdout.to_string(), stderr: format!("agentry-hooks: {reason}\n"), exit_code: 2 }
+            Response {
+                stdout: stdout.to_string(),
+                stderr: format!("agentry-hooks: {reason}\n"),
+                exit_code: 2,
+            }
         }
         Outcome::Context(text) => match runtime {
             Runtime::Claude | Runtime::Codex | Runtime::Gemini => {
-                ok(json!({"hookSpecificOutput": {"hookEventName": name, "additionalContext": text}}).to_string())
+                ok(json!({"hookSpecificOutput": {"hookEventName": name, "additionalContext": text}})
+                    .to_string())
             }
             Runtime::Cursor if kind == EventKind::Prompt => ok(json!({"continue": true}).to_string()),
             Runtime::Cursor => ok(json!({"additional_context": text}).to_string()),
             Runtime::Devin => ok(text.clone()),
         },
         Outcome::Block(reason) => match (runtime, kind) {
-            (Runtime::Claude | Runtime::Codex, _) => ok(json!({"decision": "block", "reason": reason}).to_string()),
-            (Runtime::Gemini, EventKind::Stop) => ok(json!({"decision": "deny", "reason": reason}).to_string()),
-            (Runtime::Gemini, _) => ok(json!({"hookSpecificOutput": {"hookEventName": name, "additionalContext": reason}}).to_string()),
+            (Runtime::Claude | Runtime::Codex, _) => {
+                ok(json!({"decision": "block", "reason": reason}).to_string())
+            }
+            (Runtime::Gemini, EventKind::Stop) => {
+                ok(json!({"decision": "deny", "reason": reason}).to_string())
+            }
+            (Runtime::Gemini, _) => {
+                ok(json!({"hookSpecificOutput": {"hookEventName": name, "additionalContext": reason}})
+                    .to_string())
+            }
             (Runtime::Cursor, EventKind::Stop) => ok(json!({"followup_message": reason}).to_string()),
             (Runtime::Cursor, _) => ok(json!({}).to_string()),
             (Runtime::Devin, _) => Response {
@@ -474,7 +555,10 @@ mod tests {
         assert_eq!(detect(&json!({"hook_event_name": "beforeShellExecution"})), Runtime::Cursor);
         assert_eq!(detect(&json!({"hook_event_name": "BeforeTool"})), Runtime::Gemini);
         assert_eq!(detect(&json!({"hook_event_name": "PreToolUse", "tool_name": "exec"})), Runtime::Devin);
-        assert_eq!(detect(&json!({"hook_event_name": "PreToolUse", "tool_name": "apply_patch"})), Runtime::Codex);
+        assert_eq!(
+            detect(&json!({"hook_event_name": "PreToolUse", "tool_name": "apply_patch"})),
+            Runtime::Codex
+        );
         assert_eq!(detect(&json!({"hook_event_name": "PreToolUse", "tool_name": "Bash"})), Runtime::Claude);
     }
 
@@ -482,8 +566,15 @@ mod tests {
     fn malformed_is_an_error() {
         assert!(parse(json!([])).is_err());
         assert!(parse(json!({"hook_event_name": "PreToolUse", "tool_name": "Bash"})).is_err());
-        assert!(parse(json!({"hook_event_name": "PreToolUse", "tool_name": "Bash", "tool_input": {"command": 3}})).is_err());
-        assert!(parse(json!({"hook_event_name": "PreToolUse", "tool_name": "Write", "tool_input": {}})).is_err());
+        assert!(
+            parse(
+                json!({"hook_event_name": "PreToolUse", "tool_name": "Bash", "tool_input": {"command": 3}})
+            )
+            .is_err()
+        );
+        assert!(
+            parse(json!({"hook_event_name": "PreToolUse", "tool_name": "Write", "tool_input": {}})).is_err()
+        );
     }
 
     #[test]
@@ -493,7 +584,10 @@ mod tests {
         .expect("valid");
         assert_eq!(e.tool, Some(Tool::Write(vec!["/p/a.ipynb".to_owned()])));
         assert_eq!(e.root.as_deref(), Some("/p"));
-        let e = parse(json!({"hook_event_name": "beforeShellExecution", "command": "ls", "workspace_roots": ["/w"]})).expect("valid");
+        let e = parse(
+            json!({"hook_event_name": "beforeShellExecution", "command": "ls", "workspace_roots": ["/w"]}),
+        )
+        .expect("valid");
         assert_eq!((e.tool, e.root.as_deref()), (Some(Tool::Shell("ls".to_owned())), Some("/w")));
     }
 

@@ -6,7 +6,9 @@ use serde_json::Value;
 
 use crate::checkpoint;
 use crate::engine::Engine;
-use crate::event::{Decision, Event, EventKind, Outcome, Response, Runtime, Tool, parse_event, render, render_parts};
+use crate::event::{
+    Decision, Event, EventKind, Outcome, Response, Runtime, Tool, parse_event, render, render_parts,
+};
 use crate::policy::Policy;
 use crate::state::{self, AuditEntry};
 
@@ -36,7 +38,8 @@ pub struct Handled {
 }
 
 fn fail_closed(runtime: Option<Runtime>, decision: Decision) -> Handled {
-    let response = render_parts(runtime.unwrap_or(Runtime::Claude), EventKind::PreTool, "PreToolUse", &decision);
+    let response =
+        render_parts(runtime.unwrap_or(Runtime::Claude), EventKind::PreTool, "PreToolUse", &decision);
     Handled { response, decision, event: None, checkpoint: None }
 }
 
@@ -45,11 +48,24 @@ fn fail_closed(runtime: Option<Runtime>, decision: Decision) -> Handled {
 pub fn handle(input: &[u8], opts: Options, env: &dyn Fn(&str) -> Option<String>) -> Handled {
     let value: Value = match serde_json::from_slice(input) {
         Ok(v) => v,
-        Err(e) => return fail_closed(opts.runtime, Decision::deny("malformed-payload", format!("the hook payload is not valid JSON ({e}); denied"))),
+        Err(e) => {
+            return fail_closed(
+                opts.runtime,
+                Decision::deny(
+                    "malformed-payload",
+                    format!("the hook payload is not valid JSON ({e}); denied"),
+                ),
+            );
+        }
     };
     let event = match parse_event(opts.runtime, &value, env) {
         Ok(e) => e,
-        Err(e) => return fail_closed(opts.runtime.or(Some(crate::event::detect(&value))), Decision::deny("malformed-payload", format!("{e}; denied"))),
+        Err(e) => {
+            return fail_closed(
+                opts.runtime.or(Some(crate::event::detect(&value))),
+                Decision::deny("malformed-payload", format!("{e}; denied")),
+            );
+        }
     };
     let pre = event.kind == EventKind::PreTool;
     let finish = |event: Event, decision: Decision, checkpoint: Option<String>| {
@@ -57,13 +73,27 @@ pub fn handle(input: &[u8], opts: Options, env: &dyn Fn(&str) -> Option<String>)
         Handled { response, decision, event: Some(event), checkpoint }
     };
     let Some(root) = event.root.clone() else {
-        let d = if pre { Decision::deny("no-project-root", "no project root: the payload has no cwd and the runtime set no project variable") } else { Decision::allow() };
+        let d = if pre {
+            Decision::deny(
+                "no-project-root",
+                "no project root: the payload has no cwd and the runtime set no project variable",
+            )
+        } else {
+            Decision::allow()
+        };
         return finish(event, d, None);
     };
     let policy = match Policy::load(Path::new(&root)) {
         Ok(p) => p,
         Err(e) => {
-            let d = if pre { Decision::deny("policy-error", format!("the hook policy is invalid, so nothing is allowed: {e}")) } else { Decision::allow() };
+            let d = if pre {
+                Decision::deny(
+                    "policy-error",
+                    format!("the hook policy is invalid, so nothing is allowed: {e}"),
+                )
+            } else {
+                Decision::allow()
+            };
             return finish(event, d, None);
         }
     };
@@ -71,7 +101,8 @@ pub fn handle(input: &[u8], opts: Options, env: &dyn Fn(&str) -> Option<String>)
     let engine = match Engine::new(&policy, &root, home.as_deref()) {
         Ok(e) => e,
         Err(e) => {
-            let d = if pre { Decision::deny("path-error", format!("{e}; denied")) } else { Decision::allow() };
+            let d =
+                if pre { Decision::deny("path-error", format!("{e}; denied")) } else { Decision::allow() };
             return finish(event, d, None);
         }
     };
@@ -80,10 +111,16 @@ pub fn handle(input: &[u8], opts: Options, env: &dyn Fn(&str) -> Option<String>)
         EventKind::PreTool => match &event.tool {
             Some(tool) => {
                 let verdict = engine.check_tool(tool, event.cwd.as_deref());
-                if !opts.dry_run && verdict.decision.outcome == Outcome::Allow && policy.checkpoints.enabled && !verdict.touched.is_empty() {
+                if !opts.dry_run
+                    && verdict.decision.outcome == Outcome::Allow
+                    && policy.checkpoints.enabled
+                    && !verdict.touched.is_empty()
+                {
                     let label = format!("{} {}", event.name, event.tool_name.as_deref().unwrap_or(""));
                     // A checkpoint that cannot be written does not block the edit; the audit line says so.
-                    checkpoint_id = checkpoint::create(engine.root(), &policy.checkpoints, &verdict.touched, &label).unwrap_or(None);
+                    checkpoint_id =
+                        checkpoint::create(engine.root(), &policy.checkpoints, &verdict.touched, &label)
+                            .unwrap_or(None);
                 }
                 verdict.decision
             }
@@ -93,7 +130,9 @@ pub fn handle(input: &[u8], opts: Options, env: &dyn Fn(&str) -> Option<String>)
         EventKind::Stop if policy.stop_gate.enabled && !opts.dry_run => {
             let continuing = event.stop_hook_active || event.loop_count.unwrap_or(0) > 0;
             match state::stop_gate(engine.root(), policy.stop_gate.max_blocks, continuing) {
-                Ok(Some(reason)) => Decision { outcome: Outcome::Block(reason), rule: Some("stop-gate".to_owned()) },
+                Ok(Some(reason)) => {
+                    Decision { outcome: Outcome::Block(reason), rule: Some("stop-gate".to_owned()) }
+                }
                 _ => Decision::allow(),
             }
         }
@@ -129,10 +168,14 @@ fn post_tool(engine: &Engine, event: &Event, dry_run: bool) -> Decision {
     }
     let raw: Vec<String> = match &event.tool {
         Some(Tool::Write(p)) | Some(Tool::Other(p)) => p.clone(),
-        Some(Tool::Patch(text)) => crate::patch::patch_paths(text).unwrap_or_default().into_iter().map(|(_, p)| p).collect(),
+        Some(Tool::Patch(text)) => {
+            crate::patch::patch_paths(text).unwrap_or_default().into_iter().map(|(_, p)| p).collect()
+        }
         _ => return Decision::allow(),
     };
-    let Some(file) = raw.iter().find_map(|p| engine.gate_match(p, event.cwd.as_deref())) else { return Decision::allow() };
+    let Some(file) = raw.iter().find_map(|p| engine.gate_match(p, event.cwd.as_deref())) else {
+        return Decision::allow();
+    };
     match state::run_quality_gate(engine.root(), &policy.quality_gate, &file) {
         Ok(r) if r.passed() => Decision::allow(),
         Ok(r) => {
@@ -140,11 +183,20 @@ fn post_tool(engine: &Engine, event: &Event, dry_run: bool) -> Decision {
             let lines: Vec<&str> = detail.trim_end().lines().collect();
             let tail = lines[lines.len().saturating_sub(20)..].join("\n");
             Decision {
-                outcome: Outcome::Block(format!("The quality gate `{}` {} after editing {} (exit code {}):\n{tail}", r.command, r.status, r.file, r.exit_code.map_or_else(|| "none".to_owned(), |c| c.to_string()))),
+                outcome: Outcome::Block(format!(
+                    "The quality gate `{}` {} after editing {} (exit code {}):\n{tail}",
+                    r.command,
+                    r.status,
+                    r.file,
+                    r.exit_code.map_or_else(|| "none".to_owned(), |c| c.to_string())
+                )),
                 rule: Some("quality-gate".to_owned()),
             }
         }
-        Err(e) => Decision { outcome: Outcome::Block(format!("the quality gate could not record its result: {e}")), rule: Some("quality-gate".to_owned()) },
+        Err(e) => Decision {
+            outcome: Outcome::Block(format!("the quality gate could not record its result: {e}")),
+            rule: Some("quality-gate".to_owned()),
+        },
     }
 }
 
@@ -159,16 +211,25 @@ fn session_context(root: &Path, policy: &Policy) -> Decision {
             parts.push(format!("{f}:\n{cut}"));
         }
     }
-    if parts.is_empty() { Decision::allow() } else { Decision { outcome: Outcome::Context(parts.join("\n\n")), rule: Some("session-context".to_owned()) } }
+    if parts.is_empty() {
+        Decision::allow()
+    } else {
+        Decision { outcome: Outcome::Context(parts.join("\n\n")), rule: Some("session-context".to_owned()) }
+    }
 }
 
 fn prompt_routes(policy: &Policy, prompt: &str) -> Decision {
-    let words: Vec<String> = prompt.split(|c: char| !c.is_alphanumeric() && c != '-' && c != '_').map(str::to_lowercase).collect();
+    let words: Vec<String> =
+        prompt.split(|c: char| !c.is_alphanumeric() && c != '-' && c != '_').map(str::to_lowercase).collect();
     let hits: Vec<&str> = policy
         .prompt_routes
         .iter()
         .filter(|r| r.keywords.iter().any(|k| words.iter().any(|w| *w == k.to_lowercase())))
         .map(|r| r.context.as_str())
         .collect();
-    if hits.is_empty() { Decision::allow() } else { Decision { outcome: Outcome::Context(hits.join("\n\n")), rule: Some("prompt-route".to_owned()) } }
+    if hits.is_empty() {
+        Decision::allow()
+    } else {
+        Decision { outcome: Outcome::Context(hits.join("\n\n")), rule: Some("prompt-route".to_owned()) }
+    }
 }

@@ -30,8 +30,21 @@ fn events(runtime: Runtime) -> &'static [(&'static str, &'static str)] {
             ("UserPromptSubmit", ""),
             ("SessionEnd", ""),
         ],
-        Runtime::Codex => &[("PreToolUse", "*"), ("PostToolUse", "apply_patch|Edit|Write"), ("Stop", ""), ("SessionStart", ""), ("UserPromptSubmit", "")],
-        Runtime::Devin => &[("PreToolUse", ".*"), ("PostToolUse", "edit|write"), ("Stop", ""), ("SessionStart", ""), ("SessionEnd", ""), ("UserPromptSubmit", "")],
+        Runtime::Codex => &[
+            ("PreToolUse", "*"),
+            ("PostToolUse", "apply_patch|Edit|Write"),
+            ("Stop", ""),
+            ("SessionStart", ""),
+            ("UserPromptSubmit", ""),
+        ],
+        Runtime::Devin => &[
+            ("PreToolUse", ".*"),
+            ("PostToolUse", "edit|write"),
+            ("Stop", ""),
+            ("SessionStart", ""),
+            ("SessionEnd", ""),
+            ("UserPromptSubmit", ""),
+        ],
         Runtime::Gemini => &[
             ("BeforeTool", ".*"),
             ("AfterTool", "write_file|replace"),
@@ -71,11 +84,16 @@ pub fn install(root: &Path, runtime: Runtime, command: &str) -> Result<InstallRe
     let file = root.join(settings_file(runtime));
     let mut doc: Value = match std::fs::read(&file) {
         Ok(bytes) if bytes.iter().all(u8::is_ascii_whitespace) => json!({}),
-        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| Error::Json { path: file.clone(), source: e })?,
+        Ok(bytes) => {
+            serde_json::from_slice(&bytes).map_err(|e| Error::Json { path: file.clone(), source: e })?
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => json!({}),
         Err(e) => return Err(Error::io("reading", &file, e)),
     };
-    let not_object = |what: &str| Error::Payload { runtime: runtime.as_str(), message: format!("{}: {what} is not a JSON object", file.display()) };
+    let not_object = |what: &str| Error::Payload {
+        runtime: runtime.as_str(),
+        message: format!("{}: {what} is not a JSON object", file.display()),
+    };
     let root_obj = doc.as_object_mut().ok_or_else(|| not_object("the document"))?;
     if runtime == Runtime::Cursor {
         root_obj.entry("version").or_insert(json!(1));
@@ -83,7 +101,11 @@ pub fn install(root: &Path, runtime: Runtime, command: &str) -> Result<InstallRe
     let hooks: &mut Map<String, Value> = if runtime == Runtime::Devin {
         root_obj
     } else {
-        root_obj.entry("hooks").or_insert_with(|| json!({})).as_object_mut().ok_or_else(|| not_object("`hooks`"))?
+        root_obj
+            .entry("hooks")
+            .or_insert_with(|| json!({}))
+            .as_object_mut()
+            .ok_or_else(|| not_object("`hooks`"))?
     };
     let mut report = InstallReport { file: file.clone(), added: Vec::new(), present: Vec::new() };
     for (event, matcher) in events(runtime) {
@@ -91,24 +113,35 @@ pub fn install(root: &Path, runtime: Runtime, command: &str) -> Result<InstallRe
         let arr = list.as_array_mut().ok_or_else(|| not_object(event))?;
         let ours = |v: &Value| -> bool {
             v.get("command").and_then(Value::as_str) == Some(command)
-                || v.get("hooks").and_then(Value::as_array).is_some_and(|hs| hs.iter().any(|h| h.get("command").and_then(Value::as_str) == Some(command)))
+                || v.get("hooks").and_then(Value::as_array).is_some_and(|hs| {
+                    hs.iter().any(|h| h.get("command").and_then(Value::as_str) == Some(command))
+                })
         };
         if arr.iter().any(ours) {
             report.present.push((*event).to_owned());
             continue;
         }
         let entry = match runtime {
-            Runtime::Cursor if *event == "stop" => json!({"command": command, "timeout": 60, "loop_limit": 3}),
+            Runtime::Cursor if *event == "stop" => {
+                json!({"command": command, "timeout": 60, "loop_limit": 3})
+            }
             Runtime::Cursor => json!({"command": command, "timeout": 30}),
-            Runtime::Gemini => json!({"matcher": matcher, "hooks": [{"type": "command", "name": "agentry-hooks", "command": command, "timeout": 30000}]}),
-            _ if matcher.is_empty() => json!({"hooks": [{"type": "command", "command": command, "timeout": 30}]}),
-            _ => json!({"matcher": matcher, "hooks": [{"type": "command", "command": command, "timeout": 30}]}),
+            Runtime::Gemini => {
+                json!({"matcher": matcher, "hooks": [{"type": "command", "name": "agentry-hooks", "command": command, "timeout": 30000}]})
+            }
+            _ if matcher.is_empty() => {
+                json!({"hooks": [{"type": "command", "command": command, "timeout": 30}]})
+            }
+            _ => {
+                json!({"matcher": matcher, "hooks": [{"type": "command", "command": command, "timeout": 30}]})
+            }
         };
         arr.push(entry);
         report.added.push((*event).to_owned());
     }
     if !report.added.is_empty() {
-        let mut text = serde_json::to_vec_pretty(&doc).map_err(|e| Error::Json { path: file.clone(), source: e })?;
+        let mut text =
+            serde_json::to_vec_pretty(&doc).map_err(|e| Error::Json { path: file.clone(), source: e })?;
         text.push(b'\n');
         write_atomic(&file, &text)?;
     }

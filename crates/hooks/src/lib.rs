@@ -3,28 +3,34 @@
 #![deny(missing_docs)]
 #![warn(clippy::print_stdout)]
 
+mod checkpoint;
+mod engine;
 mod error;
+mod event;
+mod hook;
+mod install;
+mod patch;
 mod paths;
 mod policy;
 mod shell;
-mod patch;
-mod event;
-mod engine;
 mod state;
-mod checkpoint;
-mod install;
-mod hook;
 
 pub use crate::{
-    checkpoint::{CHECKPOINT_DIR, Checkpoint, Entry, RollbackReport, RollbackTarget, create as create_checkpoint, list as list_checkpoints, rollback},
+    checkpoint::{
+        CHECKPOINT_DIR, Checkpoint, Entry, RollbackReport, RollbackTarget, create as create_checkpoint,
+        list as list_checkpoints, rollback,
+    },
     engine::{Engine, Verdict},
+    error::Error,
+    event::{
+        Decision, Event, EventKind, Outcome, Response, Runtime, Tool, detect, parse_event, render,
+        render_parts,
+    },
     hook::{Handled, Options, handle},
     install::{InstallReport, install, settings_file},
-    state::{AuditEntry, GATE_STATE_FILE, GateResult, audit_path, last_gate, read_audit, run_quality_gate},
-    error::Error,
-    event::{Decision, Event, EventKind, Outcome, Response, Runtime, Tool, detect, parse_event, render, render_parts},
     policy::{
-        Audit, Checkpoints, DEFAULT_POLICY_TOML, DeployRule, POLICY_FILE, PathRules, Policy, PromptRoute, QualityGate,
-        Session, ShellRules, StopGate, policy_path,
+        Audit, Checkpoints, DEFAULT_POLICY_TOML, DeployRule, POLICY_FILE, PathRules, Policy, PromptRoute,
+        QualityGate, Session, ShellRules, StopGate, policy_path,
     },
+    state::{AuditEntry, GATE_STATE_FILE, GateResult, audit_path, last_gate, read_audit, run_quality_gate},
 };

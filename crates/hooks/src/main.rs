@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use agentry_hooks::{
-    DEFAULT_POLICY_TOML, Decision, EventKind, Options, POLICY_FILE, Policy, RollbackTarget, Runtime, handle, render_parts,
+    DEFAULT_POLICY_TOML, Decision, EventKind, Options, POLICY_FILE, Policy, RollbackTarget, Runtime, handle,
+    render_parts,
 };
 use clap::{Parser, Subcommand};
 
@@ -14,7 +15,11 @@ use clap::{Parser, Subcommand};
 const MAX_PAYLOAD: u64 = 64 << 20;
 
 #[derive(Parser, Debug)]
-#[command(name = "agentry-hooks", version, about = "A fast, bypass-resistant policy engine for agent lifecycle hooks")]
+#[command(
+    name = "agentry-hooks",
+    version,
+    about = "A fast, bypass-resistant policy engine for agent lifecycle hooks"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Cmd,
@@ -146,11 +151,17 @@ fn run(runtime: Option<Runtime>) -> ExitCode {
     let read = read.map_err(|e| e.to_string());
     let handled = std::panic::catch_unwind(|| {
         if let Err(e) = read {
-            let d = Decision::deny("malformed-payload", format!("cannot read the payload from stdin ({e}); denied"));
+            let d = Decision::deny(
+                "malformed-payload",
+                format!("cannot read the payload from stdin ({e}); denied"),
+            );
             return render_parts(runtime.unwrap_or(Runtime::Claude), EventKind::PreTool, "PreToolUse", &d);
         }
         if input.len() as u64 > MAX_PAYLOAD {
-            let d = Decision::deny("malformed-payload", format!("the payload exceeds {MAX_PAYLOAD} bytes; denied"));
+            let d = Decision::deny(
+                "malformed-payload",
+                format!("the payload exceeds {MAX_PAYLOAD} bytes; denied"),
+            );
             return render_parts(runtime.unwrap_or(Runtime::Claude), EventKind::PreTool, "PreToolUse", &d);
         }
         handle(&input, Options { runtime, dry_run: false }, &|k| std::env::var(k).ok()).response
@@ -199,7 +210,8 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Install { runtime, root, command, json } => {
-            let rt = parse_runtime(&runtime)?.ok_or_else(|| anyhow::anyhow!("install needs a concrete --runtime"))?;
+            let rt = parse_runtime(&runtime)?
+                .ok_or_else(|| anyhow::anyhow!("install needs a concrete --runtime"))?;
             let command = match command {
                 Some(c) => c,
                 None => {
@@ -227,7 +239,9 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             let path = agentry_hooks::policy_path(&root, policy.as_deref());
             let (source, p) = match std::fs::read_to_string(&path) {
                 Ok(text) => (path.display().to_string(), Policy::from_toml(&text, &path)),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound && policy.is_none() => ("built-in default".to_owned(), Ok(Policy::default())),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && policy.is_none() => {
+                    ("built-in default".to_owned(), Ok(Policy::default()))
+                }
                 Err(e) => anyhow::bail!("cannot read {}: {e}", path.display()),
             };
             match p {
@@ -240,14 +254,21 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                             p.paths.protected.len(),
                             p.paths.read_protected.len(),
                             p.shell.deploy.len(),
-                            if p.quality_gate.command.is_empty() { "off".to_owned() } else { format!("`{}`", p.quality_gate.command) }
+                            if p.quality_gate.command.is_empty() {
+                                "off".to_owned()
+                            } else {
+                                format!("`{}`", p.quality_gate.command)
+                            }
                         ));
                     }
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(e) => {
                     if json {
-                        print(&serde_json::json!({"ok": false, "source": source, "error": e.to_string()}).to_string());
+                        print(
+                            &serde_json::json!({"ok": false, "source": source, "error": e.to_string()})
+                                .to_string(),
+                        );
                     } else {
                         let _ = writeln!(std::io::stderr(), "{e}");
                     }
@@ -257,9 +278,13 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Cmd::Explain { payload, runtime, json } => {
             let bytes = std::fs::read(&payload)?;
-            let h = handle(&bytes, Options { runtime: parse_runtime(&runtime)?, dry_run: true }, &|k| std::env::var(k).ok());
+            let h = handle(&bytes, Options { runtime: parse_runtime(&runtime)?, dry_run: true }, &|k| {
+                std::env::var(k).ok()
+            });
             let reason = match &h.decision.outcome {
-                agentry_hooks::Outcome::Deny(r) | agentry_hooks::Outcome::Block(r) | agentry_hooks::Outcome::Context(r) => Some(r.clone()),
+                agentry_hooks::Outcome::Deny(r)
+                | agentry_hooks::Outcome::Block(r)
+                | agentry_hooks::Outcome::Context(r) => Some(r.clone()),
                 agentry_hooks::Outcome::Allow => None,
             };
             let runtime = h.event.as_ref().map(|e| e.runtime.as_str());

@@ -88,7 +88,10 @@ mod tests {
 
     #[test]
     fn unified() {
-        check("--- a/src/x.rs\n+++ b/.env\n@@ -1 +1 @@\n", &[(Access::Write, "src/x.rs"), (Access::Write, ".env")]);
+        check(
+            "--- a/src/x.rs\n+++ b/.env\n@@ -1 +1 @@\n",
+            &[(Access::Write, "src/x.rs"), (Access::Write, ".env")],
+        );
         check("--- /dev/null\n+++ b/new.txt\n", &[(Access::Write, "new.txt")]);
     }
 

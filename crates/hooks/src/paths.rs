@@ -149,7 +149,10 @@ impl Root {
         let windows = is_windows_style(raw);
         let lexical = lexical_normalize(Path::new(&normalize_separators(raw, windows)));
         if !lexical.is_absolute() {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("project root `{raw}` is not absolute")));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("project root `{raw}` is not absolute"),
+            ));
         }
         let canon = resolve_abs(&lexical)?;
         Ok(Self { canon, lexical, windows })
@@ -174,7 +177,8 @@ impl Resolved {
 
     /// Whether `glob` matches the resolved or the lexical relative path.
     pub(crate) fn matches(&self, glob: &Glob) -> bool {
-        self.rel.as_deref().is_some_and(|r| glob.matches(r)) || self.lexical_rel.as_deref().is_some_and(|r| glob.matches(r))
+        self.rel.as_deref().is_some_and(|r| glob.matches(r))
+            || self.lexical_rel.as_deref().is_some_and(|r| glob.matches(r))
     }
 }
 
@@ -198,7 +202,8 @@ pub(crate) fn resolve(root: &Root, cwd: &Path, raw: &str) -> io::Result<Resolved
 
 fn relative(path: &Path, root: &Path) -> Option<String> {
     let rest = path.strip_prefix(root).ok()?;
-    let parts: Vec<String> = rest.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+    let parts: Vec<String> =
+        rest.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
     Some(parts.join("/"))
 }
 
@@ -279,13 +284,21 @@ fn push_components(stack: &mut Vec<OsString>, p: &Path) {
 /// Expands a glob word against the file system, as the shell would (no match: the pattern itself).
 pub(crate) fn expand_glob(cwd: &Path, pattern: &str) -> Vec<String> {
     let absolute = pattern.starts_with('/');
-    let mut bases: Vec<(PathBuf, String)> =
-        vec![(if absolute { PathBuf::from("/") } else { cwd.to_path_buf() }, if absolute { "/".to_owned() } else { String::new() })];
+    let mut bases: Vec<(PathBuf, String)> = vec![(
+        if absolute { PathBuf::from("/") } else { cwd.to_path_buf() },
+        if absolute { "/".to_owned() } else { String::new() },
+    )];
     for comp in pattern.split('/').filter(|c| !c.is_empty()) {
         let mut next = Vec::new();
         let wild = comp.contains(['*', '?', '[']);
         for (dir, shown) in &bases {
-            let join = |name: &str| if shown.is_empty() || shown.ends_with('/') { format!("{shown}{name}") } else { format!("{shown}/{name}") };
+            let join = |name: &str| {
+                if shown.is_empty() || shown.ends_with('/') {
+                    format!("{shown}{name}")
+                } else {
+                    format!("{shown}/{name}")
+                }
+            };
             if !wild {
                 next.push((dir.join(comp), join(comp)));
                 continue;
@@ -306,7 +319,8 @@ pub(crate) fn expand_glob(cwd: &Path, pattern: &str) -> Vec<String> {
             bases.truncate(4096);
         }
     }
-    let found: Vec<String> = bases.into_iter().filter(|(p, _)| p.symlink_metadata().is_ok()).map(|(_, s)| s).collect();
+    let found: Vec<String> =
+        bases.into_iter().filter(|(p, _)| p.symlink_metadata().is_ok()).map(|(_, s)| s).collect();
     if found.is_empty() { vec![pattern.to_owned()] } else { found }
 }
 

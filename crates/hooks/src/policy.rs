@@ -141,7 +141,9 @@ pub struct Session {
 impl Default for PathRules {
     fn default() -> Self {
         Self {
-            protected: ["generated/**", "fixtures/sensitive/**", ".git/**", "**/.env", "**/.env.*"].map(String::from).to_vec(),
+            protected: ["generated/**", "fixtures/sensitive/**", ".git/**", "**/.env", "**/.env.*"]
+                .map(String::from)
+                .to_vec(),
             read_protected: ["**/.env", "**/.env.*"].map(String::from).to_vec(),
             writable_outside_root: Vec::new(),
         }
@@ -151,8 +153,13 @@ impl Default for PathRules {
 impl Default for ShellRules {
     fn default() -> Self {
         Self {
-            sql_deny: ["DROP TABLE", "TRUNCATE TABLE", "DROP DATABASE", "DROP SCHEMA"].map(String::from).to_vec(),
-            deploy: vec![DeployRule { command: "deploy*".to_owned(), targets: vec!["production".to_owned(), "prod".to_owned()] }],
+            sql_deny: ["DROP TABLE", "TRUNCATE TABLE", "DROP DATABASE", "DROP SCHEMA"]
+                .map(String::from)
+                .to_vec(),
+            deploy: vec![DeployRule {
+                command: "deploy*".to_owned(),
+                targets: vec!["production".to_owned(), "prod".to_owned()],
+            }],
             deny_destructive_deletes: true,
             deny_pipe_to_shell: true,
         }
@@ -256,16 +263,25 @@ impl Policy {
             .iter()
             .map(|d| {
                 if d.targets.is_empty() {
-                    return Err(err("shell.deploy.targets", "a deploy rule needs at least one target".to_owned()));
+                    return Err(err(
+                        "shell.deploy.targets",
+                        "a deploy rule needs at least one target".to_owned(),
+                    ));
                 }
-                Ok((Glob::new(&d.command).map_err(|m| err("shell.deploy.command", m))?, d.targets.iter().map(|t| t.to_lowercase()).collect()))
+                Ok((
+                    Glob::new(&d.command).map_err(|m| err("shell.deploy.command", m))?,
+                    d.targets.iter().map(|t| t.to_lowercase()).collect(),
+                ))
             })
             .collect::<Result<_, _>>()?;
         if self.quality_gate.timeout_secs == 0 {
             return Err(err("quality_gate.timeout_secs", "must be at least 1".to_owned()));
         }
         if self.stop_gate.max_blocks == 0 && self.stop_gate.enabled {
-            return Err(err("stop_gate.max_blocks", "must be at least 1 when the stop gate is enabled".to_owned()));
+            return Err(err(
+                "stop_gate.max_blocks",
+                "must be at least 1 when the stop gate is enabled".to_owned(),
+            ));
         }
         for (i, r) in self.prompt_routes.iter().enumerate() {
             if r.keywords.is_empty() {
@@ -358,7 +374,9 @@ mod tests {
 
     fn check_err(text: &str, line: usize, field: &str) {
         match Policy::from_toml(text, Path::new("hooks.toml")) {
-            Err(Error::Policy { line: l, field: f, .. }) => assert_eq!((l, f.as_str()), (line, field), "{text}"),
+            Err(Error::Policy { line: l, field: f, .. }) => {
+                assert_eq!((l, f.as_str()), (line, field), "{text}")
+            }
             other => panic!("expected a policy error, got {other:?}"),
         }
     }

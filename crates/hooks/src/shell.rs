@@ -117,7 +117,13 @@ pub(crate) fn analyze(command: &str, cwd: &Path, root: &Path, home: Option<&str>
     if let Some(h) = home {
         vars.insert("HOME".to_owned(), Some(h.to_owned()));
     }
-    let mut a = Analyzer { vars, cwd: Some(cwd.to_path_buf()), home: home.map(str::to_owned), ops: Vec::new(), depth: 0 };
+    let mut a = Analyzer {
+        vars,
+        cwd: Some(cwd.to_path_buf()),
+        home: home.map(str::to_owned),
+        ops: Vec::new(),
+        depth: 0,
+    };
     a.script(command, Stdin::Inherited);
     a.ops
 }
@@ -142,7 +148,10 @@ fn parser_options() -> brush_parser::ParserOptions {
 
 /// Whether `name` is a shell that runs a script from `-c`, a file or standard input.
 fn is_shell(name: &str) -> bool {
-    matches!(name, "sh" | "bash" | "zsh" | "dash" | "ksh" | "mksh" | "ash" | "fish" | "yash" | "rbash" | "csh" | "tcsh")
+    matches!(
+        name,
+        "sh" | "bash" | "zsh" | "dash" | "ksh" | "mksh" | "ash" | "fish" | "yash" | "rbash" | "csh" | "tcsh"
+    )
 }
 
 /// Interpreters that take inline code with a flag, and that flag.
@@ -171,10 +180,43 @@ fn reads_program_from_stdin(name: &str) -> bool {
 fn never_reads_args(name: &str) -> bool {
     matches!(
         name,
-        "echo" | "printf" | "ls" | "true" | "false" | "test" | "[" | "stat" | "which" | "type" | "basename"
-            | "dirname" | "realpath" | "readlink" | "mkdir" | "export" | "unset" | "set" | "shopt" | "alias"
-            | "declare" | "local" | "readonly" | "exit" | "return" | "sleep" | "kill" | "wait" | "cd" | "pushd"
-            | "popd" | "pwd" | "date" | "whoami" | "id" | "hostname" | "uname"
+        "echo"
+            | "printf"
+            | "ls"
+            | "true"
+            | "false"
+            | "test"
+            | "["
+            | "stat"
+            | "which"
+            | "type"
+            | "basename"
+            | "dirname"
+            | "realpath"
+            | "readlink"
+            | "mkdir"
+            | "export"
+            | "unset"
+            | "set"
+            | "shopt"
+            | "alias"
+            | "declare"
+            | "local"
+            | "readonly"
+            | "exit"
+            | "return"
+            | "sleep"
+            | "kill"
+            | "wait"
+            | "cd"
+            | "pushd"
+            | "popd"
+            | "pwd"
+            | "date"
+            | "whoami"
+            | "id"
+            | "hostname"
+            | "uname"
     )
 }
 
@@ -182,13 +224,87 @@ fn never_reads_args(name: &str) -> bool {
 fn known_reader(name: &str) -> bool {
     matches!(
         name,
-        "cat" | "tac" | "less" | "more" | "most" | "head" | "tail" | "sed" | "awk" | "gawk" | "mawk" | "nawk" | "grep"
-            | "egrep" | "fgrep" | "rg" | "ag" | "ack" | "cut" | "sort" | "uniq" | "nl" | "od" | "xxd" | "hexdump"
-            | "strings" | "base64" | "base32" | "basenc" | "tar" | "zip" | "gzip" | "bzip2" | "xz" | "zstd" | "cp"
-            | "scp" | "rsync" | "diff" | "cmp" | "comm" | "paste" | "join" | "fold" | "fmt" | "pr" | "wc" | "md5sum"
-            | "sha1sum" | "sha256sum" | "sha512sum" | "b2sum" | "cksum" | "jq" | "yq" | "bat" | "batcat" | "vi" | "vim"
-            | "nvim" | "nano" | "emacs" | "view" | "source" | "." | "dd" | "iconv" | "column" | "look" | "tr" | "expand"
-            | "unexpand" | "split" | "csplit" | "curl" | "wget" | "nc" | "openssl" | "gpg" | "file" | "envsubst"
+        "cat"
+            | "tac"
+            | "less"
+            | "more"
+            | "most"
+            | "head"
+            | "tail"
+            | "sed"
+            | "awk"
+            | "gawk"
+            | "mawk"
+            | "nawk"
+            | "grep"
+            | "egrep"
+            | "fgrep"
+            | "rg"
+            | "ag"
+            | "ack"
+            | "cut"
+            | "sort"
+            | "uniq"
+            | "nl"
+            | "od"
+            | "xxd"
+            | "hexdump"
+            | "strings"
+            | "base64"
+            | "base32"
+            | "basenc"
+            | "tar"
+            | "zip"
+            | "gzip"
+            | "bzip2"
+            | "xz"
+            | "zstd"
+            | "cp"
+            | "scp"
+            | "rsync"
+            | "diff"
+            | "cmp"
+            | "comm"
+            | "paste"
+            | "join"
+            | "fold"
+            | "fmt"
+            | "pr"
+            | "wc"
+            | "md5sum"
+            | "sha1sum"
+            | "sha256sum"
+            | "sha512sum"
+            | "b2sum"
+            | "cksum"
+            | "jq"
+            | "yq"
+            | "bat"
+            | "batcat"
+            | "vi"
+            | "vim"
+            | "nvim"
+            | "nano"
+            | "emacs"
+            | "view"
+            | "source"
+            | "."
+            | "dd"
+            | "iconv"
+            | "column"
+            | "look"
+            | "tr"
+            | "expand"
+            | "unexpand"
+            | "split"
+            | "csplit"
+            | "curl"
+            | "wget"
+            | "nc"
+            | "openssl"
+            | "gpg"
+            | "file"
+            | "envsubst"
     )
 }
 
@@ -252,7 +368,10 @@ impl Analyzer {
         let program = match parser.parse_program() {
             Ok(p) => p,
             Err(e) => {
-                self.deny_rule("shell-unparseable", format!("the command cannot be parsed as bash ({e}); refusing what cannot be read"));
+                self.deny_rule(
+                    "shell-unparseable",
+                    format!("the command cannot be parsed as bash ({e}); refusing what cannot be read"),
+                );
                 return;
             }
         };
@@ -294,7 +413,11 @@ impl Analyzer {
 
     /// Walks one command; for a simple command returns what a downstream pipeline stage needs to know.
     #[allow(clippy::type_complexity)]
-    fn command(&mut self, cmd: &ast::Command, stdin: Stdin) -> Option<(String, bool, Option<String>, Option<Vec<Word>>)> {
+    fn command(
+        &mut self,
+        cmd: &ast::Command,
+        stdin: Stdin,
+    ) -> Option<(String, bool, Option<String>, Option<Vec<Word>>)> {
         match cmd {
             ast::Command::Simple(s) => self.simple(s, stdin),
             ast::Command::Compound(c, redirects) => {
@@ -374,7 +497,12 @@ impl Analyzer {
                 if values.len() > MAX_LOOP_VALUES || values.iter().any(|v| v.dynamic || v.glob) {
                     // The body sees an unknown value; a glob is kept as a glob so that file checks expand it.
                     if values.len() == 1 && values[0].glob && !values[0].dynamic {
-                        self.loop_body_with(&f.variable_name, Some(values[0].text.clone()), &f.body.list, stdin);
+                        self.loop_body_with(
+                            &f.variable_name,
+                            Some(values[0].text.clone()),
+                            &f.body.list,
+                            stdin,
+                        );
                     } else {
                         self.loop_body_with(&f.variable_name, None, &f.body.list, stdin);
                     }
@@ -446,7 +574,8 @@ impl Analyzer {
                     if words.iter().any(|w| w.dynamic) {
                         stdin = Stdin::Pipe(Upstream::default());
                     } else {
-                        stdin = Stdin::Text(words.iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" "));
+                        stdin =
+                            Stdin::Text(words.iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" "));
                     }
                 }
                 ast::IoRedirect::OutputAndError(w, _) => {
@@ -492,7 +621,11 @@ impl Analyzer {
 
     /// Walks a simple command.
     #[allow(clippy::type_complexity)]
-    fn simple(&mut self, s: &ast::SimpleCommand, stdin: Stdin) -> Option<(String, bool, Option<String>, Option<Vec<Word>>)> {
+    fn simple(
+        &mut self,
+        s: &ast::SimpleCommand,
+        stdin: Stdin,
+    ) -> Option<(String, bool, Option<String>, Option<Vec<Word>>)> {
         let mut assigns: Vec<(String, Option<String>)> = Vec::new();
         let mut redirects: Vec<ast::IoRedirect> = Vec::new();
         let mut words: Vec<Word> = Vec::new();
@@ -513,9 +646,8 @@ impl Analyzer {
         }
         for item in s.suffix.iter().flat_map(|p| p.0.iter()) {
             match item {
-                ast::CommandPrefixOrSuffixItem::AssignmentWord(_, w) | ast::CommandPrefixOrSuffixItem::Word(w) => {
-                    words.extend(self.expand(&w.value))
-                }
+                ast::CommandPrefixOrSuffixItem::AssignmentWord(_, w)
+                | ast::CommandPrefixOrSuffixItem::Word(w) => words.extend(self.expand(&w.value)),
                 ast::CommandPrefixOrSuffixItem::IoRedirect(r) => redirects.push(r.clone()),
                 ast::CommandPrefixOrSuffixItem::ProcessSubstitution(_, sub) => {
                     self.subshell(&sub.list);
@@ -545,7 +677,9 @@ impl Analyzer {
         let flags: Vec<&str> = rest.iter().map(|w| w.text.as_str()).collect();
         let decodes = match name {
             "curl" | "wget" | "fetch" | "aria2c" | "rev" | "uudecode" => true,
-            "base64" | "base32" | "basenc" => flags.iter().any(|f| has_short_flag(f, 'd') || *f == "--decode"),
+            "base64" | "base32" | "basenc" => {
+                flags.iter().any(|f| has_short_flag(f, 'd') || *f == "--decode")
+            }
             "xxd" => flags.iter().any(|f| has_short_flag(f, 'r')),
             "openssl" => flags.iter().any(|f| *f == "-d" || *f == "-base64" || *f == "base64"),
             "gunzip" | "zcat" | "bzcat" | "xzcat" | "unxz" => true,
@@ -563,7 +697,9 @@ impl Analyzer {
             _ => None,
         };
         let items = match name {
-            "find" => Some(find_start_paths(rest).into_iter().map(|w| find_item(&w, find_has_filters(rest))).collect()),
+            "find" => Some(
+                find_start_paths(rest).into_iter().map(|w| find_item(&w, find_has_filters(rest))).collect(),
+            ),
             "echo" | "ls" | "printf" => {
                 let ws: Vec<Word> = rest.iter().filter(|w| !w.text.starts_with('-')).cloned().collect();
                 if name == "ls" && ws.is_empty() { Some(vec![Word::lit("./{}")]) } else { Some(ws) }
@@ -681,7 +817,8 @@ impl Analyzer {
                 WordPiece::TildeExpansion(t) => match (t, &self.home) {
                     (TildeExpr::Home, Some(h)) => out.extend(h.chars().map(|c| (c, false))),
                     (TildeExpr::WorkingDir, _) if self.cwd.is_some() => {
-                        let cwd = self.cwd.as_ref().map(|c| c.to_string_lossy().into_owned()).unwrap_or_default();
+                        let cwd =
+                            self.cwd.as_ref().map(|c| c.to_string_lossy().into_owned()).unwrap_or_default();
                         out.extend(cwd.chars().map(|c| (c, false)));
                     }
                     _ => {
@@ -758,12 +895,17 @@ impl Analyzer {
         match name.as_str() {
             "env" => self.wrapper_env(args, env, stdin),
             "sudo" | "doas" | "run0" => {
-                let rest = skip_options(args, &["-u", "-g", "-h", "-p", "-C", "-D", "-r", "-t", "-U", "-T", "-R"]);
+                let rest =
+                    skip_options(args, &["-u", "-g", "-h", "-p", "-C", "-D", "-r", "-t", "-U", "-T", "-R"]);
                 self.argv(rest.to_vec(), env, stdin);
             }
             "nice" | "ionice" | "chrt" | "taskset" => {
                 let rest = skip_options(args, &["-n", "-c", "-p", "--adjustment", "--class", "--classdata"]);
-                let rest = if matches!(name.as_str(), "chrt" | "taskset") { rest.get(1..).unwrap_or(&[]) } else { rest };
+                let rest = if matches!(name.as_str(), "chrt" | "taskset") {
+                    rest.get(1..).unwrap_or(&[])
+                } else {
+                    rest
+                };
                 self.argv(rest.to_vec(), env, stdin);
             }
             "timeout" => {
@@ -860,9 +1002,17 @@ impl Analyzer {
                     }
                 }
             }
-            "sed" | "perl" if args.iter().any(|a| a.text.starts_with("-i") || a.text.starts_with("--in-place") || (name == "perl" && has_short_flag(&a.text, 'i'))) => {
+            "sed" | "perl"
+                if args.iter().any(|a| {
+                    a.text.starts_with("-i")
+                        || a.text.starts_with("--in-place")
+                        || (name == "perl" && has_short_flag(&a.text, 'i'))
+                }) =>
+            {
                 let ops = operands(args, &["-e", "-f", "--expression", "--file", "-l"]);
-                let explicit_script = args.iter().any(|a| a.text == "-e" || a.text == "-f" || a.text.starts_with("--expression"));
+                let explicit_script = args
+                    .iter()
+                    .any(|a| a.text == "-e" || a.text == "-f" || a.text.starts_with("--expression"));
                 let skip = usize::from(!explicit_script);
                 for a in ops.into_iter().skip(skip) {
                     self.path(Access::Write, a.clone(), &format!("{name} -i"));
@@ -871,8 +1021,13 @@ impl Analyzer {
                     self.inline_code(&name, args, &stdin);
                 }
             }
-            "truncate" | "touch" | "shred" | "chattr" | "setfacl" | "mkfifo" | "mknod" if writes_all_operands(&name) => {
-                for a in operands(args, &["-s", "--size", "-r", "--reference", "-d", "--date", "-t", "-n", "-u", "--iterations"]) {
+            "truncate" | "touch" | "shred" | "chattr" | "setfacl" | "mkfifo" | "mknod"
+                if writes_all_operands(&name) =>
+            {
+                for a in operands(
+                    args,
+                    &["-s", "--size", "-r", "--reference", "-d", "--date", "-t", "-n", "-u", "--iterations"],
+                ) {
                     self.path(Access::Write, a.clone(), &name);
                 }
             }
@@ -884,7 +1039,14 @@ impl Analyzer {
             "git" => self.git(args),
             "make" | "gmake" | "tar" | "bsdtar" | "unzip" | "npm" | "pnpm" | "yarn" => {
                 self.dir_flags(&name, args);
-                if name == "unzip" || ((name == "tar" || name == "bsdtar") && args.iter().any(|a| a.text.starts_with('-') && a.text.contains('x') || a.text.starts_with('x') || a.text == "--extract")) {
+                if name == "unzip"
+                    || ((name == "tar" || name == "bsdtar")
+                        && args.iter().any(|a| {
+                            a.text.starts_with('-') && a.text.contains('x')
+                                || a.text.starts_with('x')
+                                || a.text == "--extract"
+                        }))
+                {
                     let dir = args
                         .iter()
                         .position(|w| w.text == "-d" || w.text == "-C" || w.text == "--directory")
@@ -897,7 +1059,9 @@ impl Analyzer {
             }
             "curl" | "wget" => {
                 for (i, a) in args.iter().enumerate() {
-                    let out_flag = a.text == "-o" || a.text == "--output" || (name == "wget" && (a.text == "-O" || a.text == "--output-document"));
+                    let out_flag = a.text == "-o"
+                        || a.text == "--output"
+                        || (name == "wget" && (a.text == "-O" || a.text == "--output-document"));
                     if out_flag {
                         if let Some(t) = args.get(i + 1) {
                             if !(t.is_static() && (t.text == "-" || is_dev_sink(&t.text))) {
@@ -1018,7 +1182,10 @@ impl Analyzer {
         }
         if let Some(script) = args.get(i) {
             if script.dynamic {
-                self.deny(format!("`{name}` runs a script from `{}`, which cannot be read statically", script.text));
+                self.deny(format!(
+                    "`{name}` runs a script from `{}`, which cannot be read statically",
+                    script.text
+                ));
                 return;
             }
             self.read_arg(script.clone(), name, true);
@@ -1030,10 +1197,13 @@ impl Analyzer {
     fn program_from_stdin(&mut self, name: &str, stdin: &Stdin, on_text: impl FnOnce(&mut Self, &str)) {
         match stdin {
             Stdin::Text(t) => on_text(self, t),
-            Stdin::Pipe(up) if up.decodes_or_downloads => self.deny_rule("pipe-to-shell", format!(
-                "decoded or downloaded text is piped into `{name}` ({} | {name})",
-                up.names.join(" | ")
-            )),
+            Stdin::Pipe(up) if up.decodes_or_downloads => self.deny_rule(
+                "pipe-to-shell",
+                format!(
+                    "decoded or downloaded text is piped into `{name}` ({} | {name})",
+                    up.names.join(" | ")
+                ),
+            ),
             Stdin::Pipe(up) => match &up.text {
                 Some(t) => on_text(self, t),
                 None => self.deny(format!(
@@ -1079,9 +1249,8 @@ impl Analyzer {
             Some(s) if s.text == "-" => {
                 self.program_from_stdin(name, stdin, |a, text| a.code(name, text));
             }
-            Some(s) if s.dynamic => {
-                self.deny(format!("`{name}` runs a script from `{}`, which cannot be read statically", s.text))
-            }
+            Some(s) if s.dynamic => self
+                .deny(format!("`{name}` runs a script from `{}`, which cannot be read statically", s.text)),
             Some(s) => self.read_arg(s.clone(), name, true),
             None if reads_program_from_stdin(name) && !args.iter().any(|a| a.text == "-m") => {
                 self.program_from_stdin(name, stdin, |a, text| a.code(name, text));
@@ -1094,9 +1263,25 @@ impl Analyzer {
     /// it may write or delete when the code calls file-changing functions.
     fn code(&mut self, name: &str, code: &str) {
         let via = format!("{name} inline code");
-        let writes = ["open(", "write", "unlink", "remove", "rename", "shutil", "os.system", "subprocess", "fs.", "File.", "system(", "exec", "copy", "move", "`"]
-            .iter()
-            .any(|k| code.contains(k));
+        let writes = [
+            "open(",
+            "write",
+            "unlink",
+            "remove",
+            "rename",
+            "shutil",
+            "os.system",
+            "subprocess",
+            "fs.",
+            "File.",
+            "system(",
+            "exec",
+            "copy",
+            "move",
+            "`",
+        ]
+        .iter()
+        .any(|k| code.contains(k));
         let recursive = ["rmtree", "rmSync", "rm_rf", "rimraf", "remove_dir_all", "rmdir", "recursive"]
             .iter()
             .any(|k| code.contains(k));
@@ -1112,7 +1297,9 @@ impl Analyzer {
             // Commands handed to a shell from inside the code.
         }
         for lit in string_literals(code) {
-            if (code.contains("system") || code.contains("subprocess") || code.contains("exec")) && lit.contains(' ') {
+            if (code.contains("system") || code.contains("subprocess") || code.contains("exec"))
+                && lit.contains(' ')
+            {
                 self.script(&lit, Stdin::Inherited);
             }
         }
@@ -1160,12 +1347,13 @@ impl Analyzer {
             }
         }
         match stdin {
-            Stdin::Text(t) => self.ops.push(Op::Sql { text: t.clone(), via: format!("{name} standard input") }),
+            Stdin::Text(t) => {
+                self.ops.push(Op::Sql { text: t.clone(), via: format!("{name} standard input") })
+            }
             Stdin::Pipe(up) => match &up.text {
                 Some(t) => self.ops.push(Op::Sql { text: t.clone(), via: format!("{name} standard input") }),
-                None if up.decodes_or_downloads => {
-                    self.deny_rule("pipe-to-shell", format!("decoded or downloaded text is piped into `{name}`"))
-                }
+                None if up.decodes_or_downloads => self
+                    .deny_rule("pipe-to-shell", format!("decoded or downloaded text is piped into `{name}`")),
                 None => {}
             },
             Stdin::Inherited => {}
@@ -1215,7 +1403,10 @@ impl Analyzer {
                 }
                 i += 2;
                 continue;
-            } else if matches!(t, "-n" | "-L" | "-P" | "-d" | "-s" | "-E" | "-e" | "--max-args" | "--max-procs" | "--delimiter") {
+            } else if matches!(
+                t,
+                "-n" | "-L" | "-P" | "-d" | "-s" | "-E" | "-e" | "--max-args" | "--max-procs" | "--delimiter"
+            ) {
                 i += 2;
                 continue;
             }
@@ -1237,7 +1428,11 @@ impl Analyzer {
                         .iter()
                         .map(|w| {
                             if w.text.contains(&r) {
-                                Word { text: w.text.replace(&r, &item.text), dynamic: w.dynamic || item.dynamic, glob: w.glob }
+                                Word {
+                                    text: w.text.replace(&r, &item.text),
+                                    dynamic: w.dynamic || item.dynamic,
+                                    glob: w.glob,
+                                }
                             } else {
                                 w.clone()
                             }
@@ -1282,7 +1477,11 @@ impl Analyzer {
                         .iter()
                         .map(|w| {
                             if w.text.contains("{}") {
-                                Word { text: w.text.replace("{}", &item.text), dynamic: w.dynamic || item.dynamic, glob: false }
+                                Word {
+                                    text: w.text.replace("{}", &item.text),
+                                    dynamic: w.dynamic || item.dynamic,
+                                    glob: false,
+                                }
                             } else {
                                 w.clone()
                             }
@@ -1330,7 +1529,10 @@ impl Analyzer {
                 continue;
             }
             if !ends && a.is_static() && t.starts_with('-') && t.len() > 1 {
-                if t == "--recursive" || t == "--dir" && name == "rmdir" || (!t.starts_with("--") && (t.contains('r') || t.contains('R'))) {
+                if t == "--recursive"
+                    || t == "--dir" && name == "rmdir"
+                    || (!t.starts_with("--") && (t.contains('r') || t.contains('R')))
+                {
                     recursive |= t != "--dir";
                 }
                 continue;
@@ -1352,7 +1554,19 @@ impl Analyzer {
     fn copy(&mut self, name: &str, args: &[Word]) {
         let value_flags: &[&str] = match name {
             "install" => &["-m", "--mode", "-o", "--owner", "-g", "--group", "-S", "--suffix"],
-            "rsync" => &["-e", "--rsh", "--exclude", "--include", "--filter", "-f", "--exclude-from", "--include-from", "--files-from", "--chmod", "--log-file"],
+            "rsync" => &[
+                "-e",
+                "--rsh",
+                "--exclude",
+                "--include",
+                "--filter",
+                "-f",
+                "--exclude-from",
+                "--include-from",
+                "--files-from",
+                "--chmod",
+                "--log-file",
+            ],
             "scp" => &["-P", "-i", "-o", "-F", "-c", "-l", "-S", "-J"],
             _ => &["-S", "--suffix"],
         };
@@ -1407,7 +1621,11 @@ impl Analyzer {
             return false;
         }
         let p = Path::new(&w.text);
-        let p = if p.is_absolute() { p.to_path_buf() } else { self.cwd.as_ref().map(|c| c.join(p)).unwrap_or_default() };
+        let p = if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.cwd.as_ref().map(|c| c.join(p)).unwrap_or_default()
+        };
         p.is_dir()
     }
 
@@ -1441,7 +1659,11 @@ impl Analyzer {
             if self.is_existing_dir(&d) {
                 for s in &sources {
                     let base = basename(s.text.trim_end_matches('/'));
-                    let inner = Word { text: format!("{}/{}", d.text.trim_end_matches('/'), base), dynamic: d.dynamic || s.dynamic, glob: s.glob };
+                    let inner = Word {
+                        text: format!("{}/{}", d.text.trim_end_matches('/'), base),
+                        dynamic: d.dynamic || s.dynamic,
+                        glob: s.glob,
+                    };
                     self.path(Access::Write, inner, "mv");
                 }
             }
@@ -1462,10 +1684,18 @@ impl Analyzer {
             }
             if t == "-c" {
                 if let Some(v) = args.get(i + 1) {
-                    if v.dynamic || (v.text.to_ascii_lowercase().starts_with("alias.") && v.text.contains("=!")) {
+                    if v.dynamic
+                        || (v.text.to_ascii_lowercase().starts_with("alias.") && v.text.contains("=!"))
+                    {
                         self.deny(format!("`git -c {}` defines an alias that runs a shell command", v.text));
                     }
-                    if v.text.to_ascii_lowercase().starts_with("core.") && (v.text.contains("hooksPath") || v.text.contains("pager") || v.text.contains("editor") || v.text.contains("sshCommand") || v.text.contains("fsmonitor")) {
+                    if v.text.to_ascii_lowercase().starts_with("core.")
+                        && (v.text.contains("hooksPath")
+                            || v.text.contains("pager")
+                            || v.text.contains("editor")
+                            || v.text.contains("sshCommand")
+                            || v.text.contains("fsmonitor"))
+                    {
                         self.deny(format!("`git -c {}` makes git run a configured command", v.text));
                     }
                 }
@@ -1494,9 +1724,33 @@ impl Analyzer {
         let rest = &args[i + 1..];
         let read_only = matches!(
             sub.text.as_str(),
-            "status" | "diff" | "log" | "show" | "blame" | "ls-files" | "ls-tree" | "rev-parse" | "grep" | "describe"
-                | "shortlog" | "cat-file" | "rev-list" | "help" | "version" | "whatchanged" | "reflog" | "name-rev"
-                | "for-each-ref" | "show-ref" | "check-ignore" | "var" | "fetch" | "remote" | "branch" | "tag" | "config"
+            "status"
+                | "diff"
+                | "log"
+                | "show"
+                | "blame"
+                | "ls-files"
+                | "ls-tree"
+                | "rev-parse"
+                | "grep"
+                | "describe"
+                | "shortlog"
+                | "cat-file"
+                | "rev-list"
+                | "help"
+                | "version"
+                | "whatchanged"
+                | "reflog"
+                | "name-rev"
+                | "for-each-ref"
+                | "show-ref"
+                | "check-ignore"
+                | "var"
+                | "fetch"
+                | "remote"
+                | "branch"
+                | "tag"
+                | "config"
         );
         if let Some(d) = &dir {
             if !read_only {
@@ -1520,7 +1774,11 @@ impl Analyzer {
                 self.generic_reads("git", rest);
             }
             "clean" => {
-                self.path(Access::Delete { recursive: rest.iter().any(|a| has_short_flag(&a.text, 'd')) }, Word::lit("./{}"), "git clean");
+                self.path(
+                    Access::Delete { recursive: rest.iter().any(|a| has_short_flag(&a.text, 'd')) },
+                    Word::lit("./{}"),
+                    "git clean",
+                );
             }
             "apply" | "am" => {
                 for a in operands(rest, &["-p", "--directory", "--exclude", "--include"]) {
@@ -1599,8 +1857,7 @@ impl Analyzer {
 /// The wrappers removed for a pipeline summary (no recursion into shells, just argv shifting).
 fn unwrap_simple_wrappers(words: &[Word]) -> (&Word, &[Word]) {
     let mut w = words;
-    loop {
-        let Some(first) = w.first() else { break };
+    while let Some(first) = w.first() {
         match basename(&first.text) {
             "sudo" | "nice" | "nohup" | "command" | "builtin" | "exec" | "time" | "stdbuf" | "env" => {
                 let rest = skip_options(&w[1..], &["-u", "-n", "-o", "-i", "-e", "-g"]);
@@ -1644,16 +1901,15 @@ fn find_start_paths(args: &[Word]) -> Vec<Word> {
     out
 }
 
-/// Whether a `find` expression narrows what it matches (so `-delete` does not remove the start path itself).
+/// Whether a `find` expression narrows what it matches by name (so `-delete` does not remove the start path
+/// itself). Only name, path and regex tests with a non-trivial pattern count: `-type f` or `-mtime +0`
+/// still match nearly everything.
 fn find_has_filters(args: &[Word]) -> bool {
     args.windows(2).any(|w| {
         matches!(
             w[0].text.as_str(),
-            "-name" | "-iname" | "-path" | "-ipath" | "-wholename" | "-regex" | "-iregex" | "-newer" | "-mtime"
-                | "-mmin" | "-atime" | "-ctime" | "-size" | "-user" | "-group" | "-perm" | "-type" | "-empty"
-                | "-mindepth" | "-links"
-        ) && !matches!(w[1].text.as_str(), "*" | ".*")
-            && !(w[0].text == "-type" && w[1].text == "d" && false)
+            "-name" | "-iname" | "-path" | "-ipath" | "-wholename" | "-regex" | "-iregex"
+        ) && !w[1].text.chars().all(|c| matches!(c, '*' | '?' | '.' | '/'))
     }) || args.iter().any(|a| a.text == "-empty")
 }
 
@@ -1873,7 +2129,11 @@ mod tests {
     fn nested_shells() {
         has("bash -c 'rm -rf ~'", Access::Delete { recursive: true }, "/home/u");
         has("sh -c \"eval 'cat .env'\"", Access::Read, ".env");
-        has("env FOO=1 sudo -u root nice -n 5 timeout 10 nohup rm -rf /", Access::Delete { recursive: true }, "/");
+        has(
+            "env FOO=1 sudo -u root nice -n 5 timeout 10 nohup rm -rf /",
+            Access::Delete { recursive: true },
+            "/",
+        );
     }
 
     #[test]

@@ -72,7 +72,14 @@ fn tail(bytes: &[u8]) -> String {
 /// Runs the gate command in `root` (through `sh -c`), killing it after the timeout, and stores the result.
 pub fn run_quality_gate(root: &Path, gate: &QualityGate, file: &str) -> Result<GateResult, Error> {
     let started = Instant::now();
-    let spawned = Command::new("sh")
+    let mut cmd = Command::new("sh");
+    #[cfg(unix)]
+    {
+        // Its own process group, so a timeout kills the whole tree (a `sleep` child keeps the pipes open).
+        use std::os::unix::process::CommandExt;
+        cmd.process_group(0);
+    }
+    let spawned = cmd
         .arg("-c")
         .arg(&gate.command)
         .current_dir(root)
@@ -115,6 +122,14 @@ pub fn run_quality_gate(root: &Path, gate: &QualityGate, file: &str) -> Result<G
                     Ok(Some(s)) => break Some(s),
                     Ok(None) if started.elapsed() >= deadline => {
                         timed_out = true;
+                        #[cfg(unix)]
+                        {
+                            let _ = Command::new("kill")
+                                .arg("-KILL")
+                                .arg("--")
+                                .arg(format!("-{}", child.id()))
+                                .status();
+                        }
                         let _ = child.kill();
                         break child.wait().ok();
                     }
@@ -144,7 +159,8 @@ pub fn run_quality_gate(root: &Path, gate: &QualityGate, file: &str) -> Result<G
             }
         }
     };
-    let json = serde_json::to_vec_pretty(&result).map_err(|e| Error::Json { path: root.join(GATE_STATE_FILE), source: e })?;
+    let json = serde_json::to_vec_pretty(&result)
+        .map_err(|e| Error::Json { path: root.join(GATE_STATE_FILE), source: e })?;
     write_atomic(&root.join(GATE_STATE_FILE), &json)?;
     Ok(result)
 }
@@ -199,7 +215,7 @@ pub(crate) fn stop_gate(root: &Path, max_blocks: u32, continuing: bool) -> Resul
     if !detail.trim().is_empty() {
         let lines: Vec<&str> = detail.trim_end().lines().collect();
         let start = lines.len().saturating_sub(20);
-        reason.push_str("\n");
+        reason.push('\n');
         reason.push_str(&lines[start..].join("\n"));
     }
     Ok(Some(reason))
@@ -238,9 +254,14 @@ pub(crate) fn append_audit(path: &Path, entry: &AuditEntry) -> Result<(), Error>
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| Error::io("creating", dir, e))?;
     }
-    let mut line = serde_json::to_vec(entry).map_err(|e| Error::Json { path: path.to_path_buf(), source: e })?;
+    let mut line =
+        serde_json::to_vec(entry).map_err(|e| Error::Json { path: path.to_path_buf(), source: e })?;
     line.push(b'\n');
-    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path).map_err(|e| Error::io("opening", path, e))?;
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| Error::io("opening", path, e))?;
     f.write_all(&line).map_err(|e| Error::io("appending to", path, e))
 }
 

@@ -1,0 +1,99 @@
+//! A scratch project with the files and links the corpus refers to, and a way to run the real binary.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+pub(crate) struct Fixture {
+    _dir: tempfile::TempDir,
+    pub(crate) root: PathBuf,
+    pub(crate) out: PathBuf,
+    pub(crate) home: PathBuf,
+}
+
+pub(crate) struct Run {
+    pub(crate) code: i32,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
+}
+
+fn write(p: &Path, text: &str) {
+    std::fs::create_dir_all(p.parent().expect("has a parent")).expect("mkdir");
+    std::fs::write(p, text).expect("write");
+}
+
+impl Fixture {
+    pub(crate) fn new() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let base = dir.path().canonicalize().expect("canonical tempdir");
+        let root = base.join("proj");
+        let out = base.join("outside");
+        let home = base.join("home");
+        for (p, t) in [
+            (".env", "SECRET=1\n"),
+            ("config/.env", "SECRET=2\n"),
+            ("config/.env.local", "SECRET=3\n"),
+            ("README.md", "# demo\n"),
+            ("src/main.rs", "fn main() {}\n"),
+            ("src/env.rs", "pub fn env() {}\n"),
+            ("src/a.rs", "// a\n"),
+            ("generated/out.txt", "generated\n"),
+            ("fixtures/sensitive/key.pem", "KEY\n"),
+            ("target/debug/app", "bin\n"),
+            (".git/config", "[core]\n"),
+            (".git/HEAD", "ref: refs/heads/main\n"),
+        ] {
+            write(&root.join(p), t);
+        }
+        std::fs::create_dir_all(&out).expect("mkdir");
+        std::fs::create_dir_all(&home).expect("mkdir");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::symlink;
+            symlink("generated", root.join("gen2")).expect("symlink");
+            symlink(".env", root.join("envlink")).expect("symlink");
+            symlink(&out, root.join("escape")).expect("symlink");
+            symlink("../outside/new.txt", root.join("dangling")).expect("symlink");
+        }
+        Self { _dir: dir, root, out, home }
+    }
+
+    pub(crate) fn subst(&self, s: &str) -> String {
+        s.replace("$ROOT", &self.root.to_string_lossy())
+            .replace("$OUT", &self.out.to_string_lossy())
+            .replace("$HOME", &self.home.to_string_lossy())
+    }
+
+    /// Runs `agentry-hooks` with `args`, the payload on stdin, a clean environment for root discovery.
+    pub(crate) fn run(&self, args: &[&str], stdin: &[u8], devin_root: bool) -> Run {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_agentry-hooks"));
+        cmd.args(args)
+            .current_dir(&self.root)
+            .env("HOME", &self.home)
+            .env_remove("CLAUDE_PROJECT_DIR")
+            .env_remove("GEMINI_PROJECT_DIR")
+            .env_remove("CURSOR_PROJECT_DIR")
+            .env_remove("DEVIN_PROJECT_DIR")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if devin_root {
+            cmd.env("DEVIN_PROJECT_DIR", &self.root);
+        }
+        let mut child = cmd.spawn().expect("spawn agentry-hooks");
+        if let Some(mut i) = child.stdin.take() {
+            // The binary may exit before reading everything (it must not, but a broken pipe is not our test).
+            let _ = i.write_all(stdin);
+        }
+        let out = child.wait_with_output().expect("wait");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    pub(crate) fn hook(&self, runtime: &str, payload: &serde_json::Value) -> Run {
+        self.run(&["run", "--runtime", runtime], payload.to_string().as_bytes(), runtime == "devin")
+    }
+}
