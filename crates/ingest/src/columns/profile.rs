@@ -587,8 +587,11 @@ impl Profiler {
             if line.is_empty() {
                 continue;
             }
-            let value: Json = serde_json::from_str(line)
-                .map_err(|e| ProfileError::Json { file: file.to_owned(), line: line_no, message: e.to_string() })?;
+            let value: Json = serde_json::from_str(line).map_err(|e| ProfileError::Json {
+                file: file.to_owned(),
+                line: line_no,
+                message: e.to_string(),
+            })?;
             let Json::Object(map) = value else {
                 return Err(ProfileError::Json {
                     file: file.to_owned(),

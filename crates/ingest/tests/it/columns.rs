@@ -6,12 +6,14 @@
 
 #[path = "columns_data.rs"]
 mod data;
+#[path = "columns_props.rs"]
+mod props;
 
 use std::path::{Path, PathBuf};
 
 use agentry_ingest::{
-    Classifier, ColumnPolicy, ColumnReport, Decision, DltMode, JudgeError, ProfileOptions, Profiler, SqlDialect,
-    ValueJudge, create_view_sql, profile_paths, write_audit,
+    Classifier, ColumnPolicy, ColumnReport, Decision, DltMode, JudgeError, ProfileOptions, Profiler,
+    SqlDialect, ValueJudge, create_view_sql, profile_paths, write_audit,
 };
 
 fn data_dir() -> PathBuf {
@@ -181,8 +183,9 @@ fn two_batches_form_one_table() {
 #[test]
 fn view_over_safe_columns() {
     let report = classify(&[data_dir().join("run2.csv")]);
-    let sql = create_view_sql("analytics.customers_safe", "run2", &report.safe_columns(), SqlDialect::Postgres)
-        .expect("view");
+    let sql =
+        create_view_sql("analytics.customers_safe", "run2", &report.safe_columns(), SqlDialect::Postgres)
+            .expect("view");
     assert_eq!(
         sql,
         "DROP VIEW IF EXISTS \"analytics\".\"customers_safe\";\nCREATE VIEW \"analytics\".\"customers_safe\" AS\n\
@@ -214,9 +217,11 @@ fn audit_log_lines() {
 
 #[test]
 fn policy_file_changes_decisions() {
-    let text = agentry_ingest::BUILTIN_POLICY.replace("unrecognized_text = \"pass\"", "unrecognized_text = \"reject\"");
+    let text = agentry_ingest::BUILTIN_POLICY
+        .replace("unrecognized_text = \"pass\"", "unrecognized_text = \"reject\"");
     let policy = ColumnPolicy::from_toml(&text, "strict.toml").expect("valid");
-    let table = profile_paths(&[data_dir().join("adversarial.csv")], ProfileOptions::default()).expect("profile");
+    let table =
+        profile_paths(&[data_dir().join("adversarial.csv")], ProfileOptions::default()).expect("profile");
     let report = Classifier::new(&policy).classify_table(&table);
     let comment = report.columns.iter().find(|c| c.name == "comment").expect("comment");
     assert_eq!(comment.decision, Reject);
@@ -262,7 +267,8 @@ impl ValueJudge for Scripted {
 
 fn judged(script: Vec<Result<String, String>>) -> agentry_ingest::ColumnDecision {
     let policy = ColumnPolicy::builtin();
-    let table = profile_paths(&[data_dir().join("adversarial.csv")], ProfileOptions::default()).expect("profile");
+    let table =
+        profile_paths(&[data_dir().join("adversarial.csv")], ProfileOptions::default()).expect("profile");
     let judge = Scripted(std::sync::Mutex::new(script));
     let report = Classifier::new(&policy).with_judge(&judge, 3).classify_table(&table);
     report.columns.into_iter().find(|c| c.name == "comment").expect("comment")
@@ -279,7 +285,11 @@ fn judge_decides_unrecognized_text_only() {
 
 #[test]
 fn judge_retries_then_fails_closed() {
-    let d = judged(vec![Err("connection reset".to_owned()), Ok("I think it is fine".to_owned()), Ok("{}".to_owned())]);
+    let d = judged(vec![
+        Err("connection reset".to_owned()),
+        Ok("I think it is fine".to_owned()),
+        Ok("{}".to_owned()),
+    ]);
     assert_eq!(d.decision, Reject);
     assert!(d.reason.contains("failing closed"), "{}", d.reason);
 }
@@ -291,7 +301,11 @@ mod cli {
     use super::*;
 
     fn run(args: &[&str]) -> (i32, String, String) {
-        let out = Command::new(env!("CARGO_BIN_EXE_agentry-ingest")).arg("columns").args(args).output().expect("run");
+        let out = Command::new(env!("CARGO_BIN_EXE_agentry-ingest"))
+            .arg("columns")
+            .args(args)
+            .output()
+            .expect("run");
         (
             out.status.code().unwrap_or(-1),
             String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -421,7 +435,11 @@ mod anthropic {
                     .unwrap_or(0);
                 let mut buf = vec![0; len];
                 reader.read_exact(&mut buf).expect("body");
-                let _ = tx.send((request_line.trim_end().to_owned(), headers, String::from_utf8_lossy(&buf).into()));
+                let _ = tx.send((
+                    request_line.trim_end().to_owned(),
+                    headers,
+                    String::from_utf8_lossy(&buf).into(),
+                ));
                 let mut stream = stream;
                 let resp = format!(
                     "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
@@ -465,13 +483,17 @@ mod anthropic {
     fn classifier_retries_over_http_then_decides() {
         // An overloaded error, then prose, then a valid verdict: the third attempt decides.
         let (url, _rx) = serve(vec![
-            (529, r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#.to_owned()),
+            (
+                529,
+                r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#.to_owned(),
+            ),
             (200, message("The column looks fine to me.")),
             (200, message(r#"{"decision":"pass","reason":"operational shipment notes"}"#)),
         ]);
         let judge = AnthropicJudge::new(&url, "k", "claude-test");
         let policy = ColumnPolicy::builtin();
-        let table = profile_paths(&[data_dir().join("adversarial.csv")], ProfileOptions::default()).expect("profile");
+        let table =
+            profile_paths(&[data_dir().join("adversarial.csv")], ProfileOptions::default()).expect("profile");
         let report = Classifier::new(&policy).with_judge(&judge, 3).classify_table(&table);
         let c = report.columns.iter().find(|c| c.name == "comment").expect("comment");
         assert_eq!(c.decision, Pass, "{}", c.reason);
@@ -484,7 +506,8 @@ mod anthropic {
         let port = TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
         let judge = AnthropicJudge::new(&format!("http://127.0.0.1:{port}"), "k", "m");
         let policy = ColumnPolicy::builtin();
-        let table = profile_paths(&[data_dir().join("adversarial.csv")], ProfileOptions::default()).expect("profile");
+        let table =
+            profile_paths(&[data_dir().join("adversarial.csv")], ProfileOptions::default()).expect("profile");
         let report = Classifier::new(&policy).with_judge(&judge, 2).classify_table(&table);
         let c = report.columns.iter().find(|c| c.name == "comment").expect("comment");
         assert_eq!(c.decision, Reject);

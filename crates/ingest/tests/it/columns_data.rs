@@ -26,8 +26,8 @@ impl Rng {
 }
 
 const FIRST: &[&str] = &[
-    "Alice", "Bob", "Carlos", "Diana", "Emma", "Fatima", "George", "Hannah", "James", "Maria", "Noah", "Olivia",
-    "Priya", "Samuel", "Wei", "Yuki",
+    "Alice", "Bob", "Carlos", "Diana", "Emma", "Fatima", "George", "Hannah", "James", "Maria", "Noah",
+    "Olivia", "Priya", "Samuel", "Wei", "Yuki",
 ];
 const LAST: &[&str] = &[
     "Anderson", "Brown", "Chen", "Diaz", "Evans", "Fischer", "Garcia", "Haddad", "Ito", "Jones", "Kowalski",
@@ -45,7 +45,8 @@ fn uuid(rng: &mut Rng) -> String {
 fn person(rng: &mut Rng) -> (String, String) {
     let first = rng.pick(FIRST);
     let last = rng.pick(LAST);
-    let email = format!("{}.{}{}@{}", first.to_lowercase(), last.to_lowercase(), rng.below(100), rng.pick(DOMAINS));
+    let email =
+        format!("{}.{}{}@{}", first.to_lowercase(), last.to_lowercase(), rng.below(100), rng.pick(DOMAINS));
     (format!("{first} {last}"), email)
 }
 
@@ -229,7 +230,9 @@ pub(crate) fn csv_to_jsonl(csv_text: &str) -> String {
             .zip(rec.iter())
             .map(|(k, v)| {
                 let value = match v.parse::<serde_json::Number>() {
-                    Ok(n) if !v.starts_with('0') || v == "0" || v.starts_with("0.") => serde_json::Value::Number(n),
+                    Ok(n) if !v.starts_with('0') || v == "0" || v.starts_with("0.") => {
+                        serde_json::Value::Number(n)
+                    }
                     _ => serde_json::Value::String(v.to_owned()),
                 };
                 format!("{}:{value}", serde_json::Value::String((*k).to_owned()))
