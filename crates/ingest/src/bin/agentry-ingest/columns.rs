@@ -112,13 +112,13 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
 
     if args.json {
-        let doc = serde_json::json!({
-            "policy_hash": report.policy_hash,
-            "rows": report.rows,
-            "columns": report.columns,
-            "safe_columns": report.safe_columns(),
-            "view": view,
-        });
+        let doc = JsonOut {
+            policy_hash: &report.policy_hash,
+            rows: report.rows,
+            columns: &report.columns,
+            safe_columns: report.safe_columns(),
+            view: view.as_deref(),
+        };
         serde_json::to_writer_pretty(&mut stdout, &doc)?;
         writeln!(stdout)?;
     } else {
@@ -129,6 +129,16 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let rejected = report.columns.iter().any(|c| c.decision == Decision::Reject);
     Ok(if args.strict && rejected { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// The `--json` document; a struct, so fields print in this order.
+#[derive(serde::Serialize)]
+struct JsonOut<'a> {
+    policy_hash: &'a str,
+    rows: u64,
+    columns: &'a [agentry_ingest::ColumnDecision],
+    safe_columns: Vec<&'a str>,
+    view: Option<&'a str>,
 }
 
 fn file_stem(path: &Path) -> anyhow::Result<String> {
