@@ -333,9 +333,10 @@ fn scan_line(
     });
 }
 
-fn scan_reader(mut reader: impl Read, file: u32, path_key: &str, f: &Finders) -> FileScan {
+fn scan_reader(mut reader: impl Read, size_hint: u64, file: u32, path_key: &str, f: &Finders) -> FileScan {
     let mut out = FileScan::default();
-    let mut buf = vec![0u8; CHUNK];
+    // Small files get a buffer of their own size: zeroing a full chunk per file would cost more than reading.
+    let mut buf = vec![0u8; (size_hint as usize).saturating_add(1).clamp(4096, CHUNK)];
     let mut filled = 0usize;
     let mut number = 0u64;
     let mut users = 0u64;
@@ -446,7 +447,10 @@ pub fn analyze(
         .map(|(i, path)| {
             let key = path.to_string_lossy();
             let scan = match std::fs::File::open(path) {
-                Ok(file) => scan_reader(file, i as u32, &key, &finders),
+                Ok(file) => {
+                    let size = file.metadata().map_or(CHUNK as u64, |m| m.len());
+                    scan_reader(file, size, i as u32, &key, &finders)
+                }
                 Err(e) => FileScan { error: Some(e.to_string()), ..FileScan::default() },
             };
             if let Some(p) = progress {
@@ -464,7 +468,7 @@ pub fn analyze_bytes(name: &str, data: &[u8], prices: &PriceTable, options: &Ana
         usage: memmem::Finder::new(b"\"usage\"").into_owned(),
         user: memmem::Finder::new(b"\"type\":\"user\"").into_owned(),
     };
-    let scan = scan_reader(data, 0, name, &finders);
+    let scan = scan_reader(data, data.len() as u64, 0, name, &finders);
     build_report(&[PathBuf::from(name)], vec![scan], prices, options)
 }
 
