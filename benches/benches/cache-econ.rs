@@ -1,10 +1,14 @@
 //! `agentry-cache-econ`: analyzer throughput on generated Claude Code transcripts, against ccusage.
 //!
 //! The corpus (at least 100 MB, 20 MB under `--quick`) is generated at bench time under the target folder,
-//! seeded, in the real transcript format. The anchor is ccusage 18 (`npm install ccusage@18` into a cache
-//! folder under the target folder) run as a whole process on the same files through `CLAUDE_CONFIG_DIR`;
-//! it is skipped, with a message, when node or npm is missing. Before timing, both tools' totals are
-//! compared with the generator's ground truth and written to the report.
+//! seeded, in the real transcript format. The anchors run as whole processes on the same files through
+//! `CLAUDE_CONFIG_DIR`, installed by npm into a cache folder under the target folder:
+//! - ccusage 18 (Node);
+//! - ccusage 20, whose npm package launches a native binary (20.0.24: the newest release whose linux-x64
+//!   binary package is published); we time that binary directly.
+//!
+//! Each is skipped, with a message, when node or npm is missing or the install fails. Before timing, every
+//! tool's totals are compared with ours and with the generator's ground truth, and written to the report.
 
 use std::{
     hint::black_box,
@@ -14,7 +18,7 @@ use std::{
 };
 
 use agentry_benches::{cache_econ::write_corpus, quick, report_extra};
-use agentry_cache_econ::{AnalyzeOptions, PriceTable, analyze, find_logs};
+use agentry_cache_econ::{AnalyzeOptions, PriceTable, analyze, find_logs, round_to};
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 
 fn target_dir() -> PathBuf {
@@ -25,24 +29,25 @@ fn target_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("target"))
 }
 
-/// Installs ccusage@18 under the target folder once and returns the path of its entry script.
-fn ccusage(target: &Path) -> Option<PathBuf> {
+/// Installs `ccusage@{version}` under the target folder once and returns the path of `entry` inside
+/// `node_modules`.
+fn ccusage(target: &Path, version: &str, entry: &str) -> Option<PathBuf> {
     let node_ok = Command::new("node").arg("--version").output().is_ok_and(|o| o.status.success());
     if !node_ok {
         eprintln!("cache-econ: node not found, skipping the ccusage anchor");
         return None;
     }
-    let dir = target.join("cache-econ-anchors").join("ccusage-18");
-    let script = dir.join("node_modules/ccusage/dist/index.js");
+    let dir = target.join("cache-econ-anchors").join(format!("ccusage-{version}"));
+    let script = dir.join("node_modules").join(entry);
     if !script.exists() {
         std::fs::create_dir_all(&dir).ok()?;
         let status = Command::new("npm")
             .args(["install", "--no-audit", "--no-fund", "--silent", "--prefix"])
             .arg(&dir)
-            .arg("ccusage@18")
+            .arg(format!("ccusage@{version}"))
             .status();
         if !status.is_ok_and(|s| s.success()) || !script.exists() {
-            eprintln!("cache-econ: `npm install ccusage@18` failed, skipping the ccusage anchor");
+            eprintln!("cache-econ: `npm install ccusage@{version}` failed, skipping that anchor");
             return None;
         }
     }
@@ -50,8 +55,14 @@ fn ccusage(target: &Path) -> Option<PathBuf> {
 }
 
 fn run_ccusage(script: &Path, root: &Path) -> Option<serde_json::Value> {
-    let out = Command::new("node")
-        .arg(script)
+    let mut cmd = if script.extension().is_some_and(|e| e == "js") {
+        let mut c = Command::new("node");
+        c.arg(script);
+        c
+    } else {
+        Command::new(script)
+    };
+    let out = cmd
         .args(["daily", "--json", "--offline", "--mode", "calculate"])
         .env("CLAUDE_CONFIG_DIR", root)
         .env("NO_COLOR", "1")
@@ -107,7 +118,47 @@ fn analyzer(c: &mut Criterion) {
         ours.cost_usd
     );
 
-    let script = ccusage(&target);
+    let script = ccusage(&target, "18", "ccusage/dist/index.js");
+    let native = ccusage(&target, "20.0.24", "@ccusage/ccusage-linux-x64/bin/ccusage");
+    if let Some(native) = &native {
+        if let Some(v) = run_ccusage(native, &root) {
+            let t = &v["totals"];
+            let get = |k: &str| t[k].as_u64().unwrap_or(0);
+            let cache_creation = u.cache_write_5m_tokens + u.cache_write_1h_tokens;
+            let cost: Option<agentry_types::Usd> =
+                t["totalCost"].as_f64().and_then(|c| format!("{c:.6}").parse().ok());
+            let equal = get("inputTokens") == u.input_tokens
+                && get("outputTokens") == u.output_tokens
+                && get("cacheCreationTokens") == cache_creation
+                && get("cacheReadTokens") == u.cache_read_tokens
+                && cost == Some(round_to(ours.cost_usd, 6));
+            eprintln!("cache-econ: ccusage 20 totals {t}");
+            rows.push([
+                ("benchmark", "cache-econ/totals-vs-ccusage-20".to_owned()),
+                (
+                    "ours",
+                    format!(
+                        "in {} write {} read {} out {} cost ${}",
+                        u.input_tokens, cache_creation, u.cache_read_tokens, u.output_tokens, ours.cost_usd
+                    ),
+                ),
+                ("anchor_name", "ccusage 20.0.24 (native)".to_owned()),
+                (
+                    "anchor",
+                    format!(
+                        "in {} write {} read {} out {} cost ${}",
+                        get("inputTokens"),
+                        get("cacheCreationTokens"),
+                        get("cacheReadTokens"),
+                        get("outputTokens"),
+                        t["totalCost"]
+                    ),
+                ),
+                ("ratio", if equal { "all totals equal".to_owned() } else { "DIFFERENT".to_owned() }),
+                ("note", "cost compared to the microdollar (ccusage sums floats)".to_owned()),
+            ]);
+        }
+    }
     if let Some(script) = &script {
         if let Some(v) = run_ccusage(script, &root) {
             let t = &v["totals"];
@@ -156,6 +207,11 @@ fn analyzer(c: &mut Criterion) {
     });
     if let Some(script) = &script {
         g.bench_function("anchor-ccusage-18", |b| b.iter(|| black_box(run_ccusage(script, &root)).is_some()));
+    }
+    if let Some(native) = &native {
+        g.bench_function("anchor-ccusage-20-native", |b| {
+            b.iter(|| black_box(run_ccusage(native, &root)).is_some())
+        });
     }
     g.finish();
     if let Err(e) = report_extra("cache-econ", &rows) {
