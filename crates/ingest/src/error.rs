@@ -12,9 +12,9 @@ pub enum Error {
     Db {
         /// What the registry was doing.
         context: &'static str,
-        /// The database error.
+        /// The database error (SQLite or PostgreSQL).
         #[source]
-        source: rusqlite::Error,
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
     },
     /// A file or folder could not be read.
     #[error("cannot read {path}")]
@@ -81,10 +81,4 @@ pub enum Error {
         /// Returned count.
         got: usize,
     },
-}
-
-impl Error {
-    pub(crate) fn db(context: &'static str) -> impl FnOnce(rusqlite::Error) -> Self {
-        move |source| Self::Db { context, source }
-    }
 }

@@ -7,16 +7,16 @@ use std::{
 };
 
 use agentry_types::DocumentId;
-use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 
 use crate::{
     chunk::{ChunkConfig, DocumentKind, chunk_document},
+    db::{Tx, vals},
     embed::Embedder,
     error::Error,
     failpoint,
-    registry::{self, HEADING_SEP, Registry, now},
+    registry::{self, HEADING_SEP, Registry, VISIBLE, now},
     search::{KnownItem, SearchMode, SearchOptions, Snapshot},
 };
 
@@ -224,6 +224,22 @@ struct Build {
     created: bool,
 }
 
+fn empty_report(version: u32) -> IngestReport {
+    IngestReport {
+        docs_new: 0,
+        docs_changed: 0,
+        docs_unchanged: 0,
+        docs_deleted: 0,
+        chunks_embedded: 0,
+        chunks_reused: 0,
+        chunks_total: 0,
+        index_version: version,
+        promoted: false,
+        recall: None,
+        skipped: Vec::new(),
+    }
+}
+
 impl Registry {
     /// Ingests the files of `dir` (see [`scan_dir`]); `progress` is called after each file.
     pub fn ingest_dir(
@@ -259,36 +275,9 @@ impl Registry {
         let _span = tracing::info_span!("ingest", embedder = embedder.id()).entered();
         self.undo_interrupted_builds()?;
         self.retain(options.keep_versions)?;
-
-        let base: Option<(u32, String)> = self
-            .conn
-            .query_row(
-                "SELECT id, embedder FROM index_versions WHERE state IN ('ready', 'failed') ORDER BY id DESC LIMIT 1",
-                [],
-                |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?)),
-            )
-            .optional()
-            .map_err(Error::db("finding the newest version"))?;
-        let next: u32 = self
-            .conn
-            .query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM index_versions", [], |r| r.get(0))
-            .map_err(Error::db("numbering the new version"))?;
-        let mut build = Build { version: next, created: false };
+        let (base, mut build) = self.start_build()?;
         let active = self.active_documents()?;
-
-        let mut report = IngestReport {
-            docs_new: 0,
-            docs_changed: 0,
-            docs_unchanged: 0,
-            docs_deleted: 0,
-            chunks_embedded: 0,
-            chunks_reused: 0,
-            chunks_total: 0,
-            index_version: next,
-            promoted: false,
-            recall: None,
-            skipped: Vec::new(),
-        };
+        let mut report = empty_report(build.version);
         let mut seen: HashSet<String> = HashSet::new();
         for item in items {
             let doc = match item {
@@ -346,33 +335,8 @@ impl Registry {
         if let Some(missing) = ids.iter().find(|id| !active.contains_key(id.as_str())) {
             return Err(Error::UnknownDocument(missing.as_str().to_owned()));
         }
-        let base: Option<(u32, String)> = self
-            .conn
-            .query_row(
-                "SELECT id, embedder FROM index_versions WHERE state IN ('ready', 'failed') ORDER BY id DESC LIMIT 1",
-                [],
-                |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?)),
-            )
-            .optional()
-            .map_err(Error::db("finding the newest version"))?;
-        let next: u32 = self
-            .conn
-            .query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM index_versions", [], |r| r.get(0))
-            .map_err(Error::db("numbering the new version"))?;
-        let mut build = Build { version: next, created: false };
-        let mut report = IngestReport {
-            docs_new: 0,
-            docs_changed: 0,
-            docs_unchanged: 0,
-            docs_deleted: 0,
-            chunks_embedded: 0,
-            chunks_reused: 0,
-            chunks_total: 0,
-            index_version: next,
-            promoted: false,
-            recall: None,
-            skipped: Vec::new(),
-        };
+        let (base, mut build) = self.start_build()?;
+        let mut report = empty_report(build.version);
         for id in ids {
             self.close_document(&mut build, id.as_str(), embedder)?;
             report.docs_deleted += 1;
@@ -380,34 +344,82 @@ impl Registry {
         self.finish(build, base, embedder, options, report)
     }
 
-    fn active_documents(&self) -> Result<HashMap<String, ActiveDoc>, Error> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT id, version, content_hash FROM documents WHERE valid_to IS NULL AND status = 'active'")
-            .map_err(Error::db("reading active documents"))?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok((r.get::<_, String>(0)?, ActiveDoc { version: r.get(1)?, content_hash: r.get(2)? }))
-            })
-            .map_err(Error::db("reading active documents"))?;
-        rows.collect::<Result<_, _>>().map_err(Error::db("reading active documents"))
+    /// The newest complete version (number and embedder) and the number the next version gets.
+    fn start_build(&mut self) -> Result<(Option<(u32, String)>, Build), Error> {
+        let mut tx = Tx::read(self.db.as_mut())?;
+        let base = tx
+            .row(
+                "finding the newest version",
+                "SELECT id, embedder FROM index_versions WHERE state IN ('ready', 'failed') ORDER BY id DESC LIMIT 1",
+                &[],
+            )?
+            .map(|r| Ok::<_, Error>((r.u32(0)?, r.text(1)?)))
+            .transpose()?;
+        let next = tx
+            .one("numbering the new version", "SELECT COALESCE(MAX(id), 0) + 1 FROM index_versions", &[])?
+            .u32(0)?;
+        tx.commit()?;
+        Ok((base, Build { version: next, created: false }))
     }
 
-    fn ensure_version_row(
-        tx: &rusqlite::Transaction<'_>,
-        build: &mut Build,
-        embedder: &dyn Embedder,
-    ) -> Result<(), Error> {
+    fn active_documents(&mut self) -> Result<HashMap<String, ActiveDoc>, Error> {
+        let mut tx = Tx::read(self.db.as_mut())?;
+        let rows = tx.query(
+            "reading active documents",
+            "SELECT id, version, content_hash FROM documents WHERE valid_to IS NULL AND status = 'active'",
+            &[],
+        )?;
+        tx.commit()?;
+        rows.iter()
+            .map(|r| Ok((r.text(0)?, ActiveDoc { version: r.int(1)?, content_hash: r.text(2)? })))
+            .collect()
+    }
+
+    fn ensure_version_row(tx: &mut Tx<'_>, build: &mut Build, embedder: &dyn Embedder) -> Result<(), Error> {
         if build.created {
             return Ok(());
         }
-        tx.execute(
+        tx.exec(
+            "creating the new version",
             "INSERT INTO index_versions (id, state, embedder, dim, created_at) VALUES (?1, 'building', ?2, ?3, ?4)",
-            params![build.version, embedder.id(), embedder.dim() as i64, now()],
-        )
-        .map_err(Error::db("creating the new version"))?;
+            vals![build.version, embedder.id(), embedder.dim() as i64, now()],
+        )?;
         build.created = true;
         Ok(())
+    }
+
+    /// Embeds and stores the vectors `hashes[i]` lacks for `embedder`; returns how many were embedded.
+    fn embed_missing(&mut self, embedder: &dyn Embedder, pending: &[(&str, &str)]) -> Result<u64, Error> {
+        let mut missing: Vec<(&str, &str)> = Vec::new();
+        {
+            let mut tx = Tx::read(self.db.as_mut())?;
+            let mut asked = HashSet::new();
+            for &(hash, text) in pending {
+                if !asked.insert(hash) {
+                    continue;
+                }
+                let stored = tx.row(
+                    "looking up stored vectors",
+                    "SELECT 1 FROM embeddings WHERE hash = ?1 AND embedder = ?2",
+                    vals![hash, embedder.id()],
+                )?;
+                if stored.is_none() {
+                    missing.push((hash, text));
+                }
+            }
+            tx.commit()?;
+        }
+        for batch in missing.chunks(256) {
+            let texts: Vec<&str> = batch.iter().map(|(_, t)| *t).collect();
+            let vectors = registry::embed_checked(embedder, &texts)?;
+            let mut tx = Tx::write(self.db.as_mut())?;
+            for ((h, _), v) in batch.iter().zip(&vectors) {
+                registry::insert_embedding(&mut tx, h, embedder, v)?;
+            }
+            tx.commit()?;
+            failpoint::hit("vectors-stored");
+        }
+        Ok(missing.len() as u64)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -427,111 +439,74 @@ impl Registry {
 
         // Embed first and store the vectors (content-addressed, so harmless if the run dies before the
         // registry rows below commit); then write the registry rows in one transaction.
-        let mut missing: Vec<usize> = Vec::new();
-        {
-            let mut stmt = self
-                .conn
-                .prepare_cached("SELECT 1 FROM embeddings WHERE hash = ?1 AND embedder = ?2")
-                .map_err(Error::db("looking up stored vectors"))?;
-            let mut asked = HashSet::new();
-            for (i, h) in hexes.iter().enumerate() {
-                if !asked.insert(h.as_str()) {
-                    continue;
-                }
-                let exists =
-                    stmt.exists(params![h, embedder.id()]).map_err(Error::db("looking up stored vectors"))?;
-                if !exists {
-                    missing.push(i);
-                }
-            }
-        }
-        report.chunks_embedded += missing.len() as u64;
-        report.chunks_reused += (chunks.len() - missing.len()) as u64;
-        if !missing.is_empty() {
-            let texts: Vec<&str> = missing.iter().map(|&i| chunks[i].text.as_str()).collect();
-            let vectors = registry::embed_checked(embedder, &texts)?;
-            let tx = self.conn.transaction().map_err(Error::db("starting to store vectors"))?;
-            for (&i, v) in missing.iter().zip(&vectors) {
-                registry::insert_embedding(&tx, &hexes[i], embedder, v)?;
-            }
-            tx.commit().map_err(Error::db("committing vectors"))?;
-            failpoint::hit("vectors-stored");
-        }
+        let pending: Vec<(&str, &str)> =
+            hexes.iter().zip(&chunks).map(|(h, c)| (h.as_str(), c.text.as_str())).collect();
+        let embedded = self.embed_missing(embedder, &pending)?;
+        report.chunks_embedded += embedded;
+        report.chunks_reused += chunks.len() as u64 - embedded;
 
-        let tx = self.conn.transaction().map_err(Error::db("starting a document write"))?;
-        Self::ensure_version_row(&tx, build, embedder)?;
+        let mut tx = Tx::write(self.db.as_mut())?;
+        Self::ensure_version_row(&mut tx, build, embedder)?;
         let v = build.version;
-        let doc_version = previous.map_or(1, |p| p.version + 1);
+        let id = doc.id.as_str();
         if let Some(p) = previous {
-            tx.execute(
+            tx.exec(
+                "superseding a document",
                 "UPDATE documents SET valid_to = ?1, status = 'superseded' WHERE id = ?2 AND version = ?3",
-                params![v, doc.id.as_str(), p.version],
-            )
-            .map_err(Error::db("superseding a document"))?;
-            tx.execute(
+                vals![v, id, p.version],
+            )?;
+            tx.exec(
+                "closing a document's chunks",
                 "UPDATE chunks SET valid_to = ?1 WHERE document = ?2 AND doc_version = ?3",
-                params![v, doc.id.as_str(), p.version],
-            )
-            .map_err(Error::db("closing a document's chunks"))?;
+                vals![v, id, p.version],
+            )?;
         }
         // A document deleted earlier and now back: its newest row number decides the next one.
-        let max_version: i64 = tx
-            .query_row(
+        let max_version = tx
+            .one(
+                "numbering a document version",
                 "SELECT COALESCE(MAX(version), 0) FROM documents WHERE id = ?1",
-                [doc.id.as_str()],
-                |r| r.get(0),
-            )
-            .map_err(Error::db("numbering a document version"))?;
-        let doc_version = doc_version.max(max_version + 1);
-        tx.execute(
+                vals![id],
+            )?
+            .int(0)?;
+        let doc_version = previous.map_or(1, |p| p.version + 1).max(max_version + 1);
+        tx.exec(
+            "recording a document",
             "INSERT INTO documents (id, version, source, content_hash, status, indexed_at, valid_from)
              VALUES (?1, ?2, ?3, ?4, 'active', ?5, ?6)",
-            params![doc.id.as_str(), doc_version, doc.source, hash, now(), v],
-        )
-        .map_err(Error::db("recording a document"))?;
-        {
-            let mut stmt = tx
-                .prepare_cached(
-                    "INSERT INTO chunks (hash, document, doc_version, ordinal, heading_path, text, valid_from)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                )
-                .map_err(Error::db("recording chunks"))?;
-            let sep = HEADING_SEP.to_string();
-            for (c, h) in chunks.iter().zip(&hexes) {
-                stmt.execute(params![
-                    h,
-                    doc.id.as_str(),
-                    doc_version,
-                    c.ordinal,
-                    c.heading_path.join(&sep),
-                    c.text,
-                    v
-                ])
-                .map_err(Error::db("recording chunks"))?;
-            }
+            vals![id, doc_version, &doc.source, hash, now(), v],
+        )?;
+        let sep = HEADING_SEP.to_string();
+        for (c, h) in chunks.iter().zip(&hexes) {
+            tx.exec(
+                "recording chunks",
+                "INSERT INTO chunks (hash, document, doc_version, ordinal, heading_path, text, valid_from)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                vals![h, id, doc_version, c.ordinal, c.heading_path.join(&sep), &c.text, v],
+            )?;
         }
         failpoint::hit("document-before-commit");
-        tx.commit().map_err(Error::db("committing a document"))?;
+        tx.commit()?;
         failpoint::hit("document-committed");
         Ok(())
     }
 
     fn close_document(&mut self, build: &mut Build, id: &str, embedder: &dyn Embedder) -> Result<(), Error> {
-        let tx = self.conn.transaction().map_err(Error::db("starting a deletion"))?;
-        Self::ensure_version_row(&tx, build, embedder)?;
+        let mut tx = Tx::write(self.db.as_mut())?;
+        Self::ensure_version_row(&mut tx, build, embedder)?;
         let v = build.version;
-        tx.execute(
+        tx.exec(
+            "deleting a document",
             "UPDATE documents SET valid_to = ?1, status = 'deleted' WHERE id = ?2 AND valid_to IS NULL",
-            params![v, id],
-        )
-        .map_err(Error::db("deleting a document"))?;
-        tx.execute(
+            vals![v, id],
+        )?;
+        tx.exec(
+            "closing a deleted document's chunks",
             "UPDATE chunks SET valid_to = ?1 WHERE document = ?2 AND valid_to IS NULL",
-            params![v, id],
-        )
-        .map_err(Error::db("closing a deleted document's chunks"))?;
+            vals![v, id],
+        )?;
         failpoint::hit("delete-before-commit");
-        tx.commit().map_err(Error::db("committing a deletion"))?;
+        tx.commit()?;
         failpoint::hit("delete-committed");
         Ok(())
     }
@@ -544,59 +519,56 @@ impl Registry {
         options: &IngestOptions,
         mut report: IngestReport,
     ) -> Result<IngestReport, Error> {
-        let same_embedder = base.as_ref().is_some_and(|(_, e)| e == embedder.id());
-        if !build.created && same_embedder {
+        if let Some((v, base_embedder)) = &base
+            && !build.created
+            && base_embedder == embedder.id()
+        {
             // Nothing changed: the newest version already is the result.
-            let (v, _) = base.expect("same_embedder implies a base version");
+            let v = *v;
             report.index_version = v;
             report.chunks_total = self.chunk_count(v)?;
-            if options.promote
-                && self.current_version()? != Some(v)
-                && registry::version_state(&self.conn, v)? == Some(crate::VersionState::Ready)
-            {
-                self.promote(v)?;
+            let mut tx = Tx::write(self.db.as_mut())?;
+            let current = registry::alias(&mut tx, registry::CURRENT_ALIAS)?.map(|(c, _)| c);
+            let ready = registry::version_state(&mut tx, v)? == Some(crate::VersionState::Ready);
+            if options.promote && ready && current != Some(v) {
+                registry::swap_alias(&mut tx, v)?;
             }
+            tx.commit()?;
             report.promoted = self.current_version()? == Some(v);
             return Ok(report);
         }
         if !build.created {
-            let tx = self.conn.transaction().map_err(Error::db("starting a version"))?;
-            Self::ensure_version_row(&tx, &mut build, embedder)?;
-            tx.commit().map_err(Error::db("committing a version"))?;
+            let mut tx = Tx::write(self.db.as_mut())?;
+            Self::ensure_version_row(&mut tx, &mut build, embedder)?;
+            tx.commit()?;
         }
         let v = build.version;
 
         // Chunks of unchanged documents need vectors too when the embedder differs from the last version's.
-        let missing: Vec<(String, String)> = {
-            let mut stmt = self
-                .conn
-                .prepare(
-                    "SELECT DISTINCT c.hash, c.text FROM chunks c WHERE c.valid_to IS NULL AND NOT EXISTS
-                        (SELECT 1 FROM embeddings e WHERE e.hash = c.hash AND e.embedder = ?1)",
-                )
-                .map_err(Error::db("finding chunks without vectors"))?;
-            let rows = stmt
-                .query_map([embedder.id()], |r| Ok((r.get(0)?, r.get(1)?)))
-                .map_err(Error::db("finding chunks without vectors"))?;
-            rows.collect::<Result<_, _>>().map_err(Error::db("finding chunks without vectors"))?
+        let rows = {
+            let mut tx = Tx::read(self.db.as_mut())?;
+            let rows = tx.query(
+                "finding chunks without vectors",
+                "SELECT DISTINCT c.hash, c.text FROM chunks c WHERE c.valid_to IS NULL AND NOT EXISTS
+                    (SELECT 1 FROM embeddings e WHERE e.hash = c.hash AND e.embedder = ?1)",
+                vals![embedder.id()],
+            )?;
+            tx.commit()?;
+            rows.iter().map(|r| Ok((r.text(0)?, r.text(1)?))).collect::<Result<Vec<_>, Error>>()?
         };
-        for batch in missing.chunks(256) {
-            let texts: Vec<&str> = batch.iter().map(|(_, t)| t.as_str()).collect();
-            let vectors = registry::embed_checked(embedder, &texts)?;
-            let tx = self.conn.transaction().map_err(Error::db("starting to store vectors"))?;
-            for ((h, _), vec) in batch.iter().zip(&vectors) {
-                registry::insert_embedding(&tx, h, embedder, vec)?;
-            }
-            tx.commit().map_err(Error::db("committing vectors"))?;
-            report.chunks_embedded += batch.len() as u64;
-            failpoint::hit("vectors-stored");
-        }
+        let pending: Vec<(&str, &str)> = rows.iter().map(|(h, t)| (h.as_str(), t.as_str())).collect();
+        report.chunks_embedded += self.embed_missing(embedder, &pending)?;
         report.chunks_total = self.chunk_count(v)?;
 
         // Validate against the snapshot readers would get, before anyone can see it.
         let mut passed = true;
         if let Some(val) = &options.validation {
-            let snapshot = Snapshot::load(&self.conn, v)?;
+            let snapshot = {
+                let mut tx = Tx::read(self.db.as_mut())?;
+                let s = Snapshot::load(&mut tx, v)?;
+                tx.commit()?;
+                s
+            };
             let recall = snapshot.recall_at(
                 embedder,
                 &val.queries,
@@ -607,17 +579,17 @@ impl Registry {
         }
         failpoint::hit("validated");
 
-        let tx = self.conn.transaction().map_err(Error::db("starting to publish a version"))?;
-        tx.execute(
+        let mut tx = Tx::write(self.db.as_mut())?;
+        tx.exec(
+            "marking the version complete",
             "UPDATE index_versions SET state = ?1, finished_at = ?2, recall = ?3 WHERE id = ?4",
-            params![if passed { "ready" } else { "failed" }, now(), report.recall, v],
-        )
-        .map_err(Error::db("marking the version complete"))?;
+            vals![if passed { "ready" } else { "failed" }, now(), report.recall, v],
+        )?;
         if passed && options.promote {
-            registry::swap_alias(&tx, v)?;
+            registry::swap_alias(&mut tx, v)?;
         }
         failpoint::hit("publish-before-commit");
-        tx.commit().map_err(Error::db("publishing the version"))?;
+        tx.commit()?;
         failpoint::hit("published");
         report.promoted = passed && options.promote;
         report.index_version = v;
@@ -625,14 +597,12 @@ impl Registry {
         Ok(report)
     }
 
-    fn chunk_count(&self, v: u32) -> Result<u64, Error> {
-        self.conn
-            .query_row(
-                "SELECT COUNT(*) FROM chunks WHERE valid_from <= ?1 AND (valid_to IS NULL OR valid_to > ?1)",
-                [v],
-                |r| r.get::<_, i64>(0),
-            )
-            .map(|n| u64::try_from(n).unwrap_or(0))
-            .map_err(Error::db("counting chunks"))
+    fn chunk_count(&mut self, v: u32) -> Result<u64, Error> {
+        let mut tx = Tx::read(self.db.as_mut())?;
+        let n = tx
+            .one("counting chunks", &format!("SELECT COUNT(*) FROM chunks WHERE {VISIBLE}"), vals![v])?
+            .count(0)?;
+        tx.commit()?;
+        Ok(n)
     }
 }

@@ -4,6 +4,7 @@
 #![warn(clippy::print_stdout)]
 
 mod chunk;
+mod db;
 mod embed;
 mod error;
 mod failpoint;

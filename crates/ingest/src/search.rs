@@ -3,11 +3,11 @@
 use std::collections::HashMap;
 
 use agentry_types::{ChunkId, DocumentId};
-use rusqlite::Connection;
 use serde::Serialize;
 
 use crate::{
     chunk::Chunk,
+    db::{Tx, vals},
     embed::{Embedder, dot},
     error::Error,
     registry::{self, CURRENT_ALIAS, HEADING_SEP, Registry, VersionState, blob_to_vector},
@@ -98,63 +98,65 @@ pub struct Snapshot {
 impl Registry {
     /// Loads the version `current` points at (or `version`), which must be ready.
     pub fn snapshot(&mut self, version: Option<u32>) -> Result<Snapshot, Error> {
-        let tx = self.conn.transaction().map_err(Error::db("starting a read"))?;
+        let mut tx = Tx::read(self.db.as_mut())?;
         let v = match version {
             Some(v) => v,
-            None => registry::alias(&tx, CURRENT_ALIAS)?.ok_or(Error::NoCurrentVersion)?.0,
+            None => registry::alias(&mut tx, CURRENT_ALIAS)?.ok_or(Error::NoCurrentVersion)?.0,
         };
-        let state = registry::version_state(&tx, v)?.ok_or(Error::NoSuchVersion(v))?;
+        let state = registry::version_state(&mut tx, v)?.ok_or(Error::NoSuchVersion(v))?;
         if state != VersionState::Ready {
             return Err(Error::VersionNotReady { version: v, state: state.as_str().to_owned() });
         }
-        let snapshot = Snapshot::load(&tx, v)?;
-        tx.commit().map_err(Error::db("ending a read"))?;
+        let snapshot = Snapshot::load(&mut tx, v)?;
+        tx.commit()?;
         Ok(snapshot)
     }
 }
 
 impl Snapshot {
-    /// Reads version `v` (whatever its state) from the registry connection.
-    pub(crate) fn load(conn: &Connection, v: u32) -> Result<Self, Error> {
-        let (embedder, dim) = registry::version_embedder(conn, v)?.ok_or(Error::NoSuchVersion(v))?;
-        let mut stmt = conn
-            .prepare(
-                "SELECT c.document, c.hash, d.source, c.heading_path, c.text, e.vector
-                 FROM chunks c
-                 JOIN documents d ON d.id = c.document AND d.version = c.doc_version
-                 LEFT JOIN embeddings e ON e.hash = c.hash AND e.embedder = ?2
-                 WHERE c.valid_from <= ?1 AND (c.valid_to IS NULL OR c.valid_to > ?1)
-                 ORDER BY c.document, c.ordinal",
-            )
-            .map_err(Error::db("loading a version"))?;
-        let mut rows = stmt.query(rusqlite::params![v, embedder]).map_err(Error::db("loading a version"))?;
-        let mut entries = Vec::new();
-        let mut vectors = Vec::new();
-        while let Some(r) = rows.next().map_err(Error::db("loading a version"))? {
-            let doc: String = r.get(0).map_err(Error::db("loading a version"))?;
-            let hash: String = r.get(1).map_err(Error::db("loading a version"))?;
-            let source: String = r.get(2).map_err(Error::db("loading a version"))?;
-            let path: String = r.get(3).map_err(Error::db("loading a version"))?;
-            let text: String = r.get(4).map_err(Error::db("loading a version"))?;
-            let blob: Option<Vec<u8>> = r.get(5).map_err(Error::db("loading a version"))?;
-            let blob = blob.ok_or_else(|| Error::Corrupt {
+    /// Reads version `v` (whatever its state) inside the caller's transaction.
+    pub(crate) fn load(tx: &mut Tx<'_>, v: u32) -> Result<Self, Error> {
+        let (embedder, dim) = registry::version_embedder(tx, v)?.ok_or(Error::NoSuchVersion(v))?;
+        let rows = tx.query(
+            "loading a version",
+            "SELECT c.document, c.hash, d.source, c.heading_path, c.text, e.vector, c.ordinal
+             FROM chunks c
+             JOIN documents d ON d.id = c.document AND d.version = c.doc_version
+             LEFT JOIN embeddings e ON e.hash = c.hash AND e.embedder = ?2
+             WHERE c.valid_from <= ?1 AND (c.valid_to IS NULL OR c.valid_to > ?1)",
+            vals![v, &embedder],
+        )?;
+        // Sorted here rather than in SQL, so every backend gives the same order whatever its collation.
+        let mut keyed: Vec<(String, i64, usize)> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| Ok((r.text(0)?, r.int(6)?, i)))
+            .collect::<Result<_, Error>>()?;
+        keyed.sort();
+        let mut entries = Vec::with_capacity(rows.len());
+        let mut vectors = Vec::with_capacity(rows.len() * dim);
+        for (doc, _, i) in keyed {
+            let r = &rows[i];
+            let hash = r.text(1)?;
+            let path = r.text(3)?;
+            let blob = r.opt_blob(5)?.ok_or_else(|| Error::Corrupt {
                 what: "index version",
                 detail: format!("chunk {hash} of {doc} has no vector for {embedder} (run reconcile)"),
             })?;
-            blob_to_vector(&blob, dim, &mut vectors)?;
+            blob_to_vector(blob, dim, &mut vectors)?;
             entries.push(Entry {
                 doc_id: DocumentId::new(doc.clone())
                     .map_err(|e| Error::Corrupt { what: "document id", detail: e.to_string() })?,
                 chunk_id: hash
                     .parse()
                     .map_err(|_| Error::Corrupt { what: "chunk hash", detail: hash.clone() })?,
-                source,
+                source: r.text(2)?,
                 heading_path: if path.is_empty() {
                     Vec::new()
                 } else {
                     path.split(HEADING_SEP).map(str::to_owned).collect()
                 },
-                text,
+                text: r.text(4)?,
             });
         }
         let bm25 = Bm25::build(entries.iter().map(|e| e.text.as_str()));

@@ -1,11 +1,11 @@
 //! Registry and pipeline behaviour through the library API.
 
 use agentry_ingest::{
-    Error, HashingEmbedder, IngestOptions, KnownItem, Registry, SearchMode, SearchOptions, SyncMode,
-    Validation, VersionState,
+    Error, HashingEmbedder, IngestOptions, KnownItem, SearchMode, SearchOptions, SyncMode, Validation,
+    VersionState,
 };
 
-use crate::common::items;
+use crate::common::{Store, items};
 
 const GUIDE: &str = "# Guide\n\nIntro paragraph about ownership.\n\n## Borrowing\n\nReferences let you borrow.\n\nA second paragraph on lifetimes.\n";
 const NOTES: &str = "Plain notes.\n\nAbout vectors and slices.\n";
@@ -14,13 +14,8 @@ fn opts() -> IngestOptions {
     IngestOptions::default()
 }
 
-fn fresh() -> (Registry, HashingEmbedder) {
-    (Registry::open_in_memory().expect("in-memory registry"), HashingEmbedder::new())
-}
-
-#[test]
-fn first_ingest_embeds_every_distinct_chunk_and_promotes() {
-    let (mut r, e) = fresh();
+fn first_ingest_embeds_every_distinct_chunk_and_promotes(s: &Store) {
+    let (mut r, e) = (s.open(), HashingEmbedder::new());
     let rep = r.ingest(items(&[("guide.md", GUIDE), ("notes.txt", NOTES)]), &e, &opts()).expect("ingest");
     assert_eq!((rep.docs_new, rep.docs_changed, rep.docs_unchanged, rep.docs_deleted), (2, 0, 0, 0));
     assert_eq!(rep.chunks_total, 7);
@@ -30,9 +25,8 @@ fn first_ingest_embeds_every_distinct_chunk_and_promotes() {
     assert_eq!(r.current_version().expect("alias"), Some(1));
 }
 
-#[test]
-fn unchanged_input_embeds_nothing_and_keeps_the_version() {
-    let (mut r, e) = fresh();
+fn unchanged_input_embeds_nothing_and_keeps_the_version(s: &Store) {
+    let (mut r, e) = (s.open(), HashingEmbedder::new());
     let docs = [("guide.md", GUIDE), ("notes.txt", NOTES)];
     r.ingest(items(&docs), &e, &opts()).expect("first");
     let rep = r.ingest(items(&docs), &e, &opts()).expect("second");
@@ -40,9 +34,8 @@ fn unchanged_input_embeds_nothing_and_keeps_the_version() {
     assert_eq!(r.versions().expect("versions").len(), 1);
 }
 
-#[test]
-fn an_edit_reembeds_only_the_edited_paragraph() {
-    let (mut r, e) = fresh();
+fn an_edit_reembeds_only_the_edited_paragraph(s: &Store) {
+    let (mut r, e) = (s.open(), HashingEmbedder::new());
     r.ingest(items(&[("guide.md", GUIDE)]), &e, &opts()).expect("first");
     let edited = GUIDE.replace("References let you borrow.", "References let you borrow values.");
     let rep = r.ingest(items(&[("guide.md", &edited)]), &e, &opts()).expect("second");
@@ -50,18 +43,16 @@ fn an_edit_reembeds_only_the_edited_paragraph() {
     assert_eq!(rep.index_version, 2);
 }
 
-#[test]
-fn an_insertion_before_everything_reembeds_one_chunk() {
-    let (mut r, e) = fresh();
+fn an_insertion_before_everything_reembeds_one_chunk(s: &Store) {
+    let (mut r, e) = (s.open(), HashingEmbedder::new());
     r.ingest(items(&[("guide.md", GUIDE)]), &e, &opts()).expect("first");
     let edited = format!("New opening line.\n\n{GUIDE}");
     let rep = r.ingest(items(&[("guide.md", &edited)]), &e, &opts()).expect("second");
     assert_eq!(rep.chunks_embedded, 1);
 }
 
-#[test]
-fn full_sync_deletes_missing_documents_and_incremental_does_not() {
-    let (mut r, e) = fresh();
+fn full_sync_deletes_missing_documents_and_incremental_does_not(s: &Store) {
+    let (mut r, e) = (s.open(), HashingEmbedder::new());
     r.ingest(items(&[("guide.md", GUIDE), ("notes.txt", NOTES)]), &e, &opts()).expect("first");
     let inc = IngestOptions { sync: SyncMode::Incremental, ..opts() };
     let rep = r.ingest(items(&[("guide.md", GUIDE)]), &e, &inc).expect("incremental");
@@ -74,18 +65,16 @@ fn full_sync_deletes_missing_documents_and_incremental_does_not() {
     assert_eq!(r.status().expect("status").documents_deleted, 1);
 }
 
-#[test]
-fn deleted_document_can_come_back() {
-    let (mut r, e) = fresh();
+fn deleted_document_can_come_back(s: &Store) {
+    let (mut r, e) = (s.open(), HashingEmbedder::new());
     r.ingest(items(&[("guide.md", GUIDE), ("notes.txt", NOTES)]), &e, &opts()).expect("first");
     r.ingest(items(&[("guide.md", GUIDE)]), &e, &opts()).expect("delete by sync");
     let rep = r.ingest(items(&[("guide.md", GUIDE), ("notes.txt", NOTES)]), &e, &opts()).expect("back");
     assert_eq!((rep.docs_new, rep.chunks_embedded, rep.chunks_total), (1, 0, 7));
 }
 
-#[test]
-fn explicit_delete_builds_a_version_and_unknown_ids_are_errors() {
-    let (mut r, e) = fresh();
+fn explicit_delete_builds_a_version_and_unknown_ids_are_errors(s: &Store) {
+    let (mut r, e) = (s.open(), HashingEmbedder::new());
     r.ingest(items(&[("guide.md", GUIDE), ("notes.txt", NOTES)]), &e, &opts()).expect("first");
     let id = agentry_types::DocumentId::new("notes.txt").expect("id");
     let rep = r.delete(std::slice::from_ref(&id), &e, &opts()).expect("delete");
@@ -94,9 +83,8 @@ fn explicit_delete_builds_a_version_and_unknown_ids_are_errors() {
     assert!(matches!(err, Error::UnknownDocument(ref d) if d == "notes.txt"), "{err}");
 }
 
-#[test]
-fn staged_version_is_invisible_until_promoted_and_rollback_returns() {
-    let (mut r, e) = fresh();
+fn staged_version_is_invisible_until_promoted_and_rollback_returns(s: &Store) {
+    let (mut r, e) = (s.open(), HashingEmbedder::new());
     r.ingest(items(&[("guide.md", GUIDE)]), &e, &opts()).expect("first");
     let staged = IngestOptions { promote: false, ..opts() };
     let rep = r.ingest(items(&[("guide.md", GUIDE), ("notes.txt", NOTES)]), &e, &staged).expect("staged");
@@ -110,9 +98,8 @@ fn staged_version_is_invisible_until_promoted_and_rollback_returns() {
     assert!(matches!(r.promote(9), Err(Error::NoSuchVersion(9))));
 }
 
-#[test]
-fn a_query_through_another_embedder_is_refused() {
-    let (mut r, e) = fresh();
+fn a_query_through_another_embedder_is_refused(s: &Store) {
+    let (mut r, e) = (s.open(), HashingEmbedder::new());
     r.ingest(items(&[("guide.md", GUIDE)]), &e, &opts()).expect("first");
     let snap = r.snapshot(None).expect("current");
     let other = HashingEmbedder::with_dim(64);
@@ -120,9 +107,8 @@ fn a_query_through_another_embedder_is_refused() {
     assert!(matches!(err, Error::EmbedderMismatch { version: 1, .. }), "{err}");
 }
 
-#[test]
-fn a_new_embedder_embeds_unchanged_documents_into_a_new_version() {
-    let (mut r, e) = fresh();
+fn a_new_embedder_embeds_unchanged_documents_into_a_new_version(s: &Store) {
+    let (mut r, e) = (s.open(), HashingEmbedder::new());
     r.ingest(items(&[("guide.md", GUIDE)]), &e, &opts()).expect("first");
     let small = HashingEmbedder::with_dim(64);
     let rep = r.ingest(items(&[("guide.md", GUIDE)]), &small, &opts()).expect("re-embed");
@@ -131,9 +117,8 @@ fn a_new_embedder_embeds_unchanged_documents_into_a_new_version() {
     assert!(snap.search(&small, "borrow", &SearchOptions::default()).is_ok());
 }
 
-#[test]
-fn validation_below_the_floor_fails_the_version_and_keeps_the_alias() {
-    let (mut r, e) = fresh();
+fn validation_below_the_floor_fails_the_version_and_keeps_the_alias(s: &Store) {
+    let (mut r, e) = (s.open(), HashingEmbedder::new());
     r.ingest(items(&[("guide.md", GUIDE)]), &e, &opts()).expect("first");
     let queries = vec![KnownItem {
         query: "vectors and slices".into(),
@@ -151,9 +136,8 @@ fn validation_below_the_floor_fails_the_version_and_keeps_the_alias() {
     assert!(matches!(r.promote(2), Err(Error::VersionNotReady { version: 2, .. })));
 }
 
-#[test]
-fn validation_at_or_above_the_floor_promotes() {
-    let (mut r, e) = fresh();
+fn validation_at_or_above_the_floor_promotes(s: &Store) {
+    let (mut r, e) = (s.open(), HashingEmbedder::new());
     let queries = vec![KnownItem {
         query: "Borrowing".into(),
         doc_id: "guide.md".into(),
@@ -165,9 +149,8 @@ fn validation_at_or_above_the_floor_promotes() {
     assert_eq!((rep.recall, rep.promoted), (Some(1.0), true));
 }
 
-#[test]
-fn retention_keeps_n_versions_and_alias_targets() {
-    let (mut r, e) = fresh();
+fn retention_keeps_n_versions_and_alias_targets(s: &Store) {
+    let (mut r, e) = (s.open(), HashingEmbedder::new());
     let keep = IngestOptions { keep_versions: 2, ..opts() };
     for i in 0..5 {
         let text = format!("{GUIDE}\nrevision {i}\n");
@@ -189,9 +172,8 @@ fn retention_keeps_n_versions_and_alias_targets() {
     assert_eq!(r.rollback().expect("rollback"), 4);
 }
 
-#[test]
-fn hits_carry_ids_scores_headings_and_version() {
-    let (mut r, e) = fresh();
+fn hits_carry_ids_scores_headings_and_version(s: &Store) {
+    let (mut r, e) = (s.open(), HashingEmbedder::new());
     r.ingest(items(&[("guide.md", GUIDE), ("notes.txt", NOTES)]), &e, &opts()).expect("first");
     let snap = r.snapshot(None).expect("current");
     for mode in [SearchMode::Vector, SearchMode::Lexical, SearchMode::Hybrid] {
@@ -215,23 +197,15 @@ fn hits_carry_ids_scores_headings_and_version() {
     assert!(filtered.iter().all(|h| h.doc_id.as_str() == "notes.txt"));
 }
 
-#[test]
-fn reconcile_repairs_missing_and_orphan_vectors() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let db = dir.path().join("r.db");
+fn reconcile_repairs_missing_and_orphan_vectors(s: &Store) {
     let e = HashingEmbedder::new();
-    let mut r = Registry::open(&db).expect("open");
+    let mut r = s.open();
     r.ingest(items(&[("guide.md", GUIDE)]), &e, &opts()).expect("first");
-    {
-        let conn = rusqlite::Connection::open(&db).expect("raw");
-        conn.execute("DELETE FROM embeddings WHERE rowid IN (SELECT rowid FROM embeddings LIMIT 2)", [])
-            .expect("drift");
-        conn.execute(
-            "INSERT INTO embeddings (hash, embedder, dim, vector, created_at) VALUES ('ab', 'x', 1, x'00000000', 0)",
-            [],
-        )
-        .expect("orphan");
-    }
+    s.raw(&format!(
+        "DELETE FROM embeddings WHERE hash IN (SELECT hash FROM embeddings ORDER BY hash LIMIT 2);
+         INSERT INTO embeddings (hash, embedder, dim, vector, created_at) VALUES ('ab', 'x', 1, {}, 0);",
+        s.blob_literal("00000000")
+    ));
     assert!(matches!(r.snapshot(None), Err(Error::Corrupt { .. })));
     let rep = r.reconcile(&e).expect("reconcile");
     assert_eq!((rep.missing_vectors_repaired, rep.orphan_vectors_removed), (2, 1));
@@ -240,15 +214,14 @@ fn reconcile_repairs_missing_and_orphan_vectors() {
     assert_eq!(again, agentry_ingest::ReconcileReport::default());
 }
 
-#[test]
-fn skipped_files_are_reported_and_keep_their_earlier_version() {
+fn skipped_files_are_reported_and_keep_their_earlier_version(s: &Store) {
     let dir = tempfile::tempdir().expect("tempdir");
     let src = dir.path().join("src");
     std::fs::create_dir_all(src.join("sub")).expect("mkdir");
     std::fs::write(src.join("a.md"), GUIDE).expect("write");
     std::fs::write(src.join("sub/b.txt"), NOTES).expect("write");
     let e = HashingEmbedder::new();
-    let mut r = Registry::open(&dir.path().join("r.db")).expect("open");
+    let mut r = s.open();
     let rep = r.ingest_dir(&src, &e, &opts(), &mut |_| {}).expect("first");
     assert_eq!((rep.docs_new, rep.chunks_total), (2, 7));
     std::fs::write(src.join("sub/b.txt"), b"bin\0ary").expect("write");
@@ -273,29 +246,31 @@ fn skipped_files_are_reported_and_keep_their_earlier_version() {
     ));
 }
 
-#[test]
-fn readers_during_an_ingest_see_one_whole_version() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let db = dir.path().join("r.db");
+fn readers_during_an_ingest_see_one_whole_version(s: &Store) {
     let e = HashingEmbedder::new();
-    let old: Vec<(String, String)> = (0..60).map(|i| (format!("d{i:02}.md"), format!("# D{i}\n\nold text {i}\n"))).collect();
+    let old: Vec<(String, String)> =
+        (0..60).map(|i| (format!("d{i:02}.md"), format!("# D{i}\n\nold text {i}\n"))).collect();
     let new: Vec<(String, String)> =
         (0..60).map(|i| (format!("d{i:02}.md"), format!("# D{i}\n\nnew text {i}\n\nmore {i}\n"))).collect();
     let pairs = |v: &[(String, String)]| -> Vec<agentry_ingest::SourceItem> {
         let p: Vec<(&str, &str)> = v.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
         items(&p)
     };
-    let mut writer = Registry::open(&db).expect("open");
+    let mut writer = s.open();
     writer.ingest(pairs(&old), &e, &opts()).expect("old");
     let (old_len, new_len) = (120, 180);
     let done = std::sync::atomic::AtomicBool::new(false);
-    std::thread::scope(|s| {
-        let reader = s.spawn(|| {
-            let mut reader = Registry::open(&db).expect("open reader");
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(|| {
+            let mut reader = s.open();
             let mut seen = std::collections::BTreeSet::new();
             while !done.load(std::sync::atomic::Ordering::Acquire) {
                 let snap = reader.snapshot(None).expect("snapshot");
-                assert!(snap.len() == old_len || snap.len() == new_len, "half a version: {} chunks", snap.len());
+                assert!(
+                    snap.len() == old_len || snap.len() == new_len,
+                    "half a version: {} chunks",
+                    snap.len()
+                );
                 seen.insert(snap.version());
             }
             seen
@@ -307,3 +282,48 @@ fn readers_during_an_ingest_see_one_whole_version() {
     });
     assert_eq!(writer.snapshot(None).expect("current").len(), new_len);
 }
+
+macro_rules! on_every_backend {
+    ($($name:ident),* $(,)?) => {
+        /// The registry tests on SQLite (a file in a temporary folder).
+        mod sqlite {
+            $(#[test]
+            fn $name() {
+                super::$name(&crate::common::Store::sqlite());
+            })*
+        }
+
+        /// The same tests on PostgreSQL, each in its own schema, when `AGENTRY_PG_URL` is set.
+        #[cfg(feature = "postgres")]
+        mod postgres {
+            $(#[test]
+            fn $name() {
+                let Some(store) = crate::common::Store::postgres() else {
+                    eprintln!("AGENTRY_PG_URL is not set: PostgreSQL registry test skipped");
+                    return;
+                };
+                super::$name(&store);
+            })*
+        }
+    };
+}
+
+on_every_backend!(
+    first_ingest_embeds_every_distinct_chunk_and_promotes,
+    unchanged_input_embeds_nothing_and_keeps_the_version,
+    an_edit_reembeds_only_the_edited_paragraph,
+    an_insertion_before_everything_reembeds_one_chunk,
+    full_sync_deletes_missing_documents_and_incremental_does_not,
+    deleted_document_can_come_back,
+    explicit_delete_builds_a_version_and_unknown_ids_are_errors,
+    staged_version_is_invisible_until_promoted_and_rollback_returns,
+    a_query_through_another_embedder_is_refused,
+    a_new_embedder_embeds_unchanged_documents_into_a_new_version,
+    validation_below_the_floor_fails_the_version_and_keeps_the_alias,
+    validation_at_or_above_the_floor_promotes,
+    retention_keeps_n_versions_and_alias_targets,
+    hits_carry_ids_scores_headings_and_version,
+    reconcile_repairs_missing_and_orphan_vectors,
+    skipped_files_are_reported_and_keep_their_earlier_version,
+    readers_during_an_ingest_see_one_whole_version,
+);
