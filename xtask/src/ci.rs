@@ -69,10 +69,19 @@ pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
 fn feature_steps() -> Vec<(&'static str, &'static [&'static str])> {
     let mut out: Vec<(&'static str, &'static [&'static str])> =
         vec![("types serde", &["test", "--package", "agentry-types", "--all-features", "--locked"])];
-    // The column policy's Anthropic judge, against its loopback HTTP server (no network).
+    // The column policy with its Anthropic judge (against a loopback HTTP server) and Parquet input.
     out.push((
-        "ingest judge-anthropic",
-        &["test", "-p", "agentry-ingest", "--features", "judge-anthropic", "--locked", "--", "columns"],
+        "ingest judge-anthropic parquet",
+        &[
+            "test",
+            "-p",
+            "agentry-ingest",
+            "--features",
+            "judge-anthropic,parquet",
+            "--locked",
+            "--",
+            "columns",
+        ],
     ));
     // cache-econ's charts (plotters), SVG and PNG.
     out.push(("cache-econ plot", &["test", "-p", "agentry-cache-econ", "--features", "plot", "--locked", "--", "plot"]));

@@ -24,7 +24,7 @@ pub enum ProfileError {
         source: std::io::Error,
     },
     /// A data file whose format cannot be told from its extension.
-    #[error("{file}: unknown data format (expected .csv, .tsv, .jsonl or .ndjson)")]
+    #[error("{file}: unknown data format (expected .csv, .tsv, .jsonl, .ndjson or .parquet)")]
     UnknownFormat {
         /// The data file.
         file: String,
@@ -47,6 +47,14 @@ pub enum ProfileError {
         /// The 1-based line.
         line: u64,
         /// What is wrong with the line.
+        message: String,
+    },
+    /// A Parquet file that cannot be read (or Parquet support is not built in).
+    #[error("{file}: {message}")]
+    Parquet {
+        /// The data file.
+        file: String,
+        /// What the Parquet reader reported.
         message: String,
     },
     /// A CSV header that names one column twice or leaves a name empty.
@@ -512,7 +520,8 @@ impl Profiler {
         }
     }
 
-    /// Reads a file, choosing the format by extension: `.csv`, `.tsv`, `.jsonl`, `.ndjson`.
+    /// Reads a file, choosing the format by extension: `.csv`, `.tsv`, `.jsonl`, `.ndjson`, and `.parquet`
+    /// with the `parquet` feature.
     pub fn read_path(&mut self, path: &Path) -> Result<(), ProfileError> {
         let file = path.display().to_string();
         let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
@@ -522,6 +531,12 @@ impl Profiler {
             Some("csv") => self.read_csv(open()?, b',', &file),
             Some("tsv") => self.read_csv(open()?, b'\t', &file),
             Some("jsonl" | "ndjson") => self.read_jsonl(std::io::BufReader::new(open()?), &file),
+            #[cfg(feature = "parquet")]
+            Some("parquet") => self.read_parquet(open()?, &file),
+            #[cfg(not(feature = "parquet"))]
+            Some("parquet") => {
+                Err(ProfileError::Parquet { file, message: "built without the `parquet` feature".to_owned() })
+            }
             _ => Err(ProfileError::UnknownFormat { file }),
         }
     }
@@ -601,6 +616,75 @@ impl Profiler {
             };
             self.rows += 1;
             self.observe_object("", &map);
+        }
+    }
+
+    /// Reads a Parquet file row by row (snappy-compressed or uncompressed pages); nested groups flatten to
+    /// `parent__child` columns like JSON objects, lists and maps are kept as text.
+    #[cfg(feature = "parquet")]
+    pub fn read_parquet(&mut self, file: std::fs::File, name: &str) -> Result<(), ProfileError> {
+        use parquet::file::reader::{FileReader, SerializedFileReader};
+
+        let err = |e: parquet::errors::ParquetError| ProfileError::Parquet {
+            file: name.to_owned(),
+            message: e.to_string(),
+        };
+        let reader = SerializedFileReader::new(file).map_err(err)?;
+        // Columns in schema order, so an all-null column still appears.
+        for field in reader.metadata().file_metadata().schema().get_fields() {
+            self.column(field.name());
+        }
+        for row in reader.get_row_iter(None).map_err(err)? {
+            let row = row.map_err(err)?;
+            self.rows += 1;
+            self.observe_parquet_row("", &row);
+        }
+        Ok(())
+    }
+
+    #[cfg(feature = "parquet")]
+    fn observe_parquet_row(&mut self, prefix: &str, row: &parquet::record::Row) {
+        use parquet::record::Field;
+
+        for (k, v) in row.get_column_iter() {
+            let name = if prefix.is_empty() { k.clone() } else { format!("{prefix}__{k}") };
+            let bits = match v {
+                Field::Null => {
+                    self.column(&name);
+                    continue;
+                }
+                Field::Group(inner) => {
+                    self.observe_parquet_row(&name, inner);
+                    continue;
+                }
+                Field::Bool(_) => K_BOOL,
+                Field::Byte(_)
+                | Field::Short(_)
+                | Field::Int(_)
+                | Field::Long(_)
+                | Field::UByte(_)
+                | Field::UShort(_)
+                | Field::UInt(_)
+                | Field::ULong(_) => K_INT | K_FLOAT,
+                Field::Float16(_) | Field::Float(_) | Field::Double(_) | Field::Decimal(_) => K_FLOAT,
+                Field::Date(_) => K_DATE | K_TS,
+                Field::TimestampMillis(_)
+                | Field::TimestampMicros(_)
+                | Field::TimeMillis(_)
+                | Field::TimeMicros(_) => K_TS,
+                Field::Str(s) => {
+                    let col = self.column(&name);
+                    self.observe(col, s.as_bytes(), date_kind(s.as_bytes()));
+                    continue;
+                }
+                _ => 0,
+            };
+            let col = self.column(&name);
+            let text = match v {
+                Field::Bool(b) => b.to_string(),
+                _ => v.to_string(),
+            };
+            self.observe(col, text.as_bytes(), bits);
         }
     }
 

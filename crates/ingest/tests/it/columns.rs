@@ -514,3 +514,84 @@ mod anthropic {
         assert!(c.reason.contains("failing closed"), "{}", c.reason);
     }
 }
+
+#[cfg(feature = "parquet")]
+mod parquet_input {
+    use std::sync::Arc;
+
+    use parquet::{
+        basic::Compression,
+        data_type::{ByteArray, ByteArrayType, DoubleType, Int32Type, Int64Type},
+        file::{properties::WriterProperties, writer::SerializedFileWriter},
+        schema::parser::parse_message_type,
+    };
+
+    use super::*;
+
+    /// Writes run 2 as a snappy-compressed Parquet file, typed (INT64, DOUBLE, UTF8), plus a DATE column.
+    fn write_run2(path: &Path) {
+        let mut rdr = csv::Reader::from_path(data_dir().join("run2.csv")).expect("run2.csv");
+        let records: Vec<csv::StringRecord> = rdr.records().map(|r| r.expect("record")).collect();
+        let schema = "message run2 {
+            REQUIRED INT64 id;
+            REQUIRED BYTE_ARRAY full_name (UTF8);
+            REQUIRED BYTE_ARRAY email (UTF8);
+            REQUIRED DOUBLE transaction_volume_30d;
+            REQUIRED BYTE_ARRAY kyc_status (UTF8);
+            REQUIRED DOUBLE fraud_risk_score;
+            REQUIRED DOUBLE outstanding_balance_usd;
+            REQUIRED BYTE_ARRAY risk_tier (UTF8);
+            REQUIRED BYTE_ARRAY user_ref (UTF8);
+            REQUIRED BYTE_ARRAY phone_number (UTF8);
+            REQUIRED INT32 opened_on (DATE);
+        }";
+        let schema = Arc::new(parse_message_type(schema).expect("schema"));
+        let props = Arc::new(WriterProperties::builder().set_compression(Compression::SNAPPY).build());
+        let file = std::fs::File::create(path).expect("create");
+        let mut writer = SerializedFileWriter::new(file, schema, props).expect("writer");
+        let mut rg = writer.next_row_group().expect("row group");
+        let mut i = 0;
+        while let Some(mut col) = rg.next_column().expect("column") {
+            let text = |r: &csv::StringRecord| r.get(i).expect("field").to_owned();
+            match i {
+                0 => {
+                    let v: Vec<i64> = records.iter().map(|r| text(r).parse().expect("int")).collect();
+                    col.typed::<Int64Type>().write_batch(&v, None, None).expect("write");
+                }
+                3 | 5 | 6 => {
+                    let v: Vec<f64> = records.iter().map(|r| text(r).parse().expect("float")).collect();
+                    col.typed::<DoubleType>().write_batch(&v, None, None).expect("write");
+                }
+                10 => {
+                    // Days since 1970-01-01, spread over 2020-2025.
+                    let v: Vec<i32> = (0..records.len() as i32).map(|d| 18_262 + d * 5).collect();
+                    col.typed::<Int32Type>().write_batch(&v, None, None).expect("write");
+                }
+                _ => {
+                    let v: Vec<ByteArray> =
+                        records.iter().map(|r| ByteArray::from(text(r).as_str())).collect();
+                    col.typed::<ByteArrayType>().write_batch(&v, None, None).expect("write");
+                }
+            }
+            col.close().expect("close column");
+            i += 1;
+        }
+        rg.close().expect("close row group");
+        writer.close().expect("close file");
+    }
+
+    #[test]
+    fn parquet_decides_like_csv() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("run2.parquet");
+        write_run2(&path);
+        let from_parquet = classify(&[path]);
+        let from_csv = classify(&[data_dir().join("run2.csv")]);
+        assert_eq!(decisions(&from_parquet)[..10], decisions(&from_csv)[..]);
+        let dtype = |n: &str| from_parquet.columns.iter().find(|c| c.name == n).expect("column").stats.dtype;
+        assert_eq!(dtype("id"), agentry_ingest::Dtype::Integer);
+        assert_eq!(dtype("fraud_risk_score"), agentry_ingest::Dtype::Float);
+        assert_eq!(dtype("opened_on"), agentry_ingest::Dtype::Date);
+        assert_eq!(dtype("user_ref"), agentry_ingest::Dtype::Text);
+    }
+}
