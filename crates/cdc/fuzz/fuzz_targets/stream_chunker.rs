@@ -15,7 +15,8 @@ struct Pieces<'a> {
 
 impl Read for Pieces<'_> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let size = self.sizes.get(self.i % self.sizes.len().max(1)).map_or(4096, |&s| usize::from(s) * 97 + 1);
+        let size =
+            self.sizes.get(self.i % self.sizes.len().max(1)).map_or(4096, |&s| usize::from(s) * 97 + 1);
         self.i += 1;
         let n = size.min(buf.len()).min(self.data.len());
         buf[..n].copy_from_slice(&self.data[..n]);
