@@ -227,18 +227,36 @@ fn line_of(text: &str, offset: usize) -> usize {
     text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
 }
 
-/// The field a TOML error is about: a backticked name in the message, else the key on the offending line.
+/// The field a TOML error is about, qualified by its table (`cardinality.min_rows`): the field a "missing",
+/// "unknown" or "duplicate field" message names, else the key on the offending line.
 fn field_of(message: &str, text: &str, offset: usize) -> String {
-    if let Some(start) = message.find('`') {
-        if let Some(len) = message[start + 1..].find('`') {
-            return message[start + 1..start + 1 + len].to_owned();
-        }
+    let named = ["missing field", "unknown field", "duplicate field"]
+        .iter()
+        .any(|p| message.starts_with(p))
+        .then(|| message.split('`').nth(1))
+        .flatten();
+    // Spans are byte offsets at token starts; `get` keeps a malformed one from panicking on a char boundary.
+    let before = text.get(..offset).unwrap_or("");
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line = text.get(line_start..).unwrap_or("").split('\n').next().unwrap_or("").trim();
+    // The table: the header on the offending line, else the last header above it.
+    let header = if line.starts_with('[') {
+        Some(line)
+    } else {
+        before.lines().rev().map(str::trim).find(|l| l.starts_with('['))
+    };
+    let table = header.map_or("", |h| h.trim_matches(|c| c == '[' || c == ']').trim());
+    let key = match named {
+        Some(n) => n,
+        None if line.starts_with('[') => "",
+        None => line.split('=').next().unwrap_or("").trim(),
+    };
+    match (table, key) {
+        ("", "") => "(document)".to_owned(),
+        ("", k) => k.to_owned(),
+        (t, "") => t.to_owned(),
+        (t, k) => format!("{t}.{k}"),
     }
-    let line = text[..offset.min(text.len())].rsplit('\n').next().unwrap_or("");
-    let rest = text[offset.min(text.len())..].split('\n').next().unwrap_or("");
-    let whole = format!("{line}{rest}");
-    let key = whole.split('=').next().unwrap_or("").trim().trim_matches(|c| c == '[' || c == ']').trim();
-    if key.is_empty() { "(document)".to_owned() } else { key.to_owned() }
 }
 
 impl ColumnPolicy {
@@ -600,7 +618,7 @@ mod tests {
     #[test]
     fn unknown_field() {
         let text = BUILTIN_POLICY.replace("min_rows = 100", "min_rows = 100\nmin_rowz = 5");
-        check_err(&text, line_number("min_rows = 100") + 1, "min_rowz");
+        check_err(&text, line_number("min_rows = 100") + 1, "cardinality.min_rowz");
     }
 
     #[test]
@@ -608,7 +626,7 @@ mod tests {
         let text = BUILTIN_POLICY
             .replace("description = \"Account and card numbers give access to a person's money.\"\n", "");
         match ColumnPolicy::from_toml(&text, "p.toml") {
-            Err(PolicyError::Invalid { field, .. }) => assert_eq!(field, "description"),
+            Err(PolicyError::Invalid { field, .. }) => assert_eq!(field, "pii.description"),
             other => panic!("expected an error, got {other:?}"),
         }
     }
@@ -617,7 +635,9 @@ mod tests {
     fn wrong_type_names_field() {
         let text = BUILTIN_POLICY.replace("min_rows = 100", "min_rows = \"many\"");
         match ColumnPolicy::from_toml(&text, "p.toml") {
-            Err(PolicyError::Invalid { line, .. }) => assert_eq!(line, line_number("min_rows = 100")),
+            Err(PolicyError::Invalid { line, field, .. }) => {
+                assert_eq!((line, field.as_str()), (line_number("min_rows = 100"), "cardinality.min_rows"));
+            }
             other => panic!("expected an error, got {other:?}"),
         }
     }
