@@ -4,8 +4,8 @@
 //! seeded, in the real transcript format. The anchors run as whole processes on the same files through
 //! `CLAUDE_CONFIG_DIR`, installed by npm into a cache folder under the target folder:
 //! - ccusage 18 (Node);
-//! - ccusage 20, whose npm package launches a native binary (20.0.24: the newest release whose linux-x64
-//!   binary package is published); we time that binary directly.
+//! - ccusage 20, whose npm launcher runs a native binary (20.0.24: the newest release whose linux-x64
+//!   binary package is published).
 //!
 //! Each is skipped, with a message, when node or npm is missing or the install fails. Before timing, every
 //! tool's totals are compared with ours and with the generator's ground truth, and written to the report.
@@ -119,7 +119,7 @@ fn analyzer(c: &mut Criterion) {
     );
 
     let script = ccusage(&target, "18", "ccusage/dist/index.js");
-    let native = ccusage(&target, "20.0.24", "@ccusage/ccusage-linux-x64/bin/ccusage");
+    let native = ccusage(&target, "20.0.24", "ccusage/src/cli.js");
     if let Some(native) = &native {
         if let Some(v) = run_ccusage(native, &root) {
             let t = &v["totals"];

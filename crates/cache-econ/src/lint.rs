@@ -137,7 +137,7 @@ pub fn lint(
     let rates = &price.rates;
     let mut findings = Vec::new();
     let cached = breakpoints.last().map_or(0, |&(i, _)| prefix_until(i));
-    if let Some(&(last, ttl)) = breakpoints.last() {
+    if let Some(&(last, _)) = breakpoints.last() {
         if cached < price.min_cacheable_tokens {
             findings.push(Finding {
                 kind: FindingKind::BelowMinimum,
@@ -147,7 +147,7 @@ pub fn lint(
                     price.id, price.min_cacheable_tokens
                 ),
                 cost_per_request_usd: Some(cost_of(cached, rates.input) - cost_of(cached, rates.cache_read)),
-                cost_basis: format!("the prefix is billed as input instead of a cache read on every repeat ({ttl:?} write never happens)"),
+                cost_basis: "the prefix is billed as input instead of a cache read on every repeat".to_owned(),
             });
         }
     }
