@@ -233,10 +233,17 @@ fn dedup(files: &[PathBuf], chunking: &Chunking, json: bool, out: &mut impl Writ
             bar.inc(c.length);
         }
         bar.finish_and_clear();
-        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-        for piece in bytes.chunks(fixed) {
-            if seen_fixed.insert(digest(chunking.digest, piece)) {
-                row.fixed_new_bytes += piece.len() as u64;
+        // Fixed-size blocks, read one at a time so memory stays bounded.
+        let mut file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+        let mut block = vec![0u8; fixed];
+        loop {
+            let n =
+                read_block(&mut file, &mut block).with_context(|| format!("reading {}", path.display()))?;
+            if n == 0 {
+                break;
+            }
+            if seen_fixed.insert(digest(chunking.digest, &block[..n])) {
+                row.fixed_new_bytes += n as u64;
             }
         }
         rows.push((path, row));
@@ -291,6 +298,20 @@ fn dedup(files: &[PathBuf], chunking: &Chunking, json: bool, out: &mut impl Writ
         ratio(total.bytes, total.fixed_new_bytes)
     )?;
     Ok(())
+}
+
+/// Fills `block` from `reader` unless the stream ends first; returns how many bytes it read.
+fn read_block(reader: &mut impl std::io::Read, block: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < block.len() {
+        match reader.read(&mut block[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
 }
 
 fn store(command: StoreCommand, out: &mut impl Write) -> Result<()> {

@@ -130,3 +130,15 @@ fn killed_writer_leaves_no_partial_object() {
     }
     assert!(caught_mid_put, "no kill landed while a write was in progress");
 }
+
+#[test]
+fn dedup_counts_a_repeated_version_as_free() {
+    let out = run(&["dedup", "--avg", "4096", "--json", IMAGE, IMAGE]);
+    let doc: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(doc["files"][0]["bytes"], 109_466);
+    assert_eq!(doc["files"][1]["cdc_new_bytes"], 0);
+    assert_eq!(doc["files"][1]["fixed_new_bytes"], 0);
+    assert_eq!(doc["total"]["bytes"], 2 * 109_466);
+    let first_new = doc["files"][0]["cdc_new_bytes"].as_u64().expect("number");
+    assert!(first_new > 0 && first_new <= 109_466);
+}
