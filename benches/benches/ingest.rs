@@ -4,8 +4,13 @@
 //! 100k chunks against a naive scan-and-sort (`ingest/query-*`), and as report rows the re-embedded share on
 //! the Rust Book snapshots against document-level hashing and greedy packing, query latency p50/p99 and
 //! recall@10.
+//!
+//! Group `ingest/columns-profile`: profiling a generated CSV (seeded, written once under the target
+//! directory) for the column policy: per column dtype, nulls, distinct values (exact, then HyperLogLog)
+//! and a seeded reservoir sample, in rows per second. The anchor `anchor-csv-read` reads the same file with
+//! the `csv` crate and touches every field without profiling: the floor our profiler builds on.
 
-use std::{hint::black_box, time::Instant};
+use std::{hint::black_box, path::PathBuf, time::Instant};
 
 use agentry_benches::{
     ingest::{
@@ -15,8 +20,8 @@ use agentry_benches::{
     quick, report_extra,
 };
 use agentry_ingest::{
-    ChunkConfig, DocumentKind, Embedder, HashingEmbedder, IngestOptions, Registry, SearchMode, SearchOptions,
-    Snapshot, SourceDocument, SourceItem, chunk_document,
+    ChunkConfig, DocumentKind, Embedder, HashingEmbedder, IngestOptions, ProfileOptions, Profiler, Registry,
+    SearchMode, SearchOptions, Snapshot, SourceDocument, SourceItem, chunk_document,
 };
 use agentry_types::DocumentId;
 use criterion::{Criterion, Throughput, criterion_group};
@@ -297,7 +302,110 @@ fn rust_book_rows() {
     report_extra("ingest-recall", &rows).expect("write report rows");
 }
 
-criterion_group!(benches, throughput, query);
+fn columns_rows() -> usize {
+    if agentry_benches::quick() { 100_000 } else { 1_000_000 }
+}
+
+/// `<target>/agentry-bench-data`, from the bench executable's own path (`<target>/release/deps/<bench>`).
+fn data_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("bench executable path");
+    let target = exe.ancestors().nth(3).map(PathBuf::from).unwrap_or_else(std::env::temp_dir);
+    target.join("agentry-bench-data")
+}
+
+fn columns_profile(c: &mut Criterion) {
+    let rows = columns_rows();
+    let path = agentry_benches::ingest_columns::csv_file(&data_dir(), 11, rows).expect("write the corpus");
+    let opts = ProfileOptions::default();
+    let profile = || {
+        let mut p = Profiler::new(opts);
+        p.read_path(&path).expect("profile");
+        p.finish()
+    };
+    let table = profile();
+    assert_eq!(table.rows, rows as u64);
+    assert_eq!(table.columns.len(), 8);
+
+    let mut g = c.benchmark_group("ingest/columns-profile");
+    g.throughput(Throughput::Elements(rows as u64));
+    g.sample_size(10);
+    g.bench_function("agentry", |b| b.iter(|| black_box(profile()).rows));
+    g.bench_function("anchor-csv-read", |b| {
+        b.iter(|| {
+            let mut rdr = csv::Reader::from_path(&path).expect("open");
+            let mut rec = csv::ByteRecord::new();
+            let mut bytes = 0usize;
+            while rdr.read_byte_record(&mut rec).expect("read") {
+                bytes += rec.iter().map(<[u8]>::len).sum::<usize>();
+            }
+            black_box(bytes)
+        })
+    });
+    g.finish();
+    pandas_row(&path, rows, || {
+        black_box(profile());
+    });
+}
+
+/// Profiles like ours in pandas: read the CSV, then per column dtype, nulls, distinct count and a seeded
+/// sample of up to 1,000 non-null values. Prints the seconds spent, excluding interpreter start and imports.
+const PANDAS_PROFILE: &str = r#"
+import sys, time
+import pandas as pd
+t = time.perf_counter()
+df = pd.read_csv(sys.argv[1])
+for c in df.columns:
+    s = df[c]
+    nulls = int(s.isna().sum())
+    distinct = int(s.nunique())
+    sample = s.dropna().sample(n=min(1000, len(s) - nulls), random_state=1).tolist()
+    dtype = str(s.dtype)
+print(time.perf_counter() - t)
+"#;
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// A report row: our profile against pandas on the same file, median of three runs each. pandas is the tool
+/// a data engineer profiles a CSV with; the row is skipped when python3 with pandas is not installed.
+fn pandas_row(path: &std::path::Path, rows: usize, ours: impl Fn()) {
+    let pandas_once = || -> Option<f64> {
+        let out =
+            std::process::Command::new("python3").arg("-c").arg(PANDAS_PROFILE).arg(path).output().ok()?;
+        if !out.status.success() {
+            return None;
+        }
+        String::from_utf8(out.stdout).ok()?.trim().parse().ok()
+    };
+    let Some(first) = pandas_once() else {
+        eprintln!("ingest: python3 with pandas not found; the pandas column-profile row is skipped");
+        return;
+    };
+    let theirs = median(std::iter::once(first).chain((0..2).filter_map(|_| pandas_once())).collect());
+    let ours = median(
+        (0..3)
+            .map(|_| {
+                let t = Instant::now();
+                ours();
+                t.elapsed().as_secs_f64()
+            })
+            .collect(),
+    );
+    let rate = |secs: f64| format!("{:.0} ms ({:.2} M rows/s)", secs * 1e3, rows as f64 / secs / 1e6);
+    let row = [[
+        ("benchmark", format!("ingest/columns-profile {rows} rows, whole profile")),
+        ("ours", rate(ours)),
+        ("anchor_name", "pandas read_csv + isna/nunique/sample per column".to_owned()),
+        ("anchor", rate(theirs)),
+        ("ratio", format!("{:.2}x", theirs / ours)),
+        ("note", "median of 3 runs each; pandas timed inside the interpreter, imports excluded".to_owned()),
+    ]];
+    agentry_benches::report_extra("ingest-columns-pandas", &row).expect("write report rows");
+}
+
+criterion_group!(benches, throughput, query, columns_profile);
 
 fn main() {
     benches();
