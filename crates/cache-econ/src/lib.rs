@@ -31,8 +31,8 @@ pub use crate::{
     pricing::{ModelPrice, Multipliers, PriceTable, Rates, Tier, Ttl, TtlModel, Usage, UsageSemantics},
     rules::{
         Breakeven, Compaction, ModelChange, PingCost, TableRow, Uncertain, breakeven, compaction,
-        format_minutes, model_change, parse_ratio, ping_cost, reads_to_cover, refresh_cost, rewrite_cost,
-        table, with_return_probability,
+        format_minutes, model_change, parse_ratio, ping_cost, reads_to_cover, refresh_cost,
+        rent_breakeven_hours, rewrite_cost, table, with_return_probability,
     },
     scan::{LineError, LogEntry, parse_line, parse_line_fast},
 };

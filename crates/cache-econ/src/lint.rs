@@ -147,7 +147,8 @@ pub fn lint(
                     price.id, price.min_cacheable_tokens
                 ),
                 cost_per_request_usd: Some(cost_of(cached, rates.input) - cost_of(cached, rates.cache_read)),
-                cost_basis: "the prefix is billed as input instead of a cache read on every repeat".to_owned(),
+                cost_basis: "the prefix is billed as input instead of a cache read on every repeat"
+                    .to_owned(),
             });
         }
     }

@@ -63,6 +63,15 @@ fn check_minutes(idle: f64) -> Result<(), Error> {
     Ok(())
 }
 
+/// For explicit caches that charge rent instead of refreshing on reads (Gemini): the hours for which keeping
+/// a cache entry costs less than writing it again, `(write - read) / storage per hour`, per token and so for
+/// any prefix size. `None` when the model charges no rent.
+pub fn rent_breakeven_hours(model: &ModelPrice) -> Option<f64> {
+    let rent = model.storage_per_mtok_hour.filter(|r| *r > Usd::ZERO)?;
+    let saved = model.rates.cache_write_5m - model.rates.cache_read;
+    Some((saved.picos().max(0)) as f64 / rent.picos() as f64)
+}
+
 /// Reads needed to cover `idle` minutes with pings every `tau` minutes: the pings before the return plus
 /// the returning request itself, which reads from the cache (at least one).
 pub fn reads_to_cover(idle: f64, tau: f64) -> u64 {
@@ -362,6 +371,14 @@ mod tests {
     fn tau_above_ttl_is_rejected() {
         assert!(breakeven(&opus(), Ttl::FiveMinutes, 6.0).is_err());
         assert!(breakeven(&opus(), Ttl::FiveMinutes, 0.0).is_err());
+    }
+    #[test]
+    fn gemini_rent() {
+        let table = PriceTable::builtin();
+        let pro = table.get("gemini-2.5-pro", None).expect("row");
+        // ($1.25 - $0.125) / $4.50 per hour = 0.25 h.
+        assert_eq!(rent_breakeven_hours(pro), Some(0.25));
+        assert_eq!(rent_breakeven_hours(&opus()), None);
     }
     #[test]
     fn compaction_examples() {

@@ -6,8 +6,8 @@ use std::{path::PathBuf, process::ExitCode};
 use agentry_cache_econ::{
     AnalyzeOptions, GapObservation, KaplanMeier, PriceTable, Report, Ttl, analyze, breakeven, compaction,
     competitive, default_log_dirs, find_logs, format_minutes, format_usd, hazard_rule_pings,
-    hazard_threshold, lint, model_change, one_hour_threshold, parse_ratio, ping_cost, solve_keepalive, table,
-    with_return_probability,
+    hazard_threshold, lint, model_change, one_hour_threshold, parse_ratio, ping_cost, rent_breakeven_hours,
+    solve_keepalive, table, with_return_probability,
 };
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -324,6 +324,7 @@ fn run(cli: Cli) -> Result<()> {
                     "achievable_minutes": b.achievable_minutes,
                     "reads_per_write": b.reads_per_write,
                     "hazard_threshold": hazard_threshold(b.write_multiplier, b.read_multiplier),
+                    "rent_breakeven_hours": rent_breakeven_hours(m),
                     "ping": { "prefix_tokens": prefix_tokens, "ping_usd": p.ping_usd, "read_usd": p.read_usd, "achievable_minutes": p.achievable_minutes },
                 }));
             }
@@ -339,6 +340,9 @@ fn run(cli: Cli) -> Result<()> {
                 "hazard threshold rho / (w - rho) = {:.1}%",
                 100.0 * hazard_threshold(b.write_multiplier, b.read_multiplier)
             );
+            if let Some(h) = rent_breakeven_hours(m) {
+                say!("explicit cache with rent: keeping it beats rewriting for idle times under {h} h");
+            }
             if ping_tail_tokens + ping_output_tokens > 0 {
                 say!(
                     "with each ping costing {} ({} prefix): achievable {} min",
