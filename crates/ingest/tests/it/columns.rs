@@ -500,6 +500,28 @@ mod anthropic {
         assert_eq!(c.judge.as_deref(), Some("anthropic:claude-test"));
     }
 
+    #[cfg(feature = "cli")]
+    #[test]
+    fn cli_judge_flag() {
+        let (url, rx) = serve(vec![(200, message(r#"{"decision":"reject","reason":"free-text remarks"}"#))]);
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_agentry-ingest"))
+            .args(["columns", &data_dir().join("adversarial.csv").display().to_string(), "--json"])
+            .args(["--judge", "anthropic", "--judge-url", &url, "--judge-model", "claude-test"])
+            .env("ANTHROPIC_API_KEY", "from-env")
+            .output()
+            .expect("run");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        let cols = v["columns"].as_array().expect("columns");
+        let comment = cols.iter().find(|c| c["name"] == "comment").expect("comment");
+        assert_eq!(comment["decision"], "reject");
+        assert_eq!(comment["judge"], "anthropic:claude-test");
+        // Only the column the inspectors could not place reached the judge.
+        assert_eq!(cols.iter().filter(|c| !c["judge"].is_null()).count(), 1);
+        let (_, headers, _) = rx.recv().expect("one request");
+        assert!(headers.contains(&("x-api-key".to_owned(), "from-env".to_owned())));
+    }
+
     #[test]
     fn unreachable_server_fails_closed() {
         // Bind then drop: nothing listens on the port any more.
