@@ -333,10 +333,21 @@ fn scan_line(
     });
 }
 
-fn scan_reader(mut reader: impl Read, size_hint: u64, file: u32, path_key: &str, f: &Finders) -> FileScan {
+/// Scans one file. `buf` is reused from file to file on the same thread, so its pages are faulted in and
+/// zeroed once, not per file; it grows to the file size (up to one chunk) or to the longest line.
+fn scan_reader(
+    mut reader: impl Read,
+    size_hint: u64,
+    file: u32,
+    path_key: &str,
+    f: &Finders,
+    buf: &mut Vec<u8>,
+) -> FileScan {
     let mut out = FileScan::default();
-    // Small files get a buffer of their own size: zeroing a full chunk per file would cost more than reading.
-    let mut buf = vec![0u8; (size_hint as usize).saturating_add(1).clamp(4096, CHUNK)];
+    let want = (size_hint as usize).saturating_add(1).clamp(4096, CHUNK);
+    if buf.len() < want {
+        buf.resize(want, 0);
+    }
     let mut filled = 0usize;
     let mut number = 0u64;
     let mut users = 0u64;
@@ -444,12 +455,12 @@ pub fn analyze(
     let scans: Vec<FileScan> = files
         .par_iter()
         .enumerate()
-        .map(|(i, path)| {
+        .map_init(Vec::new, |buf, (i, path)| {
             let key = path.to_string_lossy();
             let scan = match std::fs::File::open(path) {
                 Ok(file) => {
                     let size = file.metadata().map_or(CHUNK as u64, |m| m.len());
-                    scan_reader(file, size, i as u32, &key, &finders)
+                    scan_reader(file, size, i as u32, &key, &finders, buf)
                 }
                 Err(e) => FileScan { error: Some(e.to_string()), ..FileScan::default() },
             };
@@ -468,7 +479,7 @@ pub fn analyze_bytes(name: &str, data: &[u8], prices: &PriceTable, options: &Ana
         usage: memmem::Finder::new(b"\"usage\"").into_owned(),
         user: memmem::Finder::new(b"\"type\":\"user\"").into_owned(),
     };
-    let scan = scan_reader(data, data.len() as u64, 0, name, &finders);
+    let scan = scan_reader(data, data.len() as u64, 0, name, &finders, &mut Vec::new());
     build_report(&[PathBuf::from(name)], vec![scan], prices, options)
 }
 
