@@ -7,6 +7,7 @@
 
 pub mod cache_econ;
 pub mod cdc;
+pub mod hooks;
 pub mod ingest;
 pub mod ingest_columns;
 

@@ -47,7 +47,7 @@ impl GateResult {
     }
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same folder, then a rename.
+/// Writes `bytes` to `path` atomically for readers: a temporary file in the same folder, then a rename.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| Error::io("creating", dir, e))?;
@@ -55,7 +55,8 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let mut f = std::fs::File::create(&tmp).map_err(|e| Error::io("creating", &tmp, e))?;
     f.write_all(bytes).map_err(|e| Error::io("writing", &tmp, e))?;
-    f.sync_all().map_err(|e| Error::io("syncing", &tmp, e))?;
+    // No fsync: the rename makes the write atomic for readers, which is what hooks need; an fsync per
+    // checkpoint would cost milliseconds on every allowed edit.
     drop(f);
     if let Ok(old) = std::fs::metadata(path) {
         // Keep the permissions of the file being replaced.
