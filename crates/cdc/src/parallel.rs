@@ -1,108 +1,122 @@
 //! Multi-threaded chunking with the same cut points as the serial scan.
 //!
-//! The hash bits the masks test (bits 0..=47) depend only on the last 48 bytes, so the "global" gear hash
-//! (rolled from the start of the blob) agrees with a chunk's own hash (rolled from `min` past the chunk's
-//! start) everywhere except the first 48 positions of the scan. Threads therefore compute the global hash
-//! over disjoint segments (each rebuilding its state from the 64 bytes before its segment) and record every
-//! position where the hash has none of the bits the two masks share: a superset of all possible cut points,
-//! about one position in 2^13 at the REAPI default. A serial pass then walks the chunks: for each it rolls
-//! the first 64 positions exactly, then takes the first recorded candidate that passes the exact mask.
+//! A chunk's end depends only on where it starts (and on the bytes), so chunking is a chain of cut points.
+//! Each thread runs the ordinary serial chunker from the start of its own segment, as if a chunk began
+//! there, until it passes the start of the next segment. Its chain is wrong at first, but two chains that
+//! ever share a chunk start agree from then on, and content-defined chains meet again after a chunk or two
+//! (that resynchronization is what makes CDC deduplicate). A serial stitch then follows the true chain from
+//! the start: at each segment boundary it extends the true chain with the serial chunker until it lands on a
+//! chunk start the next thread found, and takes that thread's chunks from there. If the chains never meet,
+//! the stitch simply keeps chunking serially, so the result is exact in every case; only the speed-up
+//! depends on the data.
 
 use crate::{
     params::Params,
-    scan::{Chunk, scan_pairs},
+    scan::{Chunk, chunk, cut},
 };
 
-/// Bytes of history that fix every tested hash bit (masks use bits up to 47).
-const HISTORY: usize = 64;
-
-/// Like [`chunk`](crate::chunk), with the candidate search spread over `threads` threads (0: all available
-/// cores). Gives exactly the same chunks.
+/// Like [`chunk`](crate::chunk), spread over `threads` threads (0: all available cores). Gives exactly the
+/// same chunks.
 pub fn chunk_parallel(params: &Params, data: &[u8], threads: usize) -> Vec<Chunk> {
     let threads = if threads == 0 {
         std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
     } else {
         threads
     };
-    let small = data.len() < 4 * params.max_size() as usize;
-    if threads <= 1 || small || data.len() as u64 <= params.chunking_threshold() {
-        return crate::scan::chunk(params, data);
+    // Segments shorter than a few maximum chunks would spend their time resynchronizing.
+    let threads = threads.min(data.len() / (4 * params.max_size() as usize).max(1)).max(1);
+    if threads <= 1 || data.len() as u64 <= params.chunking_threshold() {
+        return chunk(params, data);
     }
-    let (mask_s, mask_l) = params.masks();
-    let common = mask_s & mask_l;
-    let gear = params.gear();
     let segment = data.len().div_ceil(threads);
-    let per_thread: Vec<Vec<(usize, u64)>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                let from = (t * segment).min(data.len());
-                let to = ((t + 1) * segment).min(data.len());
-                scope.spawn(move || candidates(gear, data, from, to, common))
+    let starts: Vec<usize> = (0..threads).map(|t| t * segment).collect();
+    let chains: Vec<Vec<usize>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = starts
+            .iter()
+            .enumerate()
+            .map(|(t, &from)| {
+                let until = starts.get(t + 1).copied().unwrap_or(data.len());
+                scope.spawn(move || chain(params, data, from, until))
             })
             .collect();
         handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
     });
-    let candidates: Vec<(usize, u64)> = per_thread.into_iter().flatten().collect();
-    resolve(params, data, &candidates)
+    stitch(params, data, &chains)
 }
 
-/// Every position in `from..to` whose global gear hash has no bit of `common` set, with that hash.
-fn candidates(gear: &[u64; 256], data: &[u8], from: usize, to: usize, common: u64) -> Vec<(usize, u64)> {
-    let mut h = data[from.saturating_sub(HISTORY)..from]
-        .iter()
-        .fold(0u64, |h, &b| (h << 1).wrapping_add(gear[usize::from(b)]));
-    let mut out = Vec::new();
-    let mut pos = from;
-    while let Some(p) = scan_pairs(gear, data, pos, to, common, &mut h) {
-        out.push((p, h));
-        pos = p + 1;
+/// Chunk starts from `from`, as if a chunk began there, up to and including the first start at or after
+/// `until` (or the end of the data).
+fn chain(params: &Params, data: &[u8], from: usize, until: usize) -> Vec<usize> {
+    let mut out = vec![from];
+    let mut s = from;
+    while s < until && s < data.len() {
+        s += cut(params, &data[s..]);
+        out.push(s);
     }
     out
 }
 
-/// Walks the chunks using the sorted candidate list.
-fn resolve(params: &Params, data: &[u8], candidates: &[(usize, u64)]) -> Vec<Chunk> {
-    let (min, avg, max) =
-        (params.min_size() as usize, params.avg_size() as usize, params.max_size() as usize);
-    let (mask_s, mask_l) = params.masks();
-    let gear = params.gear();
-    let mut out = Vec::with_capacity(data.len() / avg + 1);
-    let mut s = 0;
-    let mut next = 0; // index of the first candidate not yet behind `s`
+/// Follows the true chain through the per-thread chains; see the module comment.
+fn stitch(params: &Params, data: &[u8], chains: &[Vec<usize>]) -> Vec<Chunk> {
+    // Thread 0 started at 0, which is a true chunk start, so its whole chain is true.
+    let mut starts: Vec<usize> = chains[0].clone();
+    for next in &chains[1..] {
+        let mut s = *starts.last().expect("a chain is never empty");
+        // Extend the true chain until it lands on a start of the next chain, or passes all of them.
+        let last_of_next = *next.last().expect("a chain is never empty");
+        while s < data.len() && s < last_of_next && next.binary_search(&s).is_err() {
+            s += cut(params, &data[s..]);
+            starts.push(s);
+        }
+        if let Ok(i) = next.binary_search(&s) {
+            starts.extend_from_slice(&next[i + 1..]);
+        }
+    }
+    // Past the last chain (only if the chains never met), finish serially.
+    let mut s = *starts.last().expect("a chain is never empty");
     while s < data.len() {
-        let rest = &data[s..];
-        let length = 'cut: {
-            if rest.len() <= min {
-                break 'cut rest.len();
-            }
-            let rem = rest.len().min(max);
-            let end = rem & !1;
-            let center = avg.clamp(min, end);
-            let exact_end = (min + HISTORY).min(end);
-            let mut h = 0u64;
-            if let Some(p) = scan_pairs(gear, &rest[..end], min, center.min(exact_end), mask_s, &mut h) {
-                break 'cut p;
-            }
-            if let Some(p) = scan_pairs(gear, &rest[..end], center.min(exact_end), exact_end, mask_l, &mut h)
-            {
-                break 'cut p;
-            }
-            while next < candidates.len() && candidates[next].0 < s + exact_end {
-                next += 1;
-            }
-            for &(q, hq) in &candidates[next..] {
-                let p = q - s;
-                if p >= end {
-                    break;
-                }
-                if hq & if p < center { mask_s } else { mask_l } == 0 {
-                    break 'cut p;
-                }
-            }
-            rem
-        };
-        out.push(Chunk { offset: s as u64, length: length as u64 });
-        s += length;
+        s += cut(params, &data[s..]);
+        starts.push(s);
     }
-    out
+    starts.windows(2).map(|w| Chunk { offset: w[0] as u64, length: (w[1] - w[0]) as u64 }).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(params: &Params, data: &[u8]) {
+        for threads in [2, 3, 7] {
+            assert_eq!(chunk_parallel(params, data, threads), chunk(params, data), "{threads} threads");
+        }
+    }
+
+    fn params() -> Params {
+        Params::reapi(1024, 0).expect("valid").with_chunking_threshold(0)
+    }
+
+    // Zeros never match a mask: every chunk is `max` long, and a chain started mid-way never meets the true
+    // one, so the stitch must fall back to the serial chunker.
+    #[test]
+    fn zeros_never_resynchronize() {
+        check(&params(), &vec![0u8; 100_003]);
+    }
+    #[test]
+    fn periodic_data() {
+        let data: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8 ^ (i / 4096) as u8).collect();
+        check(&params(), &data);
+    }
+    #[test]
+    fn random_data() {
+        let mut x = 7u64;
+        let data: Vec<u8> = (0..300_000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect();
+        check(&params(), &data);
+    }
 }
