@@ -2,7 +2,7 @@
 //!
 //! Groups:
 //! - `cdc/scan-64k`, `cdc/scan-512k`: cut points only, same data, cut points checked equal before timing.
-//!   `agentry` is the serial scan, `agentry-2-threads` the multi-threaded candidate search.
+//!   `agentry` is the serial scan, `agentry-2-threads` the multi-threaded chunker (`chunk_parallel`).
 //! - `cdc/chunk-sha256`, `cdc/chunk-blake3`: cut points plus one digest per chunk; ours on all cores and on
 //!   one, against a serial fastcdc + sha2 (or blake3) loop, with whole-buffer hashing as the ceiling.
 //!
