@@ -171,6 +171,24 @@ fn jsonl_decides_like_csv() {
 }
 
 #[test]
+fn tsv_decides_like_csv() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("run1.tsv");
+    // The generated run 1 has no commas or tabs inside fields, so swapping the delimiter is exact.
+    std::fs::write(&path, data::run1_csv().replace(',', "\t")).expect("write");
+    assert_eq!(decisions(&classify(&[path])), decisions(&classify(&[data_dir().join("run1.csv")])));
+}
+
+#[test]
+fn unknown_extension_is_an_error() {
+    let err = profile_paths(&[Path::new("data.xlsx")], ProfileOptions::default()).expect_err("xlsx");
+    assert!(
+        matches!(err, agentry_ingest::ProfileError::UnknownFormat { ref file } if file == "data.xlsx"),
+        "{err}"
+    );
+}
+
+#[test]
 fn two_batches_form_one_table() {
     // Run 1 then run 2 as batches of one load: run 2's new columns are null in run 1's rows.
     let report = classify(&[data_dir().join("run1.csv"), data_dir().join("run2.csv")]);
