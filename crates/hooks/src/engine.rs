@@ -281,6 +281,10 @@ impl Engine {
             let r = self.resolve(&t, &cwd, via)?;
             match access {
                 Access::Read => self.read(&r, &t, via)?,
+                Access::ReadTree => {
+                    self.read(&r, &t, via)?;
+                    self.read_tree(&r, &t, via)?;
+                }
                 Access::Write => self.write(&r, &t, via, touched)?,
                 Access::Delete { recursive } => {
                     if recursive {
@@ -369,6 +373,59 @@ impl Engine {
             }
             None => Ok(()),
         }
+    }
+
+    /// A folder read recursively: no read-protected file may be under it. Dependency and VCS folders are
+    /// skipped (they hold no project secrets and would make the walk slow).
+    fn read_tree(&self, r: &Resolved, text: &str, via: &str) -> Check {
+        if !std::fs::symlink_metadata(&r.abs).is_ok_and(|m| m.is_dir()) {
+            return Ok(());
+        }
+        let mut stack = vec![r.abs.clone()];
+        let mut seen = 0usize;
+        while let Some(dir) = stack.pop() {
+            let Ok(rd) = std::fs::read_dir(&dir) else { continue };
+            for entry in rd.flatten() {
+                seen += 1;
+                if seen > MAX_WALK {
+                    return denied(
+                        "read-secret",
+                        format!(
+                            "{via} reads everything under `{text}`, a folder too large to check for secrets ({MAX_WALK}+ entries)"
+                        ),
+                    );
+                }
+                let name = entry.file_name();
+                let p = entry.path();
+                let rel = p
+                    .strip_prefix(&self.root.canon)
+                    .map(|x| x.to_string_lossy().into_owned())
+                    .unwrap_or_else(|_| name.to_string_lossy().into_owned());
+                if let Some(g) = self
+                    .compiled
+                    .read_protected
+                    .iter()
+                    .find(|g| g.matches(&rel) || g.matches(&name.to_string_lossy()))
+                {
+                    return denied(
+                        "read-secret",
+                        format!(
+                            "{via} reads everything under `{text}`, which contains `{rel}`, read-protected by `{}`",
+                            g.as_str()
+                        ),
+                    );
+                }
+                if entry.file_type().is_ok_and(|t| t.is_dir())
+                    && !matches!(
+                        name.to_str(),
+                        Some(".git" | "node_modules" | "target" | ".venv" | "__pycache__")
+                    )
+                {
+                    stack.push(p);
+                }
+            }
+        }
+        Ok(())
     }
 
     /// A recursively deleted folder inside the root: every file in it must be deletable.

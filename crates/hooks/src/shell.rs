@@ -55,6 +55,8 @@ pub(crate) enum Access {
         /// Whole directory trees are removed.
         recursive: bool,
     },
+    /// Reads a file, or every file under a folder (`grep -r`, `tar c`, `cp -r`, `zip -r`).
+    ReadTree,
 }
 
 /// Something the analyzed command would do.
@@ -1587,9 +1589,13 @@ impl Analyzer {
             },
         };
         let symbolic = name == "ln";
+        let tree = reads_recursively(name, args);
         for s in &sources {
             if !symbolic {
                 self.read_arg((*s).clone(), name, true);
+                if tree && s.is_static() {
+                    self.path(Access::ReadTree, (*s).clone(), &format!("{name} (recursive)"));
+                }
             }
         }
         if let Some(d) = dest.cloned().or(target_dir) {
@@ -1819,6 +1825,32 @@ impl Analyzer {
         for a in args {
             self.read_arg(a.clone(), name, strict);
         }
+        if reads_recursively(name, args) {
+            for a in operands(
+                args,
+                &[
+                    "-f",
+                    "-e",
+                    "-C",
+                    "--file",
+                    "--directory",
+                    "-m",
+                    "--max-count",
+                    "-A",
+                    "-B",
+                    "--exclude",
+                    "--include",
+                    "-g",
+                    "--glob",
+                    "-t",
+                    "--type",
+                ],
+            ) {
+                if a.is_static() {
+                    self.path(Access::ReadTree, a.clone(), &format!("{name} (recursive)"));
+                }
+            }
+        }
     }
 
     /// Records a possible read of `a`, and of the paths inside `--opt=PATH`, `@PATH` and `REV:PATH` forms.
@@ -1851,6 +1883,26 @@ impl Analyzer {
             }
             self.path(Access::Read, Word { text: c, dynamic: false, glob: a.glob }, name);
         }
+    }
+}
+
+/// Whether the command reads whole folders given as operands.
+fn reads_recursively(name: &str, args: &[Word]) -> bool {
+    let flag = |long: &[&str], short: &[char]| {
+        args.iter()
+            .any(|a| long.contains(&a.text.as_str()) || short.iter().any(|c| has_short_flag(&a.text, *c)))
+    };
+    match name {
+        "grep" | "egrep" | "fgrep" | "zgrep" => {
+            flag(&["--recursive", "--dereference-recursive", "--directories=recurse"], &['r', 'R'])
+        }
+        "rg" | "ag" => args
+            .iter()
+            .any(|a| a.text == "--hidden" || a.text.starts_with("-uu") || a.text == "--no-ignore-dot"),
+        "tar" | "bsdtar" | "cpio" | "7z" => true,
+        "zip" => flag(&["--recurse-paths"], &['r']),
+        "cp" | "scp" | "rsync" => flag(&["--recursive", "--archive"], &['r', 'R', 'a']),
+        _ => false,
     }
 }
 
