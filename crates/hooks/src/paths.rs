@@ -319,8 +319,8 @@ pub(crate) fn expand_glob(cwd: &Path, pattern: &str) -> Vec<String> {
             bases.truncate(4096);
         }
     }
-    let found: Vec<String> =
-        bases.into_iter().filter(|(p, _)| p.symlink_metadata().is_ok()).map(|(_, s)| s).collect();
+    // Matches whose last, literal components do not exist yet are kept: a write may create them.
+    let found: Vec<String> = bases.into_iter().map(|(_, s)| s).collect();
     if found.is_empty() { vec![pattern.to_owned()] } else { found }
 }
 

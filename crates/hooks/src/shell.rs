@@ -547,7 +547,16 @@ impl Analyzer {
             match r {
                 ast::IoRedirect::File(fd, kind, target) => match target {
                     ast::IoFileRedirectTarget::Filename(w) => {
-                        for word in self.expand(&w.value) {
+                        let words = self.expand(&w.value);
+                        let is_stdin =
+                            matches!(kind, ast::IoFileRedirectKind::Read) && matches!(fd, None | Some(0));
+                        if is_stdin && words.len() == 1 {
+                            // `sh < script.sh`, `psql < drop.sql`: the program sees the file's text.
+                            if let Some(text) = self.read_small_file(&words[0]) {
+                                stdin = Stdin::Text(text);
+                            }
+                        }
+                        for word in words {
                             self.file_redirect(*fd, kind, word);
                         }
                     }
@@ -914,6 +923,7 @@ impl Analyzer {
                 let rest = skip_options(args, &["-s", "-k", "--signal", "--kill-after"]);
                 self.argv(rest.get(1..).unwrap_or(&[]).to_vec(), env, stdin);
             }
+            "busybox" | "toybox" => self.argv(args.to_vec(), env, stdin),
             "nohup" | "builtin" | "time" | "setsid" | "chronic" | "unbuffer" | "caffeinate" | "torsocks"
             | "proxychains" | "proxychains4" | "xvfb-run" | "catchsegv" | "strace" | "ltrace" | "noglob" => {
                 let rest = skip_options(args, &["-o", "-e", "-p"]);
@@ -1591,11 +1601,10 @@ impl Analyzer {
         let symbolic = name == "ln";
         let tree = reads_recursively(name, args);
         for s in &sources {
-            if !symbolic {
-                self.read_arg((*s).clone(), name, true);
-                if tree && s.is_static() {
-                    self.path(Access::ReadTree, (*s).clone(), &format!("{name} (recursive)"));
-                }
+            // A link to a secret is a way to read it later under another name: checked as a read.
+            self.read_arg((*s).clone(), name, true);
+            if !symbolic && tree && s.is_static() {
+                self.path(Access::ReadTree, (*s).clone(), &format!("{name} (recursive)"));
             }
         }
         if let Some(d) = dest.cloned().or(target_dir) {
@@ -1780,9 +1789,15 @@ impl Analyzer {
                 self.generic_reads("git", rest);
             }
             "clean" => {
+                // `-x`/`-X` also remove ignored files (`.env`, build output): the whole tree is at stake.
+                let ignored =
+                    rest.iter().any(|a| has_short_flag(&a.text, 'x') || has_short_flag(&a.text, 'X'));
+                let target = if ignored { Word::lit(".") } else { Word::lit("./{}") };
                 self.path(
-                    Access::Delete { recursive: rest.iter().any(|a| has_short_flag(&a.text, 'd')) },
-                    Word::lit("./{}"),
+                    Access::Delete {
+                        recursive: ignored || rest.iter().any(|a| has_short_flag(&a.text, 'd')),
+                    },
+                    target,
                     "git clean",
                 );
             }

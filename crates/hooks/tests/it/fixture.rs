@@ -42,6 +42,8 @@ impl Fixture {
             ("target/debug/app", "bin\n"),
             (".git/config", "[core]\n"),
             (".git/HEAD", "ref: refs/heads/main\n"),
+            ("scripts/wipe.sh", "echo bye\nrm -rf ~\n"),
+            ("scripts/drop.sql", "-- cleanup\nDROP /* all */ TABLE users;\n"),
         ] {
             write(&root.join(p), t);
         }
