@@ -29,6 +29,14 @@ pub struct Verdict {
     pub touched: Vec<PathBuf>,
 }
 
+/// What a tool call was found to do, for checkpoints and custom rules.
+#[derive(Default)]
+struct Acc {
+    touched: Vec<PathBuf>,
+    seen: Vec<(Access, String)>,
+    commands: Vec<String>,
+}
+
 struct Denied {
     rule: &'static str,
     reason: String,
@@ -87,9 +95,9 @@ impl Engine {
             },
             _ => self.root.canon.clone(),
         };
-        let mut touched = Vec::new();
-        let result = self.tool(tool, &cwd, &mut touched);
-        self.verdict(result, touched)
+        let mut acc = Acc::default();
+        let result = self.tool(tool, &cwd, &mut acc).and_then(|()| self.custom_rules(tool, &acc));
+        self.verdict(result, acc.touched)
     }
 
     fn verdict(&self, result: Check, touched: Vec<PathBuf>) -> Verdict {
@@ -99,31 +107,31 @@ impl Engine {
         }
     }
 
-    fn tool(&self, tool: &Tool, cwd: &Path, touched: &mut Vec<PathBuf>) -> Check {
+    fn tool(&self, tool: &Tool, cwd: &Path, acc: &mut Acc) -> Check {
         match tool {
             Tool::Shell(cmd) => {
                 let ops = shell::analyze(cmd, cwd, &self.root.canon, self.home.as_deref());
-                self.ops(&ops, touched)
+                self.ops(&ops, acc)
             }
             Tool::Argv(argv) => {
                 let ops = shell::analyze_argv(argv, cwd, self.home.as_deref());
-                self.ops(&ops, touched)
+                self.ops(&ops, acc)
             }
             Tool::Write(paths) | Tool::Other(paths) => {
                 for p in paths {
-                    self.path(Access::Write, &Word::lit(p.as_str()), Some(cwd), "file tool", touched)?;
+                    self.path(Access::Write, &Word::lit(p.as_str()), Some(cwd), "file tool", acc)?;
                 }
                 Ok(())
             }
             Tool::Read(paths) => {
                 for p in paths {
-                    self.path(Access::Read, &Word::lit(p.as_str()), Some(cwd), "file tool", touched)?;
+                    self.path(Access::Read, &Word::lit(p.as_str()), Some(cwd), "file tool", acc)?;
                 }
                 Ok(())
             }
             Tool::Search { paths, globs } => {
                 for p in paths {
-                    self.path(Access::Read, &Word::lit(p.as_str()), Some(cwd), "search", touched)?;
+                    self.path(Access::Read, &Word::lit(p.as_str()), Some(cwd), "search", acc)?;
                 }
                 for g in globs {
                     let last = g.rsplit(['/', '\\']).next().unwrap_or(g).to_lowercase();
@@ -150,14 +158,14 @@ impl Engine {
                     );
                 };
                 for (access, p) in list {
-                    self.path(access, &Word::lit(p), Some(cwd), "patch", touched)?;
+                    self.path(access, &Word::lit(p), Some(cwd), "patch", acc)?;
                 }
                 Ok(())
             }
         }
     }
 
-    fn ops(&self, ops: &[Op], touched: &mut Vec<PathBuf>) -> Check {
+    fn ops(&self, ops: &[Op], acc: &mut Acc) -> Check {
         // Structural denials first: they say the command could not be read at all.
         for op in ops {
             if let Op::Deny { rule, reason } = op {
@@ -171,12 +179,51 @@ impl Engine {
         }
         for op in ops {
             match op {
-                Op::Path { access, word, cwd, via } => {
-                    self.path(*access, word, cwd.as_deref(), via, touched)?
+                Op::Path { access, word, cwd, via } => self.path(*access, word, cwd.as_deref(), via, acc)?,
+                Op::Command { argv, env } => {
+                    acc.commands.push(argv.iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" "));
+                    self.deploy(argv, env)?
                 }
-                Op::Command { argv, env } => self.deploy(argv, env)?,
                 Op::Sql { text, via } => self.sql(text, via)?,
                 Op::Deny { .. } => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// The policy's own `[[rules]]`: a tool matcher, then a command glob and/or a path glob.
+    fn custom_rules(&self, tool: &Tool, acc: &Acc) -> Check {
+        let kind = match tool {
+            Tool::Shell(_) | Tool::Argv(_) => "shell",
+            Tool::Write(_) => "write",
+            Tool::Read(_) => "read",
+            Tool::Search { .. } => "search",
+            Tool::Patch(_) => "patch",
+            Tool::Other(_) => "other",
+        };
+        for rule in &self.compiled.rules {
+            if !rule.tools.is_empty() && !rule.tools.iter().any(|t| t == kind) {
+                continue;
+            }
+            let command_hit = match &rule.command {
+                Some(pattern) => acc
+                    .commands
+                    .iter()
+                    .find(|c| paths::component_matches(pattern, &c.to_lowercase()))
+                    .cloned(),
+                None => Some(String::new()),
+            };
+            let path_hit = match &rule.path {
+                Some(glob) => acc
+                    .seen
+                    .iter()
+                    .find(|(a, p)| rule.access.allows(*a) && glob.matches(p))
+                    .map(|(_, p)| p.clone()),
+                None => Some(String::new()),
+            };
+            if let (Some(c), Some(p)) = (command_hit, path_hit) {
+                let what = [c, p].into_iter().filter(|x| !x.is_empty()).collect::<Vec<_>>().join(", ");
+                return denied("custom-rule", format!("{} (rule `{}`: {what})", rule.message, rule.id));
             }
         }
         Ok(())
@@ -221,14 +268,7 @@ impl Engine {
         Ok(())
     }
 
-    fn path(
-        &self,
-        access: Access,
-        word: &Word,
-        cwd: Option<&Path>,
-        via: &str,
-        touched: &mut Vec<PathBuf>,
-    ) -> Check {
+    fn path(&self, access: Access, word: &Word, cwd: Option<&Path>, via: &str, acc: &mut Acc) -> Check {
         if word.dynamic {
             if access == Access::Read {
                 return Ok(());
@@ -279,20 +319,22 @@ impl Engine {
         }
         for t in targets {
             let r = self.resolve(&t, &cwd, via)?;
+            let shown = r.rel.clone().unwrap_or_else(|| r.abs.to_string_lossy().into_owned());
+            acc.seen.push((access, shown));
             match access {
                 Access::Read => self.read(&r, &t, via)?,
                 Access::ReadTree => {
                     self.read(&r, &t, via)?;
                     self.read_tree(&r, &t, via)?;
                 }
-                Access::Write => self.write(&r, &t, via, touched)?,
+                Access::Write => self.write(&r, &t, via, acc)?,
                 Access::Delete { recursive } => {
                     if recursive {
                         self.dangerous(&r, &t, via)?;
                     }
-                    self.write(&r, &t, via, touched)?;
+                    self.write(&r, &t, via, acc)?;
                     if recursive && r.inside() {
-                        self.tree(&r, &t, via, touched)?;
+                        self.tree(&r, &t, via, acc)?;
                     }
                 }
             }
@@ -327,7 +369,7 @@ impl Engine {
         Ok(())
     }
 
-    fn write(&self, r: &Resolved, text: &str, via: &str, touched: &mut Vec<PathBuf>) -> Check {
+    fn write(&self, r: &Resolved, text: &str, via: &str, acc: &mut Acc) -> Check {
         if !r.inside() {
             let abs = r.abs.to_string_lossy();
             if self.compiled.writable_outside.iter().any(|g| g.matches(&abs)) {
@@ -349,7 +391,7 @@ impl Engine {
                 format!("{via} changes `{text}` (`{rel}`), which is protected by `{}`", g.as_str()),
             );
         }
-        touched.push(r.abs.clone());
+        acc.touched.push(r.abs.clone());
         Ok(())
     }
 
@@ -429,7 +471,7 @@ impl Engine {
     }
 
     /// A recursively deleted folder inside the root: every file in it must be deletable.
-    fn tree(&self, r: &Resolved, text: &str, via: &str, touched: &mut Vec<PathBuf>) -> Check {
+    fn tree(&self, r: &Resolved, text: &str, via: &str, acc: &mut Acc) -> Check {
         let meta = match std::fs::symlink_metadata(&r.abs) {
             Ok(m) => m,
             Err(_) => return Ok(()),
@@ -467,7 +509,7 @@ impl Engine {
                 }
                 match entry.file_type() {
                     Ok(t) if t.is_dir() => stack.push(p),
-                    _ => touched.push(p),
+                    _ => acc.touched.push(p),
                 }
             }
         }

@@ -30,7 +30,7 @@ pub use crate::{
     install::{InstallReport, install, settings_file},
     policy::{
         Audit, Checkpoints, DEFAULT_POLICY_TOML, DeployRule, POLICY_FILE, PathRules, Policy, PromptRoute,
-        QualityGate, Session, ShellRules, StopGate, policy_path,
+        QualityGate, Rule, Session, ShellRules, StopGate, policy_path,
     },
     state::{AuditEntry, GATE_STATE_FILE, GateResult, audit_path, last_gate, read_audit, run_quality_gate},
 };

@@ -35,6 +35,61 @@ pub struct Policy {
     pub prompt_routes: Vec<PromptRoute>,
     /// Context injected at session start.
     pub session: Session,
+    /// Extra deny rules: a tool matcher, then a command glob and/or a path glob.
+    pub rules: Vec<Rule>,
+}
+
+/// A deny rule of the policy's own. It fires when the tool matches and every condition given matches.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    /// Names the rule in reasons and in the audit log.
+    pub id: String,
+    /// Tool kinds it applies to: `shell`, `write`, `read`, `search`, `patch`, `other`; empty: all.
+    #[serde(default)]
+    pub tools: Vec<String>,
+    /// Glob over each command the shell would run (wrappers removed, words joined by spaces, lowercase);
+    /// `*` spans anything, spaces and slashes included.
+    #[serde(default)]
+    pub command: Option<String>,
+    /// Glob over each path the call touches (relative to the root, or absolute outside it).
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Which path accesses `path` applies to: `write` (default: writes and deletes), `read`, or `any`.
+    #[serde(default)]
+    pub access: Option<String>,
+    /// The reason given to the model.
+    pub message: String,
+}
+
+/// Which accesses a custom path rule matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AccessFilter {
+    Write,
+    Read,
+    Any,
+}
+
+impl AccessFilter {
+    pub(crate) fn allows(self, a: crate::shell::Access) -> bool {
+        use crate::shell::Access;
+        match self {
+            Self::Any => true,
+            Self::Read => matches!(a, Access::Read | Access::ReadTree),
+            Self::Write => matches!(a, Access::Write | Access::Delete { .. }),
+        }
+    }
+}
+
+/// A compiled custom rule.
+#[derive(Debug, Clone)]
+pub(crate) struct CompiledRule {
+    pub(crate) id: String,
+    pub(crate) tools: Vec<String>,
+    pub(crate) command: Option<String>,
+    pub(crate) path: Option<Glob>,
+    pub(crate) access: AccessFilter,
+    pub(crate) message: String,
 }
 
 /// Path rules. Patterns are `/`-separated globs relative to the project root, matched case-folded on whole
@@ -202,6 +257,7 @@ impl Default for Policy {
             checkpoints: Checkpoints::default(),
             prompt_routes: Vec::new(),
             session: Session::default(),
+            rules: Vec::new(),
         }
     }
 }
@@ -216,6 +272,7 @@ pub(crate) struct Compiled {
     pub(crate) gate_globs: Vec<Glob>,
     pub(crate) deploy: Vec<(Glob, Vec<String>)>,
     pub(crate) sql_deny: Vec<String>,
+    pub(crate) rules: Vec<CompiledRule>,
 }
 
 impl Policy {
@@ -288,6 +345,42 @@ impl Policy {
                 return Err(err("prompt_routes.keywords", format!("route {} has no keywords", i + 1)));
             }
         }
+        let mut rules = Vec::new();
+        for r in &self.rules {
+            if r.command.is_none() && r.path.is_none() {
+                return Err(err("rules.id", format!("rule `{}` needs a `command` or a `path`", r.id)));
+            }
+            for t in &r.tools {
+                if !matches!(t.as_str(), "shell" | "write" | "read" | "search" | "patch" | "other") {
+                    return Err(err(
+                        "rules.tools",
+                        format!(
+                            "rule `{}`: unknown tool kind `{t}` (shell, write, read, search, patch, other)",
+                            r.id
+                        ),
+                    ));
+                }
+            }
+            let access = match r.access.as_deref() {
+                None | Some("write") => AccessFilter::Write,
+                Some("read") => AccessFilter::Read,
+                Some("any") => AccessFilter::Any,
+                Some(other) => {
+                    return Err(err(
+                        "rules.access",
+                        format!("rule `{}`: access `{other}` is not write, read or any", r.id),
+                    ));
+                }
+            };
+            rules.push(CompiledRule {
+                id: r.id.clone(),
+                tools: r.tools.clone(),
+                command: r.command.as_ref().map(|c| c.to_lowercase()),
+                path: r.path.as_deref().map(Glob::new).transpose().map_err(|m| err("rules.path", m))?,
+                access,
+                message: r.message.clone(),
+            });
+        }
         if self.audit.path.is_empty() {
             return Err(err("audit.path", "must not be empty".to_owned()));
         }
@@ -299,6 +392,7 @@ impl Policy {
             gate_globs: globs("quality_gate.globs", &self.quality_gate.globs)?,
             deploy,
             sql_deny: self.shell.sql_deny.iter().map(|s| normalize_sql(s)).collect(),
+            rules,
         })
     }
 }

@@ -8,6 +8,7 @@ use crate::fixture::Fixture;
 fn init_writes_the_default_policy_once() {
     let fx = Fixture::new();
     let root = fx.root.to_string_lossy().into_owned();
+    std::fs::remove_file(fx.root.join(".agentry/hooks.toml")).expect("the fixture has a policy");
     let r = fx.run(&["init", "--root", &root], b"", false);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let text = std::fs::read_to_string(fx.root.join(".agentry/hooks.toml")).expect("written");

@@ -44,6 +44,11 @@ impl Fixture {
             (".git/HEAD", "ref: refs/heads/main\n"),
             ("scripts/wipe.sh", "echo bye\nrm -rf ~\n"),
             ("scripts/drop.sql", "-- cleanup\nDROP /* all */ TABLE users;\n"),
+            ("migrations/001_init.sql", "CREATE TABLE users (id int);\n"),
+            (
+                ".agentry/hooks.toml",
+                "[[rules]]\nid = \"no-force-push\"\ntools = [\"shell\"]\ncommand = \"git push*--force*\"\nmessage = \"Force pushes are not allowed\"\n\n[[rules]]\nid = \"migrations-append-only\"\npath = \"migrations/*\"\nmessage = \"Migrations are append-only\"\n",
+            ),
         ] {
             write(&root.join(p), t);
         }
