@@ -140,8 +140,58 @@ fn query(c: &mut Criterion) {
                 black_box(naive_search(&e, &vectors, &queries[qi], 10)).len()
             })
         });
+        #[cfg(feature = "hnsw")]
+        let hnsw = {
+            let mut ann = snapshot_of(n, &e);
+            let started = Instant::now();
+            ann.build_hnsw().expect("build the HNSW graph");
+            let build = started.elapsed().as_secs_f64();
+            g.bench_function("agentry-hnsw", |b| {
+                let opts = SearchOptions { mode: SearchMode::Vector, ..SearchOptions::default() };
+                b.iter(|| {
+                    qi = (qi + 1) % queries.len();
+                    black_box(ann.search(&e, &queries[qi], &opts).expect("search")).len()
+                })
+            });
+            (ann, build)
+        };
         g.finish();
         drop(vectors);
+        #[cfg(feature = "hnsw")]
+        {
+            let (ann, build) = hnsw;
+            let opts = SearchOptions { mode: SearchMode::Vector, ..SearchOptions::default() };
+            let mut found = 0usize;
+            let mut ms: Vec<f64> = Vec::new();
+            for q in &queries {
+                let exact: Vec<_> =
+                    snap.search(&e, q, &opts).expect("search").into_iter().map(|h| h.chunk_id).collect();
+                let t = Instant::now();
+                let approx = ann.search(&e, q, &opts).expect("search");
+                ms.push(t.elapsed().as_secs_f64() * 1e3);
+                found += approx.iter().filter(|h| exact.contains(&h.chunk_id)).count();
+            }
+            ms.sort_by(f64::total_cmp);
+            rows.push([
+                ("benchmark", format!("ingest/hnsw-{label} (recall@10 vs exact, p50 / p99 ms)")),
+                (
+                    "ours",
+                    format!(
+                        "{:.1}%, {:.2} / {:.2}",
+                        found as f64 * 100.0 / (queries.len() * 10) as f64,
+                        percentile(&ms, 0.5),
+                        percentile(&ms, 0.99)
+                    ),
+                ),
+                ("anchor_name", "exact scan".to_owned()),
+                ("anchor", "100%".to_owned()),
+                ("ratio", "-".to_owned()),
+                (
+                    "note",
+                    format!("usearch M=16, ef=128, f32 cosine; graph built in {build:.1} s, one thread"),
+                ),
+            ]);
+        }
 
         // p50/p99 need the distribution of single queries, which criterion's summary does not give.
         let lat = |mode: SearchMode| {
@@ -284,7 +334,8 @@ fn rust_book_rows() {
         snap.recall_at(&e, &queries, &SearchOptions { k: 10, mode, doc_prefix: None }).expect("recall")
     };
     let (h, v, l) = (recall(SearchMode::Hybrid), recall(SearchMode::Vector), recall(SearchMode::Lexical));
-    let rows = [[
+    #[allow(unused_mut)]
+    let mut rows = vec![[
         ("benchmark", "ingest/recall@10 known-item (heading -> its section), hashing embedder".to_owned()),
         ("ours", format!("hybrid {:.1}%, vector {:.1}%", h * 100.0, v * 100.0)),
         ("anchor_name", "BM25 only".to_owned()),
@@ -299,6 +350,8 @@ fn rust_book_rows() {
             ),
         ),
     ]];
+    #[cfg(feature = "minilm")]
+    minilm_recall(&snaps[3], &mut rows);
     report_extra("ingest-recall", &rows).expect("write report rows");
 }
 
@@ -403,6 +456,45 @@ fn pandas_row(path: &std::path::Path, rows: usize, ours: impl Fn()) {
         ("note", "median of 3 runs each; pandas timed inside the interpreter, imports excluded".to_owned()),
     ]];
     agentry_benches::report_extra("ingest-columns-pandas", &row).expect("write report rows");
+}
+
+/// Recall@10 of the same known-item queries with all-MiniLM-L6-v2 (feature `minilm`, model files present).
+#[cfg(feature = "minilm")]
+fn minilm_recall(docs: &[(String, String)], rows: &mut Vec<[(&'static str, String); 6]>) {
+    let dir = agentry_ingest::MiniLmEmbedder::default_dir();
+    let m = match agentry_ingest::MiniLmEmbedder::from_dir(&dir) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("ingest: minilm recall skipped: {e}");
+            return;
+        }
+    };
+    let mut r = Registry::open_in_memory().expect("registry");
+    let started = Instant::now();
+    r.ingest(items(docs), &m, &IngestOptions::default()).expect("ingest with minilm");
+    let secs = started.elapsed().as_secs_f64();
+    let snap = r.snapshot(None).expect("snapshot");
+    let queries = snap.heading_queries();
+    let recall = |mode| {
+        snap.recall_at(&m, &queries, &SearchOptions { k: 10, mode, doc_prefix: None }).expect("recall")
+    };
+    let (h, v, l) = (recall(SearchMode::Hybrid), recall(SearchMode::Vector), recall(SearchMode::Lexical));
+    rows.push([
+        ("benchmark", "ingest/recall@10 known-item (heading -> its section), all-MiniLM-L6-v2".to_owned()),
+        ("ours", format!("hybrid {:.1}%, vector {:.1}%", h * 100.0, v * 100.0)),
+        ("anchor_name", "BM25 only".to_owned()),
+        ("anchor", format!("{:.1}%", l * 100.0)),
+        ("ratio", format!("{:.2}", h / l)),
+        (
+            "note",
+            format!(
+                "{} queries, {} chunks; embedding the snapshot took {secs:.0} s on the CPU ({})",
+                queries.len(),
+                snap.len(),
+                m.id()
+            ),
+        ),
+    ]);
 }
 
 criterion_group!(benches, throughput, query, columns_profile);

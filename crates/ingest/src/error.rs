@@ -81,4 +81,10 @@ pub enum Error {
         /// Returned count.
         got: usize,
     },
+    /// The approximate-nearest-neighbour index failed.
+    #[error("vector index error: {reason}")]
+    Index {
+        /// What the index library reported.
+        reason: String,
+    },
 }

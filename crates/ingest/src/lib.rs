@@ -4,14 +4,18 @@
 #![warn(clippy::print_stdout)]
 
 mod chunk;
+mod columns;
 mod db;
 mod embed;
 mod error;
 mod failpoint;
+#[cfg(feature = "hnsw")]
+mod hnsw;
 mod ingest;
+#[cfg(feature = "minilm")]
+mod minilm;
 mod registry;
 mod search;
-mod columns;
 
 pub use crate::{
     chunk::{Chunk, ChunkConfig, DocumentKind, chunk_document, chunk_id, normalize},
@@ -19,8 +23,8 @@ pub use crate::{
     error::Error,
     failpoint::FAILPOINT_ENV,
     ingest::{
-        IngestOptions, IngestReport, Progress, SkippedFile, SourceDocument, SourceItem, SourceItemLoader, SyncMode,
-        Validation, scan_dir,
+        IngestOptions, IngestReport, Progress, SkippedFile, SourceDocument, SourceItem, SourceItemLoader,
+        SyncMode, Validation, scan_dir,
     },
     registry::{CURRENT_ALIAS, ReconcileReport, Registry, Status, VersionInfo, VersionState},
     search::{Hit, KnownItem, SearchMode, SearchOptions, Snapshot},
@@ -36,3 +40,6 @@ pub use crate::columns::{
     create_view_sql, iban_valid, inspect, luhn_valid, name_tokens, parse_verdict, personal_kinds,
     profile_paths, quote_ident, shape, write_audit,
 };
+
+#[cfg(feature = "minilm")]
+pub use crate::minilm::{MINILM_DIR_ENV, MiniLmEmbedder};

@@ -85,7 +85,7 @@ struct Entry {
 
 /// One index version loaded for querying: chunk metadata, a row-major matrix of unit vectors, and a BM25
 /// index. Loaded in a single read transaction, so it is one consistent version even while an ingest writes.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Snapshot {
     version: u32,
     embedder: String,
@@ -93,6 +93,8 @@ pub struct Snapshot {
     entries: Vec<Entry>,
     vectors: Vec<f32>,
     bm25: Bm25,
+    #[cfg(feature = "hnsw")]
+    hnsw: Option<crate::hnsw::Hnsw>,
 }
 
 impl Registry {
@@ -160,7 +162,16 @@ impl Snapshot {
             });
         }
         let bm25 = Bm25::build(entries.iter().map(|e| e.text.as_str()));
-        Ok(Self { version: v, embedder, dim, entries, vectors, bm25 })
+        Ok(Self {
+            version: v,
+            embedder,
+            dim,
+            entries,
+            vectors,
+            bm25,
+            #[cfg(feature = "hnsw")]
+            hnsw: None,
+        })
     }
 
     /// Builds a snapshot in memory from chunked documents, without a registry (benchmarks, experiments).
@@ -185,7 +196,16 @@ impl Snapshot {
             }));
         }
         let bm25 = Bm25::build(entries.iter().map(|e| e.text.as_str()));
-        Ok(Self { version, embedder: embedder.id().to_owned(), dim: embedder.dim(), entries, vectors, bm25 })
+        Ok(Self {
+            version,
+            embedder: embedder.id().to_owned(),
+            dim: embedder.dim(),
+            entries,
+            vectors,
+            bm25,
+            #[cfg(feature = "hnsw")]
+            hnsw: None,
+        })
     }
 
     /// The version number.
@@ -237,10 +257,8 @@ impl Snapshot {
                 registry::embed_checked(embedder, &[query])?.remove(0)
             };
             let _s = tracing::info_span!("retrieval.vector_search", chunks = self.entries.len()).entered();
-            let scores = (0..self.entries.len())
-                .filter(|&i| allowed(i))
-                .map(|i| (i, dot(&q, &self.vectors[i * self.dim..(i + 1) * self.dim])));
-            top_k(scores, if options.mode == SearchMode::Vector { options.k } else { depth })
+            let want = if options.mode == SearchMode::Vector { options.k } else { depth };
+            self.vector_candidates(&q, want, options.doc_prefix.is_some(), &allowed)?
         };
         let lexical = if options.mode == SearchMode::Vector {
             Vec::new()
@@ -288,6 +306,36 @@ impl Snapshot {
             );
         }
         Ok(hits)
+    }
+
+    /// The `want` nearest chunks to `q`: through the HNSW graph when one is built and no filter applies,
+    /// otherwise by an exact scan.
+    fn vector_candidates(
+        &self,
+        q: &[f32],
+        want: usize,
+        filtered: bool,
+        allowed: &dyn Fn(usize) -> bool,
+    ) -> Result<Vec<(usize, f32)>, Error> {
+        #[cfg(feature = "hnsw")]
+        if let Some(index) = &self.hnsw
+            && !filtered
+        {
+            return index.search(q, want);
+        }
+        let _ = filtered;
+        let scores = (0..self.entries.len())
+            .filter(|&i| allowed(i))
+            .map(|i| (i, dot(q, &self.vectors[i * self.dim..(i + 1) * self.dim])));
+        Ok(top_k(scores, want))
+    }
+
+    /// Builds an HNSW graph (usearch, cosine) over the version's vectors; from then on unfiltered vector
+    /// search walks the graph instead of scanning every chunk (approximate: see the recall in the bench).
+    #[cfg(feature = "hnsw")]
+    pub fn build_hnsw(&mut self) -> Result<(), Error> {
+        self.hnsw = Some(crate::hnsw::Hnsw::build(&self.vectors, self.dim)?);
+        Ok(())
     }
 
     /// Known-item queries made from the version's markdown headings: each heading's title should retrieve a

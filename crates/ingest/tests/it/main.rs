@@ -3,6 +3,8 @@
 mod cli;
 mod columns;
 mod crash;
+#[cfg(feature = "minilm")]
+mod minilm;
 mod props;
 mod registry;
 mod tracing_spans;

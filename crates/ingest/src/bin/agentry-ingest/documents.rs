@@ -39,7 +39,7 @@ pub(crate) enum Sync {
 pub(crate) enum EmbedderName {
     /// Deterministic feature hashing (no model).
     Hashing,
-    /// all-MiniLM-L6-v2 (needs the `minilm` feature).
+    /// all-MiniLM-L6-v2 through candle (needs the `minilm` feature and the model files).
     Minilm,
 }
 
@@ -151,10 +151,22 @@ pub(crate) struct DeleteArgs {
 fn embedder(name: EmbedderName) -> anyhow::Result<Box<dyn Embedder>> {
     match name {
         EmbedderName::Hashing => Ok(Box::new(HashingEmbedder::new())),
-        EmbedderName::Minilm => {
-            bail!("this build has no minilm embedder (the `minilm` feature is not implemented yet)")
-        }
+        EmbedderName::Minilm => minilm(),
     }
+}
+
+#[cfg(feature = "minilm")]
+fn minilm() -> anyhow::Result<Box<dyn Embedder>> {
+    let dir = agentry_ingest::MiniLmEmbedder::default_dir();
+    let e = agentry_ingest::MiniLmEmbedder::from_dir(&dir).with_context(|| {
+        format!("loading all-MiniLM-L6-v2 from {} (run crates/ingest/scripts/fetch-minilm.sh)", dir.display())
+    })?;
+    Ok(Box::new(e))
+}
+
+#[cfg(not(feature = "minilm"))]
+fn minilm() -> anyhow::Result<Box<dyn Embedder>> {
+    bail!("this build has no minilm embedder: rebuild with `--features minilm`")
 }
 
 /// The embedder matching an id recorded in an index version.
@@ -165,6 +177,13 @@ fn embedder_for_id(id: &str) -> anyhow::Result<Box<dyn Embedder>> {
         if e.id() == id {
             return Ok(Box::new(e));
         }
+    }
+    if id.starts_with("all-MiniLM-L6-v2/") {
+        let e = minilm()?;
+        if e.id() == id {
+            return Ok(e);
+        }
+        bail!("the index was built with {id:?}, but the model files on this machine are {:?}", e.id());
     }
     bail!("no embedder with id {id:?} in this build")
 }
