@@ -121,3 +121,34 @@ fn errors_name_the_input() {
     let (ok, _, stderr) = run(&["compaction", "--ratio", "1:10"]);
     assert!(!ok && stderr.contains("1:10"), "{stderr}");
 }
+
+#[test]
+fn override_file_wins() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("prices.toml");
+    std::fs::write(
+        &path,
+        r#"[[model]]
+id = "claude-opus-4-7"
+provider = "anthropic"
+input = "5"
+output = "25"
+cache_write_5m = "6.25"
+cache_read = "0.25"
+ttl = "sliding"
+ttl_minutes = 5
+min_cacheable_tokens = 2048
+usage = "disjoint"
+source = "a negotiated contract"
+"#,
+    )
+    .expect("write");
+    let v = json(&["breakeven", "--prices", &path.to_string_lossy(), "--model", "claude-opus-4-7", "--json"]);
+    assert_eq!(
+        (v["breakeven_minutes"].as_f64(), v["achievable_minutes"].as_f64()),
+        (Some(125.0), Some(120.0))
+    );
+    std::fs::write(&path, "[[model]]\nid = 3\n").expect("write");
+    let (ok, _, stderr) = run(&["breakeven", "--prices", &path.to_string_lossy()]);
+    assert!(!ok && stderr.contains("prices.toml"), "{stderr}");
+}

@@ -2,6 +2,7 @@
 
 use agentry_cache_econ::{
     AnalyzeOptions, PriceTable, Ttl, Usage, analyze_bytes, breakeven, parse_line, refresh_cost, rewrite_cost,
+    solve_keepalive,
 };
 use agentry_types::Usd;
 use proptest::prelude::*;
@@ -88,5 +89,16 @@ proptest! {
         let _ = parse_line(&bytes);
         let r = analyze_bytes("p", &bytes, &PriceTable::builtin(), &AnalyzeOptions::default());
         prop_assert!(r.malformed_lines <= r.lines);
+    }
+
+    #[test]
+    fn more_allowed_pings_never_cost_more(mean in 1.0f64..300.0, shape in 0.3f64..3.0, never in 0.0f64..0.5, k in 0u32..30) {
+        // Weibull-like survival with an abandoned share: the solver's cost never exceeds never pinging, and
+        // allowing more pings never makes the optimum worse.
+        let s = |t: f64| never + (1.0 - never) * (-(t / mean).powf(shape)).exp();
+        let a = solve_keepalive(s, never, 1.25, 0.1, 5.0, k).expect("valid");
+        let b = solve_keepalive(s, never, 1.25, 0.1, 5.0, k + 1).expect("valid");
+        prop_assert!(a.expected_cost <= a.never_ping_cost + 1e-12);
+        prop_assert!(b.expected_cost <= a.expected_cost + 1e-12, "{} > {}", b.expected_cost, a.expected_cost);
     }
 }
