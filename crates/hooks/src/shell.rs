@@ -1888,8 +1888,9 @@ impl Analyzer {
         }
         if let Some(v) = a.text.strip_prefix("-") {
             // `-f.env`-style glued option values.
-            if v.len() > 1 && !v.starts_with('-') {
-                candidates.push(v[1..].to_owned());
+            let mut chars = v.chars();
+            if chars.next().is_some_and(|c| c != '-') && !chars.as_str().is_empty() {
+                candidates.push(chars.as_str().to_owned());
             }
         }
         for c in candidates {

@@ -21,7 +21,7 @@ proptest! {
     }
 
     #[test]
-    fn arbitrary_commands_never_panic(cmd in "[ -~\\n]{0,120}") {
+    fn arbitrary_commands_never_panic(cmd in prop_oneof!["[ -~\\n]{0,120}", "\\PC{0,60}", "[-a-z .'\"$(){}|;&<>*?é\\\\]{0,60}"]) {
         let payload = serde_json::json!({"hook_event_name": "PreToolUse", "cwd": "/nonexistent-agentry-root", "tool_name": "Bash", "tool_input": {"command": cmd}});
         let h = handle(payload.to_string().as_bytes(), Options { runtime: None, dry_run: true }, &|_| None);
         prop_assert!(h.response.exit_code == 0 || h.response.exit_code == 2);
