@@ -128,6 +128,9 @@ pub struct Event {
     pub cwd: Option<String>,
     /// The project root: the runtime's variable, Cursor's workspace root, or the payload `cwd`.
     pub root: Option<String>,
+    /// The root is only the payload `cwd` (no runtime variable or workspace root said otherwise), so the
+    /// project may start higher up: [`crate::handle`] then looks for the nearest `.agentry/` or `.git`.
+    pub root_is_cwd: bool,
     /// The tool name as sent.
     pub tool_name: Option<String>,
     /// The normalized tool call (pre/post tool events).
@@ -293,8 +296,9 @@ pub fn parse_event(
         file.and_then(|f| roots.iter().find(|r| f.starts_with(*r)).map(|r| (*r).to_owned()))
             .or_else(|| roots.first().map(|r| (*r).to_owned()))
     });
-    let root =
-        runtime.root_var().and_then(env).filter(|v| !v.is_empty()).or(workspace_root).or_else(|| cwd.clone());
+    let declared = runtime.root_var().and_then(env).filter(|v| !v.is_empty()).or(workspace_root);
+    let root_is_cwd = declared.is_none();
+    let root = declared.or_else(|| cwd.clone());
     let session_id = str_field(payload, "session_id").or_else(|| str_field(payload, "conversation_id"));
     let mut event = Event {
         runtime,
@@ -303,6 +307,7 @@ pub fn parse_event(
         session_id,
         cwd,
         root,
+        root_is_cwd,
         tool_name: str_field(payload, "tool_name"),
         tool: None,
         prompt: str_field(payload, "prompt"),

@@ -72,7 +72,7 @@ pub fn handle(input: &[u8], opts: Options, env: &dyn Fn(&str) -> Option<String>)
         let response = render(&event, &decision);
         Handled { response, decision, event: Some(event), checkpoint }
     };
-    let Some(root) = event.root.clone() else {
+    let Some(mut root) = event.root.clone() else {
         let d = if pre {
             Decision::deny(
                 "no-project-root",
@@ -83,6 +83,9 @@ pub fn handle(input: &[u8], opts: Options, env: &dyn Fn(&str) -> Option<String>)
         };
         return finish(event, d, None);
     };
+    if event.root_is_cwd {
+        root = project_root_above(&root);
+    }
     let policy = match Policy::load(Path::new(&root)) {
         Ok(p) => p,
         Err(e) => {
@@ -159,6 +162,21 @@ pub fn handle(input: &[u8], opts: Options, env: &dyn Fn(&str) -> Option<String>)
         let _ = state::append_audit(&engine.root().join(&policy.audit.path), &entry);
     }
     finish(event, decision, checkpoint_id)
+}
+
+/// The nearest folder at or above `cwd` that holds `.agentry/` or `.git` (what `git rev-parse
+/// --show-toplevel` would find), or `cwd` itself when there is none: a payload `cwd` may be a subfolder.
+fn project_root_above(cwd: &str) -> String {
+    let start = Path::new(cwd);
+    if !start.is_absolute() {
+        return cwd.to_owned();
+    }
+    for dir in start.ancestors() {
+        if dir.join(".agentry").is_dir() || dir.join(".git").exists() {
+            return dir.to_string_lossy().into_owned();
+        }
+    }
+    cwd.to_owned()
 }
 
 fn post_tool(engine: &Engine, event: &Event, dry_run: bool) -> Decision {
