@@ -11,6 +11,12 @@ use crate::shell::{self, Access, Op, Word};
 /// Files visited under a recursively deleted folder before the check falls back to pattern prefixes.
 const MAX_WALK: usize = 20_000;
 
+/// Zero-width, bidirectional-control and other format characters: a path holding one is meant to look like
+/// another path.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}' | '\u{00AD}')
+}
+
 /// A policy bound to a project root, ready to decide tool calls.
 #[derive(Debug, Clone)]
 pub struct Engine {
@@ -276,6 +282,16 @@ impl Engine {
             return denied(
                 "shell-unresolvable",
                 format!("{via} changes `{}`, which cannot be resolved statically", word.text),
+            );
+        }
+        if let Some(c) = word.text.chars().find(|c| is_invisible(*c)) {
+            return denied(
+                "suspicious-path",
+                format!(
+                    "{via} names `{}`, which holds the invisible character U+{:04X}",
+                    word.text.escape_debug(),
+                    c as u32
+                ),
             );
         }
         let is_abs = word.text.starts_with('/') || paths::is_windows_style(&word.text);
