@@ -108,8 +108,12 @@ fn decision(c: &mut Criterion) {
     g.measurement_time(Duration::from_secs(if quick { 1 } else { 4 }));
     g.warm_up_time(Duration::from_millis(if quick { 200 } else { 1000 }));
     for (name, payload, _) in &payloads {
-        g.bench_with_input(BenchmarkId::new("agentry", name), payload, |b, p| b.iter(|| spawn(&ours, p.as_bytes(), &home)));
-        g.bench_with_input(BenchmarkId::new("anchor-python", name), payload, |b, p| b.iter(|| spawn(&anchor, p.as_bytes(), &home)));
+        g.bench_with_input(BenchmarkId::new("agentry", name), payload, |b, p| {
+            b.iter(|| spawn(&ours, p.as_bytes(), &home))
+        });
+        g.bench_with_input(BenchmarkId::new("anchor-python", name), payload, |b, p| {
+            b.iter(|| spawn(&anchor, p.as_bytes(), &home))
+        });
     }
     g.finish();
 
@@ -118,7 +122,11 @@ fn decision(c: &mut Criterion) {
     let env = |k: &str| if k == "HOME" { Some(home.to_string_lossy().into_owned()) } else { None };
     for (name, payload, _) in &payloads {
         g.bench_with_input(BenchmarkId::new("agentry", name), payload, |b, p| {
-            b.iter(|| handle(p.as_bytes(), Options { runtime: Some(Runtime::Claude), dry_run: true }, &env).response.exit_code)
+            b.iter(|| {
+                handle(p.as_bytes(), Options { runtime: Some(Runtime::Claude), dry_run: true }, &env)
+                    .response
+                    .exit_code
+            })
         });
     }
     g.finish();

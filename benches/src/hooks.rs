@@ -39,15 +39,37 @@ pub fn decision_payloads(root: &str, seed: u64) -> Vec<(&'static str, String, i3
             input = input.0,
         )
     };
-    let shell = |cmd: &str| serde_like::Json(format!("{{\"command\":{},\"timeout\":120000}}", serde_like::string(cmd)));
-    let file = |path: &str| serde_like::Json(format!("{{\"file_path\":{},\"old_string\":\"a\",\"new_string\":\"b\"}}", serde_like::string(path)));
+    let shell = |cmd: &str| {
+        serde_like::Json(format!("{{\"command\":{},\"timeout\":120000}}", serde_like::string(cmd)))
+    };
+    let file = |path: &str| {
+        serde_like::Json(format!(
+            "{{\"file_path\":{},\"old_string\":\"a\",\"new_string\":\"b\"}}",
+            serde_like::string(path)
+        ))
+    };
     vec![
         ("bash-allow", envelope("Bash", shell("cargo test --workspace 2>&1 | tail -n 50"), id()), 0),
-        ("bash-deny-wrapped-rm", envelope("Bash", shell("npm test && sudo env A=1 timeout 9 bash -c \"r''m -rf ~\""), id()), 2),
+        (
+            "bash-deny-wrapped-rm",
+            envelope("Bash", shell("npm test && sudo env A=1 timeout 9 bash -c \"r''m -rf ~\""), id()),
+            2,
+        ),
         ("bash-deny-env-read", envelope("Bash", shell("grep -n KEY config/.env.local | head -n 3"), id()), 2),
         ("edit-allow", envelope("Edit", file(&format!("{root}/src/lib.rs")), id()), 0),
         ("edit-deny-generated", envelope("Edit", file(&format!("{root}/generated/schema.ts")), id()), 2),
-        ("read-deny-env", envelope("Read", serde_like::Json(format!("{{\"file_path\":{}}}", serde_like::string(&format!("{root}/.env")))), id()), 2),
+        (
+            "read-deny-env",
+            envelope(
+                "Read",
+                serde_like::Json(format!(
+                    "{{\"file_path\":{}}}",
+                    serde_like::string(&format!("{root}/.env"))
+                )),
+                id(),
+            ),
+            2,
+        ),
     ]
 }
 
