@@ -109,12 +109,15 @@ pub fn handle(input: &[u8], opts: Options, env: &dyn Fn(&str) -> Option<String>)
             return finish(event, d, None);
         }
     };
+    // State (checkpoints, audit, gate results) is only written into a project folder that exists: a root
+    // given in another system's spelling (`C:\proj` on Linux) is judged, never created.
+    let dry_run = opts.dry_run || !engine.root().is_dir();
     let mut checkpoint_id = None;
     let decision = match event.kind {
         EventKind::PreTool => match &event.tool {
             Some(tool) => {
                 let verdict = engine.check_tool(tool, event.cwd.as_deref());
-                if !opts.dry_run
+                if !dry_run
                     && verdict.decision.outcome == Outcome::Allow
                     && policy.checkpoints.enabled
                     && !verdict.touched.is_empty()
@@ -129,8 +132,8 @@ pub fn handle(input: &[u8], opts: Options, env: &dyn Fn(&str) -> Option<String>)
             }
             None => Decision::deny("malformed-payload", "the tool call has no readable input; denied"),
         },
-        EventKind::PostTool => post_tool(&engine, &event, opts.dry_run),
-        EventKind::Stop if policy.stop_gate.enabled && !opts.dry_run => {
+        EventKind::PostTool => post_tool(&engine, &event, dry_run),
+        EventKind::Stop if policy.stop_gate.enabled && !dry_run => {
             let continuing = event.stop_hook_active || event.loop_count.unwrap_or(0) > 0;
             match state::stop_gate(engine.root(), policy.stop_gate.max_blocks, continuing) {
                 Ok(Some(reason)) => {
@@ -143,7 +146,7 @@ pub fn handle(input: &[u8], opts: Options, env: &dyn Fn(&str) -> Option<String>)
         EventKind::Prompt => prompt_routes(&policy, event.prompt.as_deref().unwrap_or("")),
         _ => Decision::allow(),
     };
-    if policy.audit.enabled && !opts.dry_run {
+    if policy.audit.enabled && !dry_run {
         let reason = match &decision.outcome {
             Outcome::Deny(r) | Outcome::Block(r) => Some(r.clone()),
             _ => None,
