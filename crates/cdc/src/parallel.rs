@@ -41,7 +41,7 @@ pub fn chunk_parallel(params: &Params, data: &[u8], threads: usize) -> Vec<Chunk
             .collect();
         handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
     });
-    stitch(params, data, &chains)
+    stitch(params, data, &chains, &mut 0)
 }
 
 /// Chunk starts from `from`, as if a chunk began there, up to and including the first start at or after
@@ -56,8 +56,9 @@ fn chain(params: &Params, data: &[u8], from: usize, until: usize) -> Vec<usize> 
     out
 }
 
-/// Follows the true chain through the per-thread chains; see the module comment.
-fn stitch(params: &Params, data: &[u8], chains: &[Vec<usize>]) -> Vec<Chunk> {
+/// Follows the true chain through the per-thread chains; see the module comment. `serial_cuts` counts the
+/// cuts the stitch had to compute itself.
+fn stitch(params: &Params, data: &[u8], chains: &[Vec<usize>], serial_cuts: &mut usize) -> Vec<Chunk> {
     // Thread 0 started at 0, which is a true chunk start, so its whole chain is true.
     let mut starts: Vec<usize> = chains[0].clone();
     for next in &chains[1..] {
@@ -66,6 +67,7 @@ fn stitch(params: &Params, data: &[u8], chains: &[Vec<usize>]) -> Vec<Chunk> {
         let last_of_next = *next.last().expect("a chain is never empty");
         while s < data.len() && s < last_of_next && next.binary_search(&s).is_err() {
             s += cut(params, &data[s..]);
+            *serial_cuts += 1;
             starts.push(s);
         }
         if let Ok(i) = next.binary_search(&s) {
@@ -76,6 +78,7 @@ fn stitch(params: &Params, data: &[u8], chains: &[Vec<usize>]) -> Vec<Chunk> {
     let mut s = *starts.last().expect("a chain is never empty");
     while s < data.len() {
         s += cut(params, &data[s..]);
+        *serial_cuts += 1;
         starts.push(s);
     }
     starts.windows(2).map(|w| Chunk { offset: w[0] as u64, length: (w[1] - w[0]) as u64 }).collect()
@@ -106,6 +109,31 @@ mod tests {
         let data: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8 ^ (i / 4096) as u8).collect();
         check(&params(), &data);
     }
+    // On random data the chains meet within a few chunks of each boundary, so the stitch does almost no work
+    // itself: this is what makes the threads pay.
+    #[test]
+    fn chains_meet_quickly_on_random_data() {
+        let mut x = 11u64;
+        let data: Vec<u8> = (0..4_000_000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect();
+        let p = params();
+        let bounds = [0, 1_000_000, 2_000_000, 3_000_000];
+        let chains: Vec<Vec<usize>> = bounds
+            .iter()
+            .enumerate()
+            .map(|(t, &from)| chain(&p, &data, from, bounds.get(t + 1).copied().unwrap_or(data.len())))
+            .collect();
+        let mut serial_cuts = 0;
+        assert_eq!(stitch(&p, &data, &chains, &mut serial_cuts), chunk(&p, &data));
+        assert!(serial_cuts <= 3 * 8, "{serial_cuts} serial cuts for 3 boundaries");
+    }
+
     #[test]
     fn random_data() {
         let mut x = 7u64;
