@@ -30,7 +30,7 @@ pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
         step("benches build", &["bench", "--workspace", "--no-run", "--locked"]),
     ];
     // Feature sets that the default build leaves out but CI must still compile and test.
-    for (label, args) in feature_steps() {
+    for (label, args) in feature_steps(root) {
         steps.push(step(label, args));
     }
 
@@ -66,7 +66,7 @@ pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
 }
 
 /// Extra feature builds: `(label, cargo args)`. Each crate adds the features that CI must cover.
-fn feature_steps() -> Vec<(&'static str, &'static [&'static str])> {
+fn feature_steps(root: &Path) -> Vec<(&'static str, &'static [&'static str])> {
     let mut out: Vec<(&'static str, &'static [&'static str])> =
         vec![("types serde", &["test", "--package", "agentry-types", "--all-features", "--locked"])];
     // The column policy with its Anthropic judge (against a loopback HTTP server) and Parquet input.
@@ -84,8 +84,11 @@ fn feature_steps() -> Vec<(&'static str, &'static [&'static str])> {
         ],
     ));
     // cache-econ's charts (plotters), SVG and PNG.
-    out.push(("cache-econ plot", &["test", "-p", "agentry-cache-econ", "--features", "plot", "--locked", "--", "plot"]));
-    let ingest_has_postgres = std::fs::read_to_string("crates/ingest/Cargo.toml")
+    out.push((
+        "cache-econ plot",
+        &["test", "-p", "agentry-cache-econ", "--features", "plot", "--locked", "--", "plot"],
+    ));
+    let ingest_has_postgres = std::fs::read_to_string(root.join("crates/ingest/Cargo.toml"))
         .is_ok_and(|m| m.lines().any(|l| l.trim_start().starts_with("postgres =")));
     if std::env::var_os("AGENTRY_PG_URL").is_some() && ingest_has_postgres {
         out.push((
