@@ -3,6 +3,8 @@
 mod cli;
 mod columns;
 mod crash;
+#[cfg(feature = "hnsw")]
+mod hnsw;
 #[cfg(feature = "minilm")]
 mod minilm;
 mod props;
