@@ -30,16 +30,22 @@ pub fn chunk_parallel(params: &Params, data: &[u8], threads: usize) -> Vec<Chunk
     }
     let segment = data.len().div_ceil(threads);
     let starts: Vec<usize> = (0..threads).map(|t| t * segment).collect();
+    // The calling thread takes the last segment itself: it is already running, while new threads may have to
+    // wait for a core on a busy machine.
     let chains: Vec<Vec<usize>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = starts
+        let handles: Vec<_> = starts[..threads - 1]
             .iter()
             .enumerate()
             .map(|(t, &from)| {
-                let until = starts.get(t + 1).copied().unwrap_or(data.len());
+                let until = starts[t + 1];
                 scope.spawn(move || chain(params, data, from, until))
             })
             .collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+        let last = chain(params, data, starts[threads - 1], data.len());
+        let mut chains: Vec<Vec<usize>> =
+            handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect();
+        chains.push(last);
+        chains
     });
     stitch(params, data, &chains, &mut 0)
 }
