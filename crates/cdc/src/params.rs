@@ -109,7 +109,7 @@ impl Params {
     pub fn custom(min: u32, avg: u32, max: u32, seed: u64) -> Result<Self, Error> {
         let bad =
             |reason| Err(Error::InvalidSizes { min: min.into(), avg: avg.into(), max: max.into(), reason });
-        if min % 2 != 0 || avg % 2 != 0 || max % 2 != 0 {
+        if !min.is_multiple_of(2) || !avg.is_multiple_of(2) || !max.is_multiple_of(2) {
             return bad("sizes must be even");
         }
         if !(64 <= min && min <= avg && avg <= max) {
