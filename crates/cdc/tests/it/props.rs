@@ -18,7 +18,7 @@ fn blob(len: usize, seed: u64, run_every: usize) -> Vec<u8> {
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
-        if run_every > 0 && (x as usize) % run_every == 0 {
+        if run_every > 0 && (x as usize).is_multiple_of(run_every) {
             let run = (x >> 20) as usize % 3000;
             out.extend(std::iter::repeat_n((x >> 8) as u8, run.min(len - out.len())));
         } else {
