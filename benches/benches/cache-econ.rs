@@ -120,55 +120,56 @@ fn analyzer(c: &mut Criterion) {
 
     let script = ccusage(&target, "18", "ccusage/dist/index.js");
     let native = ccusage(&target, "20.0.24", "ccusage/src/cli.js");
-    if let Some(native) = &native {
-        if let Some(v) = run_ccusage(native, &root) {
-            let t = &v["totals"];
-            let get = |k: &str| t[k].as_u64().unwrap_or(0);
-            let cache_creation = u.cache_write_5m_tokens + u.cache_write_1h_tokens;
-            let cost: Option<agentry_types::Usd> =
-                t["totalCost"].as_f64().and_then(|c| format!("{c:.6}").parse().ok());
-            let equal = get("inputTokens") == u.input_tokens
-                && get("outputTokens") == u.output_tokens
-                && get("cacheCreationTokens") == cache_creation
-                && get("cacheReadTokens") == u.cache_read_tokens
-                && cost == Some(round_to(ours.cost_usd, 6));
-            eprintln!("cache-econ: ccusage 20 totals {t}");
-            rows.push([
-                ("benchmark", "cache-econ/totals-vs-ccusage-20".to_owned()),
-                (
-                    "ours",
-                    format!(
-                        "in {} write {} read {} out {} cost ${}",
-                        u.input_tokens, cache_creation, u.cache_read_tokens, u.output_tokens, ours.cost_usd
-                    ),
+    if let Some(native) = &native
+        && let Some(v) = run_ccusage(native, &root)
+    {
+        let t = &v["totals"];
+        let get = |k: &str| t[k].as_u64().unwrap_or(0);
+        let cache_creation = u.cache_write_5m_tokens + u.cache_write_1h_tokens;
+        let cost: Option<agentry_types::Usd> =
+            t["totalCost"].as_f64().and_then(|c| format!("{c:.6}").parse().ok());
+        let equal = get("inputTokens") == u.input_tokens
+            && get("outputTokens") == u.output_tokens
+            && get("cacheCreationTokens") == cache_creation
+            && get("cacheReadTokens") == u.cache_read_tokens
+            && cost == Some(round_to(ours.cost_usd, 6));
+        eprintln!("cache-econ: ccusage 20 totals {t}");
+        rows.push([
+            ("benchmark", "cache-econ/totals-vs-ccusage-20".to_owned()),
+            (
+                "ours",
+                format!(
+                    "in {} write {} read {} out {} cost ${}",
+                    u.input_tokens, cache_creation, u.cache_read_tokens, u.output_tokens, ours.cost_usd
                 ),
-                ("anchor_name", "ccusage 20.0.24 (native)".to_owned()),
-                (
-                    "anchor",
-                    format!(
-                        "in {} write {} read {} out {} cost ${}",
-                        get("inputTokens"),
-                        get("cacheCreationTokens"),
-                        get("cacheReadTokens"),
-                        get("outputTokens"),
-                        t["totalCost"]
-                    ),
+            ),
+            ("anchor_name", "ccusage 20.0.24 (native)".to_owned()),
+            (
+                "anchor",
+                format!(
+                    "in {} write {} read {} out {} cost ${}",
+                    get("inputTokens"),
+                    get("cacheCreationTokens"),
+                    get("cacheReadTokens"),
+                    get("outputTokens"),
+                    t["totalCost"]
                 ),
-                ("ratio", if equal { "all totals equal".to_owned() } else { "DIFFERENT".to_owned() }),
-                ("note", "cost compared to the microdollar (ccusage sums floats)".to_owned()),
-            ]);
-        }
+            ),
+            ("ratio", if equal { "all totals equal".to_owned() } else { "DIFFERENT".to_owned() }),
+            ("note", "cost compared to the microdollar (ccusage sums floats)".to_owned()),
+        ]);
     }
-    if let Some(script) = &script {
-        if let Some(v) = run_ccusage(script, &root) {
-            let t = &v["totals"];
-            let get = |k: &str| t[k].as_u64().unwrap_or(0);
-            let cache_creation = u.cache_write_5m_tokens + u.cache_write_1h_tokens;
-            let same_prompt = get("inputTokens") == u.input_tokens
-                && get("cacheCreationTokens") == cache_creation
-                && get("cacheReadTokens") == u.cache_read_tokens;
-            eprintln!("cache-econ: ccusage totals {t}");
-            rows.push([
+    if let Some(script) = &script
+        && let Some(v) = run_ccusage(script, &root)
+    {
+        let t = &v["totals"];
+        let get = |k: &str| t[k].as_u64().unwrap_or(0);
+        let cache_creation = u.cache_write_5m_tokens + u.cache_write_1h_tokens;
+        let same_prompt = get("inputTokens") == u.input_tokens
+            && get("cacheCreationTokens") == cache_creation
+            && get("cacheReadTokens") == u.cache_read_tokens;
+        eprintln!("cache-econ: ccusage totals {t}");
+        rows.push([
                 ("benchmark", "cache-econ/totals-vs-ccusage-18".to_owned()),
                 ("ours", format!("in {} write {} read {} out {} cost ${}", u.input_tokens, cache_creation, u.cache_read_tokens, u.output_tokens, ours.cost_usd)),
                 ("anchor_name", "ccusage 18".to_owned()),
@@ -193,7 +194,6 @@ fn analyzer(c: &mut Criterion) {
                     ),
                 ),
             ]);
-        }
     }
 
     let mut g = c.benchmark_group("cache-econ/analyze");

@@ -306,16 +306,18 @@ fn scan_line(
     let model = entry.model.as_deref().unwrap_or("unknown").to_owned();
     let (lineage, session, model) = (out.intern(&lineage_name), out.intern(&session), out.intern(&model));
     // Consecutive lines of one streamed response: merge here already, the global pass finishes the job.
-    if let Some(last) = out.records.last_mut() {
-        if key.is_some() && last.key == key && last.file == file {
-            last.last_line = number;
-            last.merged += 1;
-            if entry.usage.total_tokens() > last.usage.total_tokens() {
-                last.usage = entry.usage;
-                last.model = model;
-            }
-            return;
+    if let Some(last) = out.records.last_mut()
+        && key.is_some()
+        && last.key == key
+        && last.file == file
+    {
+        last.last_line = number;
+        last.merged += 1;
+        if entry.usage.total_tokens() > last.usage.total_tokens() {
+            last.usage = entry.usage;
+            last.model = model;
         }
+        return;
     }
     out.records.push(Record {
         key,

@@ -120,52 +120,48 @@ pub fn lint(
     }
     let mut breakpoints: Vec<(usize, Ttl)> =
         blocks.iter().enumerate().filter_map(|(i, b)| b.ttl.map(|t| (i, t))).collect();
-    if let Some(cc) = obj.get("cache_control").filter(|c| !c.is_null()) {
-        if !blocks.is_empty() {
-            let ttl = if cc.get("ttl").and_then(Value::as_str) == Some("1h") {
-                Ttl::OneHour
-            } else {
-                Ttl::FiveMinutes
-            };
-            let last = blocks.len() - 1;
-            if breakpoints.last().map(|b| b.0) != Some(last) {
-                breakpoints.push((last, ttl));
-            }
+    if let Some(cc) = obj.get("cache_control").filter(|c| !c.is_null())
+        && !blocks.is_empty()
+    {
+        let ttl =
+            if cc.get("ttl").and_then(Value::as_str) == Some("1h") { Ttl::OneHour } else { Ttl::FiveMinutes };
+        let last = blocks.len() - 1;
+        if breakpoints.last().map(|b| b.0) != Some(last) {
+            breakpoints.push((last, ttl));
         }
     }
     let prefix_until = |end: usize| blocks[..=end].iter().map(|b| b.tokens).sum::<u64>();
     let rates = &price.rates;
     let mut findings = Vec::new();
     let cached = breakpoints.last().map_or(0, |&(i, _)| prefix_until(i));
-    if let Some(&(last, _)) = breakpoints.last() {
-        if cached < price.min_cacheable_tokens {
-            findings.push(Finding {
-                kind: FindingKind::BelowMinimum,
-                block: last,
-                message: format!(
-                    "cached prefix of about {cached} tokens is below {}'s minimum of {}: nothing is cached",
-                    price.id, price.min_cacheable_tokens
-                ),
-                cost_per_request_usd: Some(cost_of(cached, rates.input) - cost_of(cached, rates.cache_read)),
-                cost_basis: "the prefix is billed as input instead of a cache read on every repeat"
-                    .to_owned(),
-            });
-        }
+    if let Some(&(last, _)) = breakpoints.last()
+        && cached < price.min_cacheable_tokens
+    {
+        findings.push(Finding {
+            kind: FindingKind::BelowMinimum,
+            block: last,
+            message: format!(
+                "cached prefix of about {cached} tokens is below {}'s minimum of {}: nothing is cached",
+                price.id, price.min_cacheable_tokens
+            ),
+            cost_per_request_usd: Some(cost_of(cached, rates.input) - cost_of(cached, rates.cache_read)),
+            cost_basis: "the prefix is billed as input instead of a cache read on every repeat".to_owned(),
+        });
     }
     let mut previous = None;
     for &(i, ttl) in &breakpoints {
         let start = previous.map_or(0, |(p, _)| p + 1);
-        if let Some((p, _)) = previous {
-            if i - p > LOOKBACK_BLOCKS {
-                let between: u64 = blocks[start..=i].iter().map(|b| b.tokens).sum();
-                findings.push(Finding {
+        if let Some((p, _)) = previous
+            && i - p > LOOKBACK_BLOCKS
+        {
+            let between: u64 = blocks[start..=i].iter().map(|b| b.tokens).sum();
+            findings.push(Finding {
                     kind: FindingKind::LookbackOverflow,
                     block: i,
                     message: format!("{} blocks between breakpoints at blocks {p} and {i}: more than the {LOOKBACK_BLOCKS}-block lookback", i - p),
                     cost_per_request_usd: Some(cost_of(between, rates.write(ttl)) - cost_of(between, rates.cache_read)),
                     cost_basis: "an entry cached between the two breakpoints is not found: those tokens are written again instead of read".to_owned(),
                 });
-            }
         }
         if ttl == Ttl::OneHour && breakpoints.iter().any(|&(j, t)| j < i && t == Ttl::FiveMinutes) {
             findings.push(Finding {
@@ -189,19 +185,18 @@ pub fn lint(
             cost_basis: "the API rejects the request".to_owned(),
         });
     }
-    if let Some(&(last, ttl)) = breakpoints.last() {
-        if let Some((i, what)) =
+    if let Some(&(last, ttl)) = breakpoints.last()
+        && let Some((i, what)) =
             blocks[..=last].iter().enumerate().find_map(|(i, b)| volatile(&b.text).map(|w| (i, w)))
-        {
-            let from_here: u64 = blocks[i..=last].iter().map(|b| b.tokens).sum();
-            findings.push(Finding {
+    {
+        let from_here: u64 = blocks[i..=last].iter().map(|b| b.tokens).sum();
+        findings.push(Finding {
                 kind: FindingKind::VolatilePrefix,
                 block: i,
                 message: format!("{what} in block {i}, inside the cached prefix: if it changes, every later block is written again"),
                 cost_per_request_usd: Some(cost_of(from_here, rates.write(ttl)) - cost_of(from_here, rates.cache_read)),
                 cost_basis: format!("about {from_here} tokens from block {i} to the last breakpoint are rewritten instead of read"),
             });
-        }
     }
     findings.sort_by_key(|f| f.block);
     Ok(LintReport {

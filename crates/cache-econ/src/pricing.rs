@@ -197,10 +197,10 @@ impl ModelPrice {
         if self.ttl_minutes == 0 {
             return Err(bad(format!("model `{}`: ttl_minutes is zero", self.id)));
         }
-        if let Some(day) = &self.effective_from {
-            if !is_iso_date(day) {
-                return Err(bad(format!("model `{}`: effective_from `{day}` is not YYYY-MM-DD", self.id)));
-            }
+        if let Some(day) = &self.effective_from
+            && !is_iso_date(day)
+        {
+            return Err(bad(format!("model `{}`: effective_from `{day}` is not YYYY-MM-DD", self.id)));
         }
         Ok(())
     }

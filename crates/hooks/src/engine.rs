@@ -319,18 +319,18 @@ impl Engine {
         let targets = if word.glob { paths::expand_glob(&cwd, &word.text) } else { vec![word.text.clone()] };
         if word.glob && access == (Access::Delete { recursive: true }) {
             // `rm -rf /*` or `rm -rf ~/.*`: the folder holding the wildcard is as good as gone.
-            if let Some((parent, last)) = word.text.rsplit_once('/').or(Some(("", word.text.as_str()))) {
-                if last.chars().all(|c| matches!(c, '*' | '?' | '.')) {
-                    let parent = if parent.is_empty() && word.text.starts_with('/') {
-                        "/"
-                    } else if parent.is_empty() {
-                        "."
-                    } else {
-                        parent
-                    };
-                    let r = self.resolve(parent, &cwd, via)?;
-                    self.dangerous(&r, parent, via)?;
-                }
+            if let Some((parent, last)) = word.text.rsplit_once('/').or(Some(("", word.text.as_str())))
+                && last.chars().all(|c| matches!(c, '*' | '?' | '.'))
+            {
+                let parent = if parent.is_empty() && word.text.starts_with('/') {
+                    "/"
+                } else if parent.is_empty() {
+                    "."
+                } else {
+                    parent
+                };
+                let r = self.resolve(parent, &cwd, via)?;
+                self.dangerous(&r, parent, via)?;
             }
         }
         for t in targets {

@@ -1074,12 +1074,11 @@ impl Analyzer {
                     let out_flag = a.text == "-o"
                         || a.text == "--output"
                         || (name == "wget" && (a.text == "-O" || a.text == "--output-document"));
-                    if out_flag {
-                        if let Some(t) = args.get(i + 1) {
-                            if !(t.is_static() && (t.text == "-" || is_dev_sink(&t.text))) {
-                                self.path(Access::Write, t.clone(), &name);
-                            }
-                        }
+                    if out_flag
+                        && let Some(t) = args.get(i + 1)
+                        && !(t.is_static() && (t.text == "-" || is_dev_sink(&t.text)))
+                    {
+                        self.path(Access::Write, t.clone(), &name);
                     }
                 }
                 self.generic_reads(&name, args);
@@ -1504,10 +1503,10 @@ impl Analyzer {
                 i = end + 1;
                 continue;
             }
-            if matches!(t, "-fprint" | "-fprint0" | "-fprintf" | "-fls") {
-                if let Some(f) = args.get(i + 1) {
-                    self.path(Access::Write, f.clone(), "find");
-                }
+            if matches!(t, "-fprint" | "-fprint0" | "-fprintf" | "-fls")
+                && let Some(f) = args.get(i + 1)
+            {
+                self.path(Access::Write, f.clone(), "find");
             }
             i += 1;
         }
@@ -1767,10 +1766,10 @@ impl Analyzer {
                 | "tag"
                 | "config"
         );
-        if let Some(d) = &dir {
-            if !read_only {
-                self.path(Access::Write, d.clone(), &format!("git -C … {}", sub.text));
-            }
+        if let Some(d) = &dir
+            && !read_only
+        {
+            self.path(Access::Write, d.clone(), &format!("git -C … {}", sub.text));
         }
         match sub.text.as_str() {
             "rm" => {
@@ -1823,10 +1822,8 @@ impl Analyzer {
                 "npm" | "pnpm" | "yarn" => a.text == "--prefix" || a.text == "--cwd" || a.text == "-C",
                 _ => false,
             };
-            if is_dir_flag {
-                if let Some(d) = args.get(i + 1) {
-                    self.path(Access::Write, d.clone(), &format!("{name} {}", a.text));
-                }
+            if is_dir_flag && let Some(d) = args.get(i + 1) {
+                self.path(Access::Write, d.clone(), &format!("{name} {}", a.text));
             }
         }
     }

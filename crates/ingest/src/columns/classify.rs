@@ -270,25 +270,25 @@ impl<'a> Classifier<'a> {
         let rules = &self.policy.inspection;
         let ins: Inspection = inspect(&col.sample);
         let n = ins.sampled.max(1);
-        if let Some(&(kind, count)) = ins.personal.first() {
-            if count as f64 / n as f64 >= rules.reject_fraction {
-                let reason = format!(
-                    "{why}: {count} of {} sampled values contain {kind} ({} >= {})",
-                    ins.sampled,
-                    pct(count as f64 / n as f64),
-                    pct(rules.reject_fraction)
-                );
-                return (Decision::Reject, true, reason, None);
-            }
+        if let Some(&(kind, count)) = ins.personal.first()
+            && count as f64 / n as f64 >= rules.reject_fraction
+        {
+            let reason = format!(
+                "{why}: {count} of {} sampled values contain {kind} ({} >= {})",
+                ins.sampled,
+                pct(count as f64 / n as f64),
+                pct(rules.reject_fraction)
+            );
+            return (Decision::Reject, true, reason, None);
         }
-        if let Some(&(kind, count)) = ins.shapes.first() {
-            if count as f64 / n as f64 >= rules.identifier_fraction {
-                let reason = format!(
-                    "{why}: {count} of {} sampled values are {kind}, machine-generated identifiers",
-                    ins.sampled
-                );
-                return (Decision::Pass, true, reason, None);
-            }
+        if let Some(&(kind, count)) = ins.shapes.first()
+            && count as f64 / n as f64 >= rules.identifier_fraction
+        {
+            let reason = format!(
+                "{why}: {count} of {} sampled values are {kind}, machine-generated identifiers",
+                ins.sampled
+            );
+            return (Decision::Pass, true, reason, None);
         }
         if !text {
             let reason = format!("{why}: no sampled value is a payment card or other personal number");

@@ -125,7 +125,7 @@ pub fn luhn_valid(digits: &[u8]) -> bool {
         }
         sum += x;
     }
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// IBAN check: move the first four characters to the end, letters to 10..35, remainder mod 97 must be 1.
@@ -375,11 +375,12 @@ pub fn personal_kinds(value: &str) -> Vec<ValueKind> {
             if ibans.iter().any(|&(s, e)| start >= s && start < e) {
                 continue;
             }
-            if let Some(d) = card_digits(run) {
-                if luhn_valid(&d) && !d.iter().all(|&x| x == d[0]) {
-                    card = true;
-                    continue;
-                }
+            if let Some(d) = card_digits(run)
+                && luhn_valid(&d)
+                && !d.iter().all(|&x| x == d[0])
+            {
+                card = true;
+                continue;
             }
             phone |= phone_in(run);
         }
@@ -474,10 +475,10 @@ pub fn inspect(values: &[String]) -> Inspection {
             bump(&mut shapes, s);
         }
     }
-    if let Some(pos) = personal.iter().position(|(k, _)| *k == ValueKind::PaymentCard) {
-        if personal[pos].1 * 2 < card_candidates {
-            personal.remove(pos);
-        }
+    if let Some(pos) = personal.iter().position(|(k, _)| *k == ValueKind::PaymentCard)
+        && personal[pos].1 * 2 < card_candidates
+    {
+        personal.remove(pos);
     }
     personal.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     shapes.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));

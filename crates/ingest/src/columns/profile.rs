@@ -219,7 +219,7 @@ fn is_date(v: &[u8]) -> bool {
     }
     let year: u32 = v[..4].iter().fold(0, |a, b| a * 10 + u32::from(b - b'0'));
     let (Some(month), Some(day)) = (two(v, 5), two(v, 8)) else { return false };
-    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let leap = year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400));
     let days = match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
