@@ -13,6 +13,9 @@ use serde_json::Value;
 
 use crate::cargo;
 
+/// Macro calls that mark unfinished code (spelled in two pieces so this file does not match itself).
+const STUB_MACROS: [&str; 2] = [concat!("todo", "!("), concat!("unimplemented", "!(")];
+
 /// The one crate under `crates/` that every other may depend on.
 const TYPES: &str = "agentry-types";
 
@@ -139,7 +142,7 @@ fn no_stubs(src: &Path, problems: &mut Vec<String>) -> anyhow::Result<()> {
                 break;
             }
             let code = line.split("//").next().unwrap_or_default();
-            if code.contains("todo!(") || code.contains("unimplemented!(") {
+            if STUB_MACROS.iter().any(|m| code.contains(m)) {
                 problems.push(format!(
                     "{}:{}: a stub in library code: {}",
                     file.display(),
@@ -260,13 +263,14 @@ mod tests {
 
     #[test]
     fn stub_fails() {
-        let p = problems("", "//! a\npub fn f() { todo!() }\n");
+        let p = problems("", &format!("//! a\npub fn f() {{ {}) }}\n", STUB_MACROS[0]));
         assert!(p.iter().any(|m| m.contains("a stub in library code")), "{p:?}");
     }
 
     #[test]
     fn stub_in_test_module_passes() {
-        let p = problems("", "//! a\n#[cfg(test)]\nmod tests { fn f() { todo!() } }\n");
+        let p =
+            problems("", &format!("//! a\n#[cfg(test)]\nmod tests {{ fn f() {{ {}) }} }}\n", STUB_MACROS[0]));
         assert!(p.is_empty(), "{p:?}");
     }
 }
