@@ -37,14 +37,25 @@ pub enum DocumentKind {
     Markdown,
     /// Anything else that is text: blank-line separated blocks, then sentences, words, characters.
     Text,
+    /// Rust source: one block per top-level item with its doc comments and attributes (feature `code`;
+    /// without it, or when the file does not parse, chunked as [`DocumentKind::Text`]).
+    Rust,
+    /// Python source: one block per top-level function or class with its decorators and leading comments
+    /// (feature `code`; without it, or when the file does not parse, chunked as [`DocumentKind::Text`]).
+    Python,
 }
 
 impl DocumentKind {
-    /// The kind for a file name: markdown for `.md`/`.markdown`/`.mdx`, text otherwise.
+    /// The kind for a file name: markdown for `.md`/`.markdown`/`.mdx`, Rust for `.rs`, Python for
+    /// `.py`/`.pyi`, text otherwise.
     pub fn from_path(path: &str) -> Self {
         let lower = path.to_ascii_lowercase();
         if lower.ends_with(".md") || lower.ends_with(".markdown") || lower.ends_with(".mdx") {
             Self::Markdown
+        } else if lower.ends_with(".rs") {
+            Self::Rust
+        } else if lower.ends_with(".py") || lower.ends_with(".pyi") {
+            Self::Python
         } else {
             Self::Text
         }
@@ -102,6 +113,7 @@ pub fn chunk_document(kind: DocumentKind, text: &str, config: &ChunkConfig) -> V
     let blocks = match kind {
         DocumentKind::Markdown => markdown_blocks(&text),
         DocumentKind::Text => text_blocks(&text),
+        DocumentKind::Rust | DocumentKind::Python => code_blocks(kind, &text),
     };
     assemble(blocks, config)
 }
@@ -120,6 +132,27 @@ fn text_blocks(text: &str) -> Vec<Block> {
         .filter(|b| !b.is_empty())
         .map(|b| Block { text: b.to_owned(), heading_path: Vec::new(), is_heading: false })
         .collect()
+}
+
+/// Blocks of a source file at top-level item boundaries; plain-text blocks when the file does not parse.
+#[cfg(feature = "code")]
+fn code_blocks(kind: DocumentKind, text: &str) -> Vec<Block> {
+    match crate::code::item_blocks(kind, text) {
+        Some(blocks) => blocks
+            .into_iter()
+            .map(|b| Block { text: b.text, heading_path: b.heading_path, is_heading: false })
+            .collect(),
+        None => {
+            tracing::debug!(?kind, "source does not parse; chunked as plain text");
+            text_blocks(text)
+        }
+    }
+}
+
+/// Without the `code` feature, source files are plain text.
+#[cfg(not(feature = "code"))]
+fn code_blocks(_kind: DocumentKind, text: &str) -> Vec<Block> {
+    text_blocks(text)
 }
 
 /// The level and text of an ATX heading line (`## Title ##`), if it is one.
@@ -396,6 +429,112 @@ mod tests {
         let ids_before: Vec<_> = before.iter().map(|c| c.id).collect();
         assert!(ids_before.iter().all(|id| after.iter().any(|c| c.id == *id)));
         assert_eq!(after.len(), before.len() + 1);
+    }
+
+    #[cfg(feature = "code")]
+    const RUST_SRC: &str = "//! Crate docs.\n\nuse std::fmt;\nuse std::io;\n\n/// Adds one.\n#[inline]\npub fn add_one(x: u32) -> u32 {\n    x + 1\n}\n\nstruct Point {\n    x: i32,\n}\n\nimpl Point {\n    fn new() -> Self {\n        Point { x: 0 }\n    }\n}\n\nconst LIMIT: u32 = 3;\n";
+
+    #[cfg(feature = "code")]
+    const PYTHON_SRC: &str = "import os\n\n# Greets.\n@cache\ndef greet(name):\n    return 'hi ' + name\n\nclass Box(Base):\n    def size(self):\n        return 1\n\nx = 2\n";
+
+    #[cfg(feature = "code")]
+    #[test]
+    fn code_items_become_blocks() {
+        type Expected<'a> = &'a [(&'a [&'a str], &'a str)];
+        let cases: &[(DocumentKind, &str, Expected<'_>)] = &[
+            (
+                DocumentKind::Rust,
+                RUST_SRC,
+                &[
+                    (&[], "//! Crate docs.\n\nuse std::fmt;\nuse std::io;"),
+                    (
+                        &["pub fn add_one(x: u32) -> u32"],
+                        "/// Adds one.\n#[inline]\npub fn add_one(x: u32) -> u32 {\n    x + 1\n}",
+                    ),
+                    (&["struct Point"], "struct Point {\n    x: i32,\n}"),
+                    (
+                        &["impl Point"],
+                        "impl Point {\n    fn new() -> Self {\n        Point { x: 0 }\n    }\n}",
+                    ),
+                    (&[], "const LIMIT: u32 = 3;"),
+                ],
+            ),
+            (
+                DocumentKind::Python,
+                PYTHON_SRC,
+                &[
+                    (&[], "import os"),
+                    (&["def greet(name)"], "# Greets.\n@cache\ndef greet(name):\n    return 'hi ' + name"),
+                    (&["class Box(Base)"], "class Box(Base):\n    def size(self):\n        return 1"),
+                    (&[], "x = 2"),
+                ],
+            ),
+        ];
+        for (kind, input, expected) in cases {
+            check(*kind, input, SMALL, expected);
+        }
+    }
+
+    #[cfg(feature = "code")]
+    #[test]
+    fn oversized_item_is_split_further() {
+        let body: String = (0..40).map(|i| format!("    let v{i} = {i};\n")).collect();
+        let src = format!("fn big() {{\n{body}}}\n\nfn small() {{}}\n");
+        let cfg = ChunkConfig { max_bytes: 200, min_bytes: 0 };
+        let chunks = chunk_document(DocumentKind::Rust, &src, &cfg);
+        assert!(chunks.len() > 3, "{chunks:?}");
+        assert!(chunks.iter().all(|c| c.text.len() <= 200));
+        let last = chunks.last().map(|c| (c.heading_path.clone(), c.text.clone()));
+        assert_eq!(last, Some((vec!["fn small()".to_owned()], "fn small() {}".to_owned())));
+        assert!(chunks[..chunks.len() - 1].iter().all(|c| c.heading_path == ["fn big()"]));
+    }
+
+    /// Editing the body of one item changes that item's chunk id and no other.
+    #[cfg(feature = "code")]
+    #[test]
+    fn edit_inside_one_item_changes_only_its_chunks() {
+        let cases: &[(DocumentKind, &str, &str, &str)] = &[
+            (DocumentKind::Rust, RUST_SRC, "x + 1", "x.saturating_add(1)"),
+            (DocumentKind::Rust, RUST_SRC, "Point { x: 0 }", "Point { x: -1 }\n        // reset"),
+            (DocumentKind::Python, PYTHON_SRC, "'hi '", "'hello there, '"),
+            (DocumentKind::Python, PYTHON_SRC, "return 1", "n = 1\n\n        return n"),
+        ];
+        for (kind, src, from, to) in cases {
+            let before = chunk_document(*kind, src, &SMALL);
+            let after = chunk_document(*kind, &src.replacen(from, to, 1), &SMALL);
+            assert_eq!(before.len(), after.len(), "{kind:?} {from}");
+            let changed: Vec<usize> = (0..before.len()).filter(|&i| before[i].id != after[i].id).collect();
+            assert_eq!(changed.len(), 1, "{kind:?} {from}: changed {changed:?}");
+            assert!(after[changed[0]].text.contains(to), "{kind:?} {from}");
+        }
+    }
+
+    /// A file that does not parse is chunked exactly as plain text, without an error.
+    #[test]
+    fn unparsable_code_falls_back_to_text() {
+        let cases: &[(DocumentKind, &str)] = &[
+            (DocumentKind::Rust, "fn broken( {\n\n  let x = ;\n\nstruct"),
+            (DocumentKind::Python, "def f(:\n    pass\n\nclass"),
+        ];
+        for (kind, src) in cases {
+            let got = chunk_document(*kind, src, &SMALL);
+            assert_eq!(got, chunk_document(DocumentKind::Text, src, &SMALL), "{kind:?}");
+            assert!(got.len() >= 2);
+        }
+    }
+
+    #[test]
+    fn kind_from_path() {
+        let cases = [
+            ("a/b.md", DocumentKind::Markdown),
+            ("lib.RS", DocumentKind::Rust),
+            ("x.py", DocumentKind::Python),
+            ("x.pyi", DocumentKind::Python),
+            ("notes.txt", DocumentKind::Text),
+        ];
+        for (path, kind) in cases {
+            assert_eq!(DocumentKind::from_path(path), kind, "{path}");
+        }
     }
 
     #[test]

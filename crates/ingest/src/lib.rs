@@ -4,6 +4,8 @@
 #![warn(clippy::print_stdout)]
 
 mod chunk;
+#[cfg(feature = "code")]
+mod code;
 mod columns;
 mod db;
 mod embed;
