@@ -2,8 +2,6 @@
 
 use std::path::PathBuf;
 
-use agentry_types::Timestamp;
-
 /// Why an ingest, registry or retrieval operation failed. Per-file problems during an ingest (binary,
 /// malformed, too large) are not errors: they are listed in the report and the run goes on.
 #[derive(Debug, thiserror::Error)]
@@ -59,14 +57,6 @@ pub enum Error {
     /// The alias `current` points nowhere yet: nothing was promoted.
     #[error("no index version has been promoted yet")]
     NoCurrentVersion,
-    /// `current` points at a version, but neither it nor any earlier ready version is live at this time.
-    #[error("no ready version up to {current} is live at {at}")]
-    NotLiveYet {
-        /// The version `current` points at.
-        current: u32,
-        /// The clock time asked about.
-        at: Timestamp,
-    },
     /// Rollback asked for, but the alias has no previous version to go back to.
     #[error("alias current has no previous version to roll back to")]
     NothingToRollBack,

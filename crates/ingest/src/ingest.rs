@@ -6,7 +6,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use agentry_types::{DocumentId, Timestamp};
+use agentry_types::DocumentId;
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 
@@ -56,9 +56,6 @@ pub struct IngestOptions {
     pub max_file_bytes: u64,
     /// Optional recall gate before promotion.
     pub validation: Option<Validation>,
-    /// When the new version goes live: until then, queries that resolve `current` at a clock time
-    /// ([`Registry::snapshot_at`]) are served the newest earlier ready version. `None`: live at once.
-    pub live_from: Option<Timestamp>,
 }
 
 impl Default for IngestOptions {
@@ -70,7 +67,6 @@ impl Default for IngestOptions {
             keep_versions: 5,
             max_file_bytes: 8 * 1024 * 1024,
             validation: None,
-            live_from: None,
         }
     }
 }
@@ -226,8 +222,6 @@ struct ActiveDoc {
 struct Build {
     version: u32,
     created: bool,
-    /// The clock time (microseconds since the epoch) the version goes live, if staged for later.
-    live_from: Option<i64>,
 }
 
 fn empty_report(version: u32) -> IngestReport {
@@ -281,7 +275,7 @@ impl Registry {
         let _span = tracing::info_span!("ingest", embedder = embedder.id()).entered();
         self.undo_interrupted_builds()?;
         self.retain(options.keep_versions)?;
-        let (base, mut build) = self.start_build(options)?;
+        let (base, mut build) = self.start_build()?;
         let active = self.active_documents()?;
         let mut report = empty_report(build.version);
         let mut seen: HashSet<String> = HashSet::new();
@@ -341,7 +335,7 @@ impl Registry {
         if let Some(missing) = ids.iter().find(|id| !active.contains_key(id.as_str())) {
             return Err(Error::UnknownDocument(missing.as_str().to_owned()));
         }
-        let (base, mut build) = self.start_build(options)?;
+        let (base, mut build) = self.start_build()?;
         let mut report = empty_report(build.version);
         for id in ids {
             self.close_document(&mut build, id.as_str(), embedder)?;
@@ -351,7 +345,7 @@ impl Registry {
     }
 
     /// The newest complete version (number and embedder) and the number the next version gets.
-    fn start_build(&mut self, options: &IngestOptions) -> Result<(Option<(u32, String)>, Build), Error> {
+    fn start_build(&mut self) -> Result<(Option<(u32, String)>, Build), Error> {
         let mut tx = Tx::read(self.db.as_mut())?;
         let base = tx
             .row(
@@ -365,10 +359,7 @@ impl Registry {
             .one("numbering the new version", "SELECT COALESCE(MAX(id), 0) + 1 FROM index_versions", &[])?
             .u32(0)?;
         tx.commit()?;
-        Ok((
-            base,
-            Build { version: next, created: false, live_from: options.live_from.map(|t| t.unix_micros()) },
-        ))
+        Ok((base, Build { version: next, created: false }))
     }
 
     fn active_documents(&mut self) -> Result<HashMap<String, ActiveDoc>, Error> {
@@ -393,13 +384,6 @@ impl Registry {
             "INSERT INTO index_versions (id, state, embedder, dim, created_at) VALUES (?1, 'building', ?2, ?3, ?4)",
             vals![build.version, embedder.id(), embedder.dim() as i64, now()],
         )?;
-        if let Some(at) = build.live_from {
-            tx.exec(
-                "scheduling the new version",
-                "INSERT INTO version_schedule (version, live_from) VALUES (?1, ?2)",
-                vals![build.version, at],
-            )?;
-        }
         build.created = true;
         Ok(())
     }

@@ -352,7 +352,6 @@ impl Registry {
                      UPDATE chunks SET valid_to = NULL WHERE valid_to = {v};
                      DELETE FROM documents WHERE valid_from = {v};
                      UPDATE documents SET valid_to = NULL, status = 'active' WHERE valid_to = {v};
-                     DELETE FROM version_schedule WHERE version = {v};
                      DELETE FROM index_versions WHERE id = {v};"
                 ),
             )?;

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use agentry_types::{ChunkId, DocumentId, Timestamp};
+use agentry_types::{ChunkId, DocumentId};
 use serde::Serialize;
 
 use crate::{
@@ -98,51 +98,21 @@ pub struct Snapshot {
 }
 
 impl Registry {
-    /// Loads `version`, which must be ready, or with `None` the version live now under `current` (see
-    /// [`Registry::snapshot_at`]).
+    /// Loads the version `current` points at (or `version`), which must be ready.
     pub fn snapshot(&mut self, version: Option<u32>) -> Result<Snapshot, Error> {
-        match version {
-            Some(v) => self.load_ready(v),
-            None => self.snapshot_at(Timestamp::now()),
-        }
-    }
-
-    /// Loads the version live at clock time `at`: the version `current` points at if it has no
-    /// `live_from` (see [`IngestOptions::live_from`](crate::IngestOptions::live_from)) or it has passed,
-    /// otherwise the newest earlier ready version that is live by then. A whole version is served or none of
-    /// it, so a query never sees half of a staged update.
-    pub fn snapshot_at(&mut self, at: Timestamp) -> Result<Snapshot, Error> {
         let mut tx = Tx::read(self.db.as_mut())?;
-        let current = registry::alias(&mut tx, CURRENT_ALIAS)?.ok_or(Error::NoCurrentVersion)?.0;
-        let live = tx
-            .row(
-                "finding the live version",
-                "SELECT v.id FROM index_versions v LEFT JOIN version_schedule s ON s.version = v.id
-                 WHERE v.id <= ?1 AND (v.id = ?1 OR v.state = 'ready')
-                 AND (s.live_from IS NULL OR s.live_from <= ?2)
-                 ORDER BY v.id DESC LIMIT 1",
-                vals![current, at.unix_micros()],
-            )?
-            .map(|r| r.u32(0))
-            .transpose()?;
-        let v = live.ok_or(Error::NotLiveYet { current, at })?;
-        load_ready(tx, v)
+        let v = match version {
+            Some(v) => v,
+            None => registry::alias(&mut tx, CURRENT_ALIAS)?.ok_or(Error::NoCurrentVersion)?.0,
+        };
+        let state = registry::version_state(&mut tx, v)?.ok_or(Error::NoSuchVersion(v))?;
+        if state != VersionState::Ready {
+            return Err(Error::VersionNotReady { version: v, state: state.as_str().to_owned() });
+        }
+        let snapshot = Snapshot::load(&mut tx, v)?;
+        tx.commit()?;
+        Ok(snapshot)
     }
-
-    fn load_ready(&mut self, v: u32) -> Result<Snapshot, Error> {
-        load_ready(Tx::read(self.db.as_mut())?, v)
-    }
-}
-
-/// Loads version `v`, which must be ready, and ends the read transaction.
-fn load_ready(mut tx: Tx<'_>, v: u32) -> Result<Snapshot, Error> {
-    let state = registry::version_state(&mut tx, v)?.ok_or(Error::NoSuchVersion(v))?;
-    if state != VersionState::Ready {
-        return Err(Error::VersionNotReady { version: v, state: state.as_str().to_owned() });
-    }
-    let snapshot = Snapshot::load(&mut tx, v)?;
-    tx.commit()?;
-    Ok(snapshot)
 }
 
 impl Snapshot {

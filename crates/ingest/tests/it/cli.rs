@@ -112,29 +112,3 @@ fn no_promote_stages_and_query_on_empty_registry_fails() {
     assert!(ok);
     assert_eq!(json(&out)["hits"][0]["doc_id"], "a.txt");
 }
-
-#[test]
-fn valid_from_on_index_and_at_on_query() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let src = dir.path().join("docs");
-    std::fs::create_dir_all(&src).expect("mkdir");
-    std::fs::write(src.join("a.txt"), "alpha").expect("write");
-    let db = dir.path().join("r.db");
-    let src = src.to_str().expect("utf-8");
-    assert!(run(&db, &["index", src]).0);
-    std::fs::write(src.to_owned() + "/a.txt", "alpha beta").expect("write");
-    let (ok, _, err) = run(&db, &["index", src, "--valid-from", "2031-01-01T00:00:00Z"]);
-    assert!(ok, "{err}");
-    let version_at = |at: &str| {
-        let (ok, out, err) = run(&db, &["query", "alpha", "--at", at, "--json"]);
-        assert!(ok, "{err}");
-        let v = json(&out);
-        (v["index_version"].as_u64(), v["hits"][0]["chunk_id"].as_str().map(str::to_owned))
-    };
-    let (early, late) = (version_at("2030-12-31T23:59:59Z"), version_at("2031-01-01T00:00:00Z"));
-    assert_eq!((early.0, late.0), (Some(1), Some(2)));
-    assert_ne!(early.1, late.1);
-    let (ok, _, err) = run(&db, &["index", src, "--valid-from", "tomorrow"]);
-    assert!(!ok);
-    assert!(err.contains("tomorrow"), "{err}");
-}

@@ -4,7 +4,6 @@ use agentry_ingest::{
     Error, HashingEmbedder, IngestOptions, KnownItem, SearchMode, SearchOptions, SyncMode, Validation,
     VersionState,
 };
-use agentry_types::Timestamp;
 
 use crate::common::{Store, items};
 
@@ -173,49 +172,6 @@ fn retention_keeps_n_versions_and_alias_targets(s: &Store) {
     assert_eq!(r.rollback().expect("rollback"), 4);
 }
 
-/// The chunk texts a lexical query for `word` finds in the version live at `at`, and that version.
-fn live_texts(r: &mut agentry_ingest::Registry, at: Timestamp, word: &str) -> (u32, Vec<String>) {
-    let snap = r.snapshot_at(at).expect("live version");
-    let opts = SearchOptions { k: 10, mode: SearchMode::Lexical, doc_prefix: None };
-    let hits = snap.search(&HashingEmbedder::new(), word, &opts).expect("search");
-    (snap.version(), hits.into_iter().map(|h| h.text).collect())
-}
-
-fn valid_from_stages_a_whole_version_until_its_clock_time(s: &Store) {
-    let (mut r, e) = (s.open(), HashingEmbedder::new());
-    r.ingest(items(&[("guide.md", GUIDE)]), &e, &opts()).expect("first");
-    let live_from: Timestamp = "2031-01-01T00:00:00Z".parse().expect("timestamp");
-    let before = Timestamp::from_unix_micros(live_from.unix_micros() - 1);
-    let edited = GUIDE.replace("References let you borrow.", "References let you borrow traits.");
-    let staged = IngestOptions { live_from: Some(live_from), ..opts() };
-    let rep = r.ingest(items(&[("guide.md", &edited), ("notes.txt", NOTES)]), &e, &staged).expect("staged");
-    assert!(rep.promoted);
-    assert_eq!(r.current_version().expect("alias"), Some(2));
-
-    // Before the clock time: all of version 1 (the old paragraph, no notes), nothing of version 2.
-    assert_eq!(live_texts(&mut r, before, "borrow"), (1, vec!["References let you borrow.".to_owned()]));
-    assert_eq!(live_texts(&mut r, before, "vectors").1, Vec::<String>::new());
-    assert_eq!(r.snapshot(None).expect("now").version(), 1, "the test's clock time lies in the future");
-    // From the clock time on: all of version 2.
-    assert_eq!(
-        live_texts(&mut r, live_from, "borrow"),
-        (2, vec!["References let you borrow traits.".to_owned()])
-    );
-    assert_eq!(live_texts(&mut r, live_from, "vectors").1, vec!["About vectors and slices.".to_owned()]);
-    // An explicit version ignores the schedule.
-    assert_eq!(r.snapshot(Some(2)).expect("v2").version(), 2);
-}
-
-fn nothing_is_served_before_the_first_version_goes_live(s: &Store) {
-    let (mut r, e) = (s.open(), HashingEmbedder::new());
-    let live_from: Timestamp = "2031-01-01T00:00:00Z".parse().expect("timestamp");
-    let staged = IngestOptions { live_from: Some(live_from), ..opts() };
-    r.ingest(items(&[("guide.md", GUIDE)]), &e, &staged).expect("staged");
-    let early = Timestamp::from_unix_seconds(live_from.unix_seconds() - 60);
-    assert!(matches!(r.snapshot_at(early), Err(Error::NotLiveYet { current: 1, at }) if at == early));
-    assert_eq!(r.snapshot_at(live_from).expect("live").version(), 1);
-}
-
 fn hits_carry_ids_scores_headings_and_version(s: &Store) {
     let (mut r, e) = (s.open(), HashingEmbedder::new());
     r.ingest(items(&[("guide.md", GUIDE), ("notes.txt", NOTES)]), &e, &opts()).expect("first");
@@ -361,8 +317,6 @@ on_every_backend!(
     deleted_document_can_come_back,
     explicit_delete_builds_a_version_and_unknown_ids_are_errors,
     staged_version_is_invisible_until_promoted_and_rollback_returns,
-    valid_from_stages_a_whole_version_until_its_clock_time,
-    nothing_is_served_before_the_first_version_goes_live,
     a_query_through_another_embedder_is_refused,
     a_new_embedder_embeds_unchanged_documents_into_a_new_version,
     validation_below_the_floor_fails_the_version_and_keeps_the_alias,

@@ -10,7 +10,7 @@ use agentry_ingest::{
     ChunkConfig, Embedder, HashingEmbedder, IngestOptions, KnownItem, Registry, SearchMode, SearchOptions,
     SyncMode, Validation,
 };
-use agentry_types::{DocumentId, Timestamp};
+use agentry_types::DocumentId;
 use anyhow::{Context, bail};
 
 /// Where the registry lives (every document command takes it).
@@ -69,10 +69,6 @@ pub(crate) struct IndexArgs {
     /// Build and validate the version but leave `current` where it is (promote it later).
     #[arg(long)]
     no_promote: bool,
-    /// Clock time (RFC 3339, e.g. 2026-12-01T09:00:00Z) the new version goes live; until then queries are
-    /// served the previous version.
-    #[arg(long, value_name = "RFC3339")]
-    valid_from: Option<Timestamp>,
     /// Largest chunk in bytes.
     #[arg(long, default_value_t = 1500)]
     max_chunk_bytes: usize,
@@ -110,12 +106,8 @@ pub(crate) struct QueryArgs {
     #[arg(long)]
     doc_prefix: Option<String>,
     /// Query this version instead of `current` (it must be ready).
-    #[arg(long, conflicts_with = "at")]
+    #[arg(long)]
     version: Option<u32>,
-    /// Query as of this clock time (RFC 3339) instead of now: versions whose `--valid-from` is later are
-    /// not live yet.
-    #[arg(long, value_name = "RFC3339")]
-    at: Option<Timestamp>,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -239,7 +231,6 @@ pub(crate) fn index(args: IndexArgs) -> anyhow::Result<ExitCode> {
         keep_versions: args.keep,
         max_file_bytes: args.max_file_bytes,
         validation,
-        live_from: args.valid_from,
     };
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(
@@ -281,10 +272,7 @@ pub(crate) fn index(args: IndexArgs) -> anyhow::Result<ExitCode> {
 
 pub(crate) fn query(args: QueryArgs) -> anyhow::Result<ExitCode> {
     let mut registry = args.db.open()?;
-    let snapshot = match (args.version, args.at) {
-        (None, Some(at)) => registry.snapshot_at(at)?,
-        (version, _) => registry.snapshot(version)?,
-    };
+    let snapshot = registry.snapshot(args.version)?;
     let embedder = embedder_for_id(snapshot.embedder_id())?;
     let options = SearchOptions {
         k: args.k,
