@@ -275,9 +275,11 @@ fn readers_during_an_ingest_see_one_whole_version(s: &Store) {
             }
             seen
         });
-        writer.ingest(pairs(&new), &e, &opts()).expect("new");
+        // Stop the reader before looking at the result, so a failed ingest fails the test instead of hanging it.
+        let result = writer.ingest(pairs(&new), &e, &opts());
         done.store(true, std::sync::atomic::Ordering::Release);
         let seen = reader.join().expect("reader");
+        result.expect("new");
         assert!(seen.contains(&1), "reader never ran before the swap: {seen:?}");
     });
     assert_eq!(writer.snapshot(None).expect("current").len(), new_len);
