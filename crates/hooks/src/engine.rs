@@ -436,99 +436,98 @@ impl Engine {
     /// A folder read recursively: no read-protected file may be under it. Dependency and VCS folders are
     /// skipped (they hold no project secrets and would make the walk slow).
     fn read_tree(&self, r: &Resolved, text: &str, via: &str) -> Check {
-        if !std::fs::symlink_metadata(&r.abs).is_ok_and(|m| m.is_dir()) {
-            return Ok(());
-        }
-        let mut stack = vec![r.abs.clone()];
-        let mut seen = 0usize;
-        while let Some(dir) = stack.pop() {
-            let Ok(rd) = std::fs::read_dir(&dir) else { continue };
-            for entry in rd.flatten() {
-                seen += 1;
-                if seen > MAX_WALK {
-                    return denied(
-                        "read-secret",
-                        format!(
-                            "{via} reads everything under `{text}`, a folder too large to check for secrets ({MAX_WALK}+ entries)"
-                        ),
-                    );
-                }
-                let name = entry.file_name();
-                let p = entry.path();
-                let rel = p
-                    .strip_prefix(&self.root.canon)
-                    .map(|x| x.to_string_lossy().into_owned())
-                    .unwrap_or_else(|_| name.to_string_lossy().into_owned());
-                if let Some(g) = self
-                    .compiled
-                    .read_protected
-                    .iter()
-                    .find(|g| g.matches(&rel) || g.matches(&name.to_string_lossy()))
-                {
-                    return denied(
-                        "read-secret",
-                        format!(
-                            "{via} reads everything under `{text}`, which contains `{rel}`, read-protected by `{}`",
-                            g.as_str()
-                        ),
-                    );
-                }
-                if entry.file_type().is_ok_and(|t| t.is_dir())
-                    && !matches!(
-                        name.to_str(),
-                        Some(".git" | "node_modules" | "target" | ".venv" | "__pycache__")
-                    )
-                {
-                    stack.push(p);
-                }
+        let too_large = || {
+            denied(
+                "read-secret",
+                format!(
+                    "{via} reads everything under `{text}`, a folder too large to check for secrets ({MAX_WALK}+ entries)"
+                ),
+            )
+        };
+        walk_bounded(&r.abs, too_large, |entry, p| {
+            let name = entry.file_name();
+            let rel = p
+                .strip_prefix(&self.root.canon)
+                .map(|x| x.to_string_lossy().into_owned())
+                .unwrap_or_else(|_| name.to_string_lossy().into_owned());
+            if let Some(g) = self
+                .compiled
+                .read_protected
+                .iter()
+                .find(|g| g.matches(&rel) || g.matches(&name.to_string_lossy()))
+            {
+                denied(
+                    "read-secret",
+                    format!(
+                        "{via} reads everything under `{text}`, which contains `{rel}`, read-protected by `{}`",
+                        g.as_str()
+                    ),
+                )?;
             }
-        }
-        Ok(())
+            let skipped =
+                matches!(name.to_str(), Some(".git" | "node_modules" | "target" | ".venv" | "__pycache__"));
+            Ok(entry.file_type().is_ok_and(|t| t.is_dir()) && !skipped)
+        })
     }
 
     /// A recursively deleted folder inside the root: every file in it must be deletable.
     fn tree(&self, r: &Resolved, text: &str, via: &str, acc: &mut Acc) -> Check {
-        let meta = match std::fs::symlink_metadata(&r.abs) {
-            Ok(m) => m,
-            Err(_) => return Ok(()),
+        let too_large = || {
+            denied(
+                "protected-path",
+                format!(
+                    "{via} recursively deletes `{text}`, a folder too large to check ({MAX_WALK}+ entries)"
+                ),
+            )
         };
-        if !meta.is_dir() {
-            return Ok(());
-        }
-        let mut stack = vec![r.abs.clone()];
-        let mut seen = 0usize;
-        while let Some(dir) = stack.pop() {
-            let Ok(rd) = std::fs::read_dir(&dir) else { continue };
-            for entry in rd.flatten() {
-                seen += 1;
-                if seen > MAX_WALK {
-                    return denied(
-                        "protected-path",
-                        format!(
-                            "{via} recursively deletes `{text}`, a folder too large to check ({MAX_WALK}+ entries)"
-                        ),
-                    );
-                }
-                let p = entry.path();
-                let rel = p
-                    .strip_prefix(&self.root.canon)
-                    .map(|x| x.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                if let Some(g) = self.compiled.protected.iter().find(|g| g.matches(&rel)) {
-                    return denied(
-                        "protected-path",
-                        format!(
-                            "{via} recursively deletes `{text}`, which contains `{rel}`, protected by `{}`",
-                            g.as_str()
-                        ),
-                    );
-                }
-                match entry.file_type() {
-                    Ok(t) if t.is_dir() => stack.push(p),
-                    _ => acc.touched.push(p),
-                }
+        walk_bounded(&r.abs, too_large, |entry, p| {
+            let rel = p
+                .strip_prefix(&self.root.canon)
+                .map(|x| x.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if let Some(g) = self.compiled.protected.iter().find(|g| g.matches(&rel)) {
+                denied(
+                    "protected-path",
+                    format!(
+                        "{via} recursively deletes `{text}`, which contains `{rel}`, protected by `{}`",
+                        g.as_str()
+                    ),
+                )?;
+            }
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                return Ok(true);
+            }
+            acc.touched.push(p.to_path_buf());
+            Ok(false)
+        })
+    }
+}
+
+/// Walks the folder `start` (not following a symlink at `start`) depth-first, at most `MAX_WALK` entries.
+/// `visit` sees each entry with its path and says whether to descend into it; a folder with more entries than
+/// that is answered by `too_large`. Unreadable folders are skipped. Nothing happens when `start` is no folder.
+fn walk_bounded(
+    start: &Path,
+    too_large: impl FnOnce() -> Check,
+    mut visit: impl FnMut(&std::fs::DirEntry, &Path) -> Result<bool, Denied>,
+) -> Check {
+    if !std::fs::symlink_metadata(start).is_ok_and(|m| m.is_dir()) {
+        return Ok(());
+    }
+    let mut stack = vec![start.to_path_buf()];
+    let mut seen = 0usize;
+    while let Some(dir) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&dir) else { continue };
+        for entry in rd.flatten() {
+            seen += 1;
+            if seen > MAX_WALK {
+                return too_large();
+            }
+            let p = entry.path();
+            if visit(&entry, &p)? {
+                stack.push(p);
             }
         }
-        Ok(())
     }
+    Ok(())
 }
