@@ -119,15 +119,7 @@ mod tests {
     // itself: this is what makes the threads pay.
     #[test]
     fn chains_meet_quickly_on_random_data() {
-        let mut x = 11u64;
-        let data: Vec<u8> = (0..4_000_000)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x as u8
-            })
-            .collect();
+        let data = crate::scan::tests::data(4_000_000, 11);
         let p = params();
         let bounds = [0, 1_000_000, 2_000_000, 3_000_000];
         let chains: Vec<Vec<usize>> = bounds
@@ -142,15 +134,7 @@ mod tests {
 
     #[test]
     fn random_data() {
-        let mut x = 7u64;
-        let data: Vec<u8> = (0..300_000)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x as u8
-            })
-            .collect();
+        let data = crate::scan::tests::data(300_000, 7);
         check(&params(), &data);
     }
 }

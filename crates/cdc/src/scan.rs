@@ -185,10 +185,11 @@ pub(crate) fn cut_reference(params: &Params, data: &[u8]) -> usize {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn data(len: usize, seed: u64) -> Vec<u8> {
+    /// `len` xorshift bytes from `seed`: the random test data of this crate's unit tests.
+    pub(crate) fn data(len: usize, seed: u64) -> Vec<u8> {
         let mut x = seed | 1;
         (0..len)
             .map(|_| {
