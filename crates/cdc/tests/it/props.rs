@@ -150,9 +150,10 @@ proptest! {
         let after = chunk(&params, &edited);
         // Chunks ending before the insertion are unchanged; after it, the chunking resynchronizes, so every
         // chunk that starts more than a few maximum chunk lengths after the edit reappears, shifted by the
-        // insertion's length.
+        // insertion's length. A chunk that ends exactly at the insertion point may change: FastCDC 2020 decides
+        // a cut at offset e from a hash that already includes byte e, the first byte of the next chunk.
         let k = insert.len() as u64;
-        let shared_before = before.iter().filter(|c| c.end() <= at as u64).count();
+        let shared_before = before.iter().filter(|c| c.end() < at as u64).count();
         prop_assert_eq!(&after[..shared_before], &before[..shared_before]);
         let moved: std::collections::HashSet<Chunk> =
             after.iter().map(|c| Chunk { offset: c.offset.wrapping_sub(k), length: c.length }).collect();
