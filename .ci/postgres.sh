@@ -13,7 +13,11 @@ pg_start() {
     echo "==> PostgreSQL not available: postgres-feature tests will be skipped"
     return 0
   fi
-  local port=55432
+  # The first free port from 55432 on, so a server left over from an earlier run cannot fail this one.
+  local port
+  for port in $(seq 55432 55532); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || break
+  done
   PG_DATA=$(mktemp -d)
   PG_AS=()
   if [ "$(id -u)" = 0 ]; then

