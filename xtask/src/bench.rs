@@ -202,7 +202,8 @@ fn figure(m: &Measure) -> String {
     let time = human_time(m.mean_ns);
     match m.throughput {
         Some((n, "bytes")) => format!("{time} ({:.1} MB/s)", n / m.mean_ns * 1e3),
-        Some((n, _)) => format!("{time} ({:.3e} elem/s)", n / m.mean_ns * 1e9),
+        // The benches declare element throughput only for table rows (the column profiler's 1M-row CSV).
+        Some((n, _)) => format!("{time} ({:.2} M rows/s)", n / m.mean_ns * 1e3),
         None => time,
     }
 }
@@ -354,6 +355,14 @@ mod tests {
             md.contains("| cdc/scan | 1.00 ms (1000.0 MB/s) | fastcdc | 3.00 ms (333.3 MB/s) | 3.00x |"),
             "{md}"
         );
+    }
+
+    #[test]
+    fn element_throughput_reads_as_rows() {
+        let mut profile = m("ingest/columns-profile", "agentry", 5e8);
+        profile.throughput = Some((1e6, "elements"));
+        let md = markdown(&[profile], &[], false);
+        assert!(md.contains("| ingest/columns-profile | 500.00 ms (2.00 M rows/s) | — | — | — |"), "{md}");
     }
 
     #[test]
