@@ -5,6 +5,7 @@
 
 mod digest;
 mod error;
+mod failpoint;
 mod gear;
 mod parallel;
 mod params;

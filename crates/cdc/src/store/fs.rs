@@ -10,7 +10,7 @@ use std::{
 use agentry_types::{Digest, DigestFunction};
 
 use super::{ChunkStore, verify};
-use crate::{error::Error, params::Params};
+use crate::{error::Error, failpoint, params::Params};
 
 /// The name of the file that marks a directory as a store and records its hash function.
 const FORMAT_FILE: &str = "agentry-cdc-store";
@@ -219,8 +219,12 @@ fn write_atomically(tmp_dir: &Path, dest: &Path, data: &[u8]) -> Result<(), Erro
     ));
     let written = (|| {
         let mut file = fs::OpenOptions::new().write(true).create_new(true).open(&tmp)?;
-        file.write_all(data)?;
+        let (head, tail) = data.split_at(data.len() / 2);
+        file.write_all(head)?;
+        failpoint::hit("mid-write");
+        file.write_all(tail)?;
         file.sync_all()?;
+        failpoint::hit("after-temp-write");
         fs::rename(&tmp, dest)
     })();
     if let Err(e) = written {

@@ -1,12 +1,8 @@
-//! The `agentry-cdc` binary: output formats, a round trip through the store, and a writer killed mid-put.
+//! The `agentry-cdc` binary: output formats, the store commands, and a writer that crashes mid-put.
 
-use std::{
-    path::Path,
-    process::{Command, Stdio},
-    time::{Duration, Instant},
-};
+use std::{collections::HashSet, path::Path, process::Command, time::Duration};
 
-use agentry_cdc::{ChunkStore, FsStore, Params};
+use agentry_cdc::{Chunk, ChunkStore, FsStore, Params, chunk, digest};
 use agentry_types::{Digest, DigestFunction};
 
 const BIN: &str = env!("CARGO_BIN_EXE_agentry-cdc");
@@ -70,65 +66,97 @@ fn random_file(path: &Path, seed: u64, len: usize) {
     std::fs::write(path, bytes).expect("write input");
 }
 
-/// Kills `store put` with SIGKILL while it writes, then checks that every object visible in the store is
-/// complete (each read re-hashes it) and that an interrupted write is at most a leftover temporary file,
-/// which gc removes. Retries a few times until a kill lands while a temporary file exists, so the test
-/// observes an actual mid-put crash.
-#[test]
-fn killed_writer_leaves_no_partial_object() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let inputs: Vec<String> = (0..4)
-        .map(|i| {
-            let p = dir.path().join(format!("input-{i}"));
-            random_file(&p, i + 1, 8 << 20);
-            p.to_str().expect("utf-8").to_owned()
-        })
-        .collect();
-    let mut caught_mid_put = false;
-    for attempt in 0..6 {
-        let store_dir = dir.path().join(format!("store-{attempt}"));
-        let store_arg = store_dir.to_str().expect("utf-8").to_owned();
-        let mut args = vec!["store", "put", "--dir", &store_arg, "--avg", "1024"];
-        args.extend(inputs.iter().map(String::as_str));
-        let mut child =
-            Command::new(BIN).args(&args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("spawn");
-        // Wait until some objects are written, then kill at a moment chosen by the attempt number.
-        let tmp = store_dir.join("tmp");
-        let started = Instant::now();
-        while started.elapsed() < Duration::from_secs(20) {
-            let objects = std::fs::read_dir(store_dir.join("objects")).map(|r| r.count()).unwrap_or(0);
-            if objects > 20 + attempt * 10 {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(1));
-        }
-        child.kill().expect("kill");
-        child.wait().expect("wait");
-        let leftovers = std::fs::read_dir(&tmp).map(|r| r.count()).unwrap_or(0);
-        caught_mid_put |= leftovers > 0;
+/// Which atomic write of `store put` the failpoint interrupts.
+#[derive(Debug, Clone, Copy)]
+enum Write {
+    /// The write of the n-th chunk (1-based).
+    Chunk(usize),
+    /// The write of the blob's layout, after all chunks.
+    Layout,
+}
 
-        let store = FsStore::open(&store_dir, DigestFunction::Sha256, Params::reapi(1024, 0).expect("valid"))
-            .expect("open");
-        let mut visible = 0;
-        for shard in std::fs::read_dir(store_dir.join("objects")).expect("objects dir") {
-            for entry in std::fs::read_dir(shard.expect("shard").path()).expect("shard dir") {
-                let name = entry.expect("entry").file_name().into_string().expect("utf-8 name");
-                let (hex, size) = name.split_once('_').expect("hash_size name");
-                let digest = Digest::from_hex(DigestFunction::Sha256, hex, size.parse().expect("size"))
-                    .expect("digest");
-                // get_object re-hashes: a partial object would be an Err(Corrupt) here.
-                assert!(store.get_object(&digest).expect("every visible object is complete").is_some());
-                visible += 1;
-            }
+/// Runs `store put` with the test-only failpoint `AGENTRY_CDC_FAILPOINT=<point>:<n>` armed, so the writer
+/// aborts at an exact point of its n-th atomic write (the store exists already, so its writes are the
+/// input's distinct chunks in order, then the blob's layout). Then checks what a crash must leave behind:
+/// every visible object is complete, the interrupted object (or layout) is not visible, the leftover
+/// temporary file is ignored by readers, a second put of the same file succeeds, and gc removes the leftover.
+fn check_crash(point: &str, at: Write) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("input");
+    random_file(&input, 7, 64 * 1024);
+    let data = std::fs::read(&input).expect("read input");
+    let params = Params::reapi(1024, 0).expect("valid");
+    let store_dir = dir.path().join("store");
+    let store = FsStore::open(&store_dir, DigestFunction::Sha256, params.clone()).expect("open");
+    let chunks: Vec<(Chunk, Digest)> = chunk(&params, &data)
+        .into_iter()
+        .map(|c| (c, digest(DigestFunction::Sha256, &data[c.range()])))
+        .collect();
+    let distinct: HashSet<Digest> = chunks.iter().map(|(_, d)| *d).collect();
+    assert_eq!(distinct.len(), chunks.len(), "the fixture needs distinct chunks so write n is chunk n");
+    let nth = match at {
+        Write::Chunk(n) => {
+            assert!((1..=chunks.len()).contains(&n), "only {} chunks", chunks.len());
+            n
         }
-        assert!(visible > 0, "the writer wrote nothing before it was killed");
-        let report = store.gc(&[], Duration::ZERO).expect("gc");
-        assert_eq!(report.removed_temp_files as usize, leftovers);
-        if caught_mid_put {
-            break;
-        }
+        Write::Layout => chunks.len() + 1,
+    };
+    let blob = digest(DigestFunction::Sha256, &data);
+
+    let store_arg = store_dir.to_str().expect("utf-8");
+    let input_arg = input.to_str().expect("utf-8");
+    let put = ["store", "put", "--dir", store_arg, "--avg", "1024", input_arg];
+    // The working directory is the temp dir, so a core file (if the system writes one) lands there.
+    let out = Command::new(BIN)
+        .args(put)
+        .env("AGENTRY_CDC_FAILPOINT", format!("{point}:{nth}"))
+        .current_dir(dir.path())
+        .output()
+        .expect("run agentry-cdc");
+    assert!(!out.status.success(), "the writer was expected to abort");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(&format!("failpoint {point} reached")), "{stderr}");
+
+    // The writes before the crash are complete; the interrupted one is not visible, only its temporary file.
+    let written = (nth - 1).min(chunks.len());
+    for (c, d) in &chunks[..written] {
+        assert_eq!(store.get_object(d).expect("complete object"), Some(data[c.range()].to_vec()));
     }
-    assert!(caught_mid_put, "no kill landed while a write was in progress");
+    let stat = store.stat().expect("stat");
+    assert_eq!((stat.objects, stat.layouts, stat.temp_files), (written as u64, 0, 1));
+    let leftover = std::fs::read_dir(store_dir.join("tmp")).expect("tmp dir").next().expect("one file");
+    let leftover_len = leftover.expect("entry").metadata().expect("metadata").len();
+    if let Some((victim, d)) = chunks.get(nth - 1) {
+        assert_eq!(store.get(d).expect("a missing object is not an error"), None);
+        assert_eq!(store.find_missing(&[*d]).expect("find_missing"), vec![*d]);
+        let expected = if point == "mid-write" { victim.length / 2 } else { victim.length };
+        assert_eq!(leftover_len, expected, "the crash happened at {point}");
+    }
+    assert_eq!(store.get(&blob).expect("a missing blob is not an error"), None);
+
+    // Writing the same file again succeeds next to the leftover, and gc removes the leftover.
+    let again = run(&put);
+    assert_eq!(again.split('\t').next(), Some(blob.to_string().as_str()));
+    assert_eq!(store.get(&blob).expect("get"), Some(data));
+    let report = store.gc(&[], Duration::ZERO).expect("gc");
+    assert_eq!((report.removed_temp_files, report.removed_objects), (1, 0));
+}
+
+#[test]
+fn abort_mid_write_leaves_no_partial_object() {
+    check_crash("mid-write", Write::Chunk(5));
+}
+#[test]
+fn abort_before_rename_leaves_no_partial_object() {
+    check_crash("after-temp-write", Write::Chunk(5));
+}
+#[test]
+fn abort_on_the_first_write() {
+    check_crash("mid-write", Write::Chunk(1));
+}
+#[test]
+fn abort_while_writing_the_layout() {
+    check_crash("after-temp-write", Write::Layout);
 }
 
 #[test]
