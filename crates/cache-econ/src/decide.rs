@@ -88,6 +88,16 @@ pub struct KeepAlivePlan {
     pub expected_cost: f64,
     /// Expected cost of never pinging, in the same units.
     pub never_ping_cost: f64,
+    /// `expected_cost` split by what is paid: expected reads of the prefix per gap (pings and the returning
+    /// request's read), so that the cost in money is `reads x R + rewrites x W` for a prefix read `R` and
+    /// write `W` (see [`crate::plan_cost`]).
+    pub expected_reads: f64,
+    /// Expected rewrites of the prefix per gap under the plan.
+    pub expected_rewrites: f64,
+    /// Expected reads per gap when never pinging.
+    pub never_ping_reads: f64,
+    /// Expected rewrites per gap when never pinging.
+    pub never_ping_rewrites: f64,
     /// The one-step hazard at each expiry point `k` (chance of return within the next lifetime).
     pub hazards: Vec<f64>,
 }
@@ -113,29 +123,38 @@ pub fn solve_keepalive(
     let s: Vec<f64> = (0..=n + 1).map(|k| survival(k as f64 * ttl).clamp(never_returns, 1.0)).collect();
     // value[k]: expected remaining cost given the gap exceeded k*ttl, cache alive until then; unconditional
     // form (multiplied by s[k]) keeps the recursion stable when s[k] is tiny.
-    let stop = |k: usize| write * (s[k] - never_returns);
-    let mut value = stop(n + 1);
+    let rewrites = |k: usize| s[k] - never_returns;
+    let stop = |k: usize| write * rewrites(k);
+    // The expected cost of the best continuation, and its reads and rewrites.
+    let (mut value, mut value_reads, mut value_rewrites) = (stop(n + 1), 0.0, rewrites(n + 1));
     let mut best_pings = vec![0u32; n + 2];
     for k in (1..=n).rev() {
         // Ping at k: pay rho for everyone still idle, returns in (k, k+1] read, the rest continue.
-        let ping = read * s[k] + read * (s[k] - s[k + 1]) + value;
+        let reads = s[k] + (s[k] - s[k + 1]);
+        let ping = read * reads + value;
         let stop_now = stop(k);
         if ping < stop_now {
             value = ping;
+            value_reads += reads;
             best_pings[k] = best_pings[k + 1] + 1;
         } else {
-            value = stop_now;
+            (value, value_reads, value_rewrites) = (stop_now, 0.0, rewrites(k));
             best_pings[k] = 0;
         }
     }
     let pings = if n == 0 { 0 } else { best_pings[1] };
-    let first_window = read * (s[0] - s[1]);
+    let first_reads = s[0] - s[1];
+    let first_window = read * first_reads;
     let hazards = (1..=n).map(|k| if s[k] > 0.0 { (s[k] - s[k + 1]) / s[k] } else { 0.0 }).collect();
     Ok(KeepAlivePlan {
         pings,
         expected_cost: first_window + if n == 0 { stop(1) } else { value },
         never_ping_cost: first_window + stop(1),
         hazards,
+        expected_reads: first_reads + value_reads,
+        expected_rewrites: value_rewrites,
+        never_ping_reads: first_reads,
+        never_ping_rewrites: rewrites(1),
     })
 }
 
@@ -285,6 +304,16 @@ mod tests {
         let plan = solve_keepalive(|t| (-t / 120.0).exp(), 0.0, 1.25, 0.1, 5.0, 24).expect("valid");
         assert_eq!(plan.pings, 0);
         assert_eq!(hazard_rule_pings(&plan.hazards, 1.25, 0.1), 0);
+    }
+    #[test]
+    fn reads_and_rewrites_add_up_to_the_expected_cost() {
+        for mean in [3.0, 20.0, 45.0, 120.0] {
+            let plan = solve_keepalive(|t| (-t / mean).exp(), 0.0, 1.25, 0.1, 5.0, 24).expect("valid");
+            let split = 0.1 * plan.expected_reads + 1.25 * plan.expected_rewrites;
+            assert!(close(split, plan.expected_cost), "mean {mean}: {plan:?}");
+            let never = 0.1 * plan.never_ping_reads + 1.25 * plan.never_ping_rewrites;
+            assert!(close(never, plan.never_ping_cost), "mean {mean}: {plan:?}");
+        }
     }
     #[test]
     fn abandoned_sessions_stop_pinging() {

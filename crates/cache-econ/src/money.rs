@@ -18,6 +18,53 @@ pub(crate) fn div_round_half_up(num: i128, den: i128) -> i128 {
     if r.abs() * 2 >= den { q + num.signum() } else { q }
 }
 
+/// Fractional bits below the picodollar kept while summing probability-weighted terms.
+const GRID_BITS: u32 = 32;
+
+/// An expected amount: the sum of `amount x weight` over `terms`, where a weight is a probability or an
+/// expected count.
+///
+/// This is the one place where a probability meets money, and the one rounding: each weight is taken at its
+/// exact binary value, the products are summed to 2^-32 of a picodollar (a single term exactly), and the sum
+/// is rounded half up (away from zero) to the picodollar once.
+/// `None` when a weight is negative or not finite, or a product does not fit.
+pub fn expected_usd(terms: &[(Usd, f64)]) -> Option<Usd> {
+    let mut sum: i128 = 0;
+    for &(amount, weight) in terms {
+        if !weight.is_finite() || weight < 0.0 {
+            return None;
+        }
+        if weight == 0.0 {
+            continue;
+        }
+        // weight = mantissa x 2^exp exactly; trailing zeros dropped so 0.5 multiplies by 1 and halves.
+        let bits = weight.to_bits();
+        let exp_bits = ((bits >> 52) & 0x7ff) as i32;
+        let fraction = bits & ((1u64 << 52) - 1);
+        let (mantissa, exp) =
+            if exp_bits == 0 { (fraction, -1074) } else { (fraction | (1u64 << 52), exp_bits - 1075) };
+        let zeros = mantissa.trailing_zeros();
+        let (mantissa, exp) = (mantissa >> zeros, exp + zeros as i32);
+        let product = amount.picos().unsigned_abs().checked_mul(u128::from(mantissa))?;
+        // The product in units of 2^-GRID_BITS picodollars, truncated toward zero.
+        let shift = exp + GRID_BITS as i32;
+        let units = if shift >= 0 {
+            // Keep the top bit clear so the value fits an i128.
+            if product.leading_zeros() <= shift as u32 {
+                return None;
+            }
+            product << shift
+        } else {
+            product.checked_shr(shift.unsigned_abs()).unwrap_or(0)
+        };
+        let units = i128::try_from(units).ok()?;
+        sum = sum.checked_add(if amount.is_negative() { -units } else { units })?;
+    }
+    // Truncation never lifts a value over the half-way mark, so half up on the truncated sum is exact for a
+    // single term (and for several unless their dropped bits add up to a unit just below it).
+    Some(Usd::from_picos(div_round_half_up(sum, 1i128 << GRID_BITS)))
+}
+
 /// An amount rounded half up (away from zero) to `decimals` fractional digits, for display.
 ///
 /// `round_to(0.3375, 3)` is `0.338`: the article's 50K row, which float rounding can get wrong.
@@ -111,6 +158,37 @@ mod tests {
         assert_eq!(cost_of(1, usd("0.000001")), Usd::from_picos(1));
         assert_eq!(cost_of(1, usd("0.0000001")), Usd::ZERO);
         assert_eq!(cost_of(3, usd("0.0000005")), Usd::from_picos(2));
+    }
+    fn check_expected(amount: &str, weight: f64, expected: Option<&str>) {
+        assert_eq!(expected_usd(&[(usd(amount), weight)]), expected.map(usd), "{amount} x {weight}");
+    }
+
+    #[test]
+    fn expected_values_round_once_half_up() {
+        check_expected("0.05", 0.5, Some("0.025"));
+        // 0.8 is 0.8000000000000000444 in binary: the excess is far below a picodollar.
+        check_expected("0.05", 0.8, Some("0.04"));
+        check_expected("0.625", 1.0 - 0.2, Some("0.5"));
+        check_expected("0.05", 5.25, Some("0.2625"));
+        check_expected("0.000000000001", 0.5, Some("0.000000000001"));
+        check_expected("0.000000000003", 0.5, Some("0.000000000002"));
+        check_expected("-0.000000000001", 0.5, Some("-0.000000000001"));
+        check_expected("0.000000000001", 0.49999999999999994, Some("0"));
+        check_expected("1", f64::from_bits(1), Some("0"));
+        check_expected("1", 0.0, Some("0"));
+        check_expected("1", -0.5, None);
+        check_expected("1", f64::NAN, None);
+        check_expected("1", f64::INFINITY, None);
+        check_expected("1", 1e300, None);
+        // Exact for the binary third (0.33333333333333331483...), which a billion dollars makes visible.
+        check_expected("1000000000", 1.0 / 3.0, Some("333333333.333333314830"));
+        assert_eq!(expected_usd(&[(Usd::from_picos(i128::MAX / 2), 4.0)]), None);
+        assert_eq!(expected_usd(&[(Usd::from_picos(i128::MAX), 1.5)]), None);
+        assert_eq!(expected_usd(&[]), Some(Usd::ZERO));
+        // One rounding for the sum: a third of $0.05 and two thirds of $0.625 is 0.4333..., not the
+        // 0.016666666667 + 0.416666666667 of two roundings.
+        let sum = expected_usd(&[(usd("0.05"), 1.0 / 3.0), (usd("0.625"), 2.0 / 3.0)]);
+        assert_eq!(sum, Some(usd("0.433333333333")));
     }
     #[test]
     fn litellm_numbers() {

@@ -2,8 +2,9 @@ use agentry_types::Usd;
 use serde::Serialize;
 
 use crate::{
+    decide::KeepAlivePlan,
     error::Error,
-    money::cost_of,
+    money::{cost_of, expected_usd, ratio},
     pricing::{ModelPrice, Ttl},
 };
 
@@ -247,16 +248,24 @@ pub fn ping_cost(
 }
 
 /// What-if: expected costs over an idle time when the session returns only with probability `q`.
+///
+/// The amounts are exact up to one rounding: `q` times a price is rounded half up to the picodollar (see
+/// [`crate::expected_usd`]); the rest is whole prices.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Uncertain {
     /// Probability that the session returns after the idle time.
     pub return_probability: f64,
-    /// Expected cost of pinging through the idle time (the pings are paid either way).
-    pub refresh_usd: f64,
-    /// Expected cost of letting the cache expire.
-    pub rewrite_usd: f64,
-    /// The return probability above which pinging through this idle time pays.
+    /// Expected cost of pinging through the idle time: `W + pings x R + q x R` (the pings are paid either
+    /// way, the read only on a return).
+    pub refresh_usd: Usd,
+    /// Expected cost of letting the cache expire: `W + q x W`.
+    pub rewrite_usd: Usd,
+    /// The return probability above which pinging through this idle time pays: `pings x R / (W - R)`.
     pub breakeven_probability: f64,
+}
+
+fn too_large(prefix_tokens: u64) -> Error {
+    Error::param("prefix tokens", prefix_tokens, "too large: the expected cost does not fit")
 }
 
 /// Computes [`Uncertain`] for a prefix, an idle time and a return probability `q` in [0, 1].
@@ -274,17 +283,53 @@ pub fn with_return_probability(
         return Err(Error::param("return probability", q, "must be between 0 and 1"));
     }
     let rates = &model.rates;
-    let w = cost_of(prefix_tokens, rates.write(ttl)).to_f64_lossy();
-    let r = cost_of(prefix_tokens, rates.cache_read).to_f64_lossy();
+    let w = cost_of(prefix_tokens, rates.write(ttl));
+    let r = cost_of(prefix_tokens, rates.cache_read);
     let pings = reads_to_cover(idle, tau) - 1;
-    let refresh = w + pings as f64 * r + q * r;
-    let rewrite = w + q * w;
-    let threshold = if w > r { pings as f64 * r / (w - r) } else { f64::INFINITY };
+    let ping_total = r.checked_mul(pings).ok_or_else(|| too_large(prefix_tokens))?;
+    let expected = |amount: Usd| expected_usd(&[(amount, q)]).ok_or_else(|| too_large(prefix_tokens));
+    let threshold = if w > r { ratio(ping_total, w - r) } else { f64::INFINITY };
     Ok(Uncertain {
         return_probability: q,
-        refresh_usd: refresh,
-        rewrite_usd: rewrite,
+        refresh_usd: w + ping_total + expected(r)?,
+        rewrite_usd: w + expected(w)?,
         breakeven_probability: threshold,
+    })
+}
+
+/// A keep-alive plan's expected idle cost per gap, in money.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PlanCost {
+    /// Under the plan: `expected_reads x R + expected_rewrites x W`.
+    pub expected_usd: Usd,
+    /// Never pinging: `never_ping_reads x R + never_ping_rewrites x W`.
+    pub never_ping_usd: Usd,
+}
+
+/// Prices a [`KeepAlivePlan`] for a prefix of `prefix_tokens` on `model` at lifetime `ttl`: the prefix read
+/// `R` and write `W` are exact, and `reads x R + rewrites x W` is rounded half up to the picodollar once
+/// (see [`crate::expected_usd`]).
+pub fn plan_cost(
+    model: &ModelPrice,
+    ttl: Ttl,
+    prefix_tokens: u64,
+    plan: &KeepAlivePlan,
+) -> Result<PlanCost, Error> {
+    let rates = &model.rates;
+    let w = cost_of(prefix_tokens, rates.write(ttl));
+    let r = cost_of(prefix_tokens, rates.cache_read);
+    let price = |reads: f64, rewrites: f64| {
+        expected_usd(&[(r, reads), (w, rewrites)]).ok_or_else(|| {
+            Error::param(
+                "keep-alive plan",
+                format!("reads {reads}, rewrites {rewrites}"),
+                "needs finite expectations, 0 or more, that fit",
+            )
+        })
+    };
+    Ok(PlanCost {
+        expected_usd: price(plan.expected_reads, plan.expected_rewrites)?,
+        never_ping_usd: price(plan.never_ping_reads, plan.never_ping_rewrites)?,
     })
 }
 
@@ -403,11 +448,51 @@ mod tests {
         let costly = ping_cost(&opus(), Ttl::FiveMinutes, 100_000, 2000, 1, 5.0).expect("valid");
         assert!(costly.achievable_minutes < 60.0, "{costly:?}");
     }
-    #[test]
-    fn never_returning_sessions() {
-        let u = with_return_probability(&opus(), Ttl::FiveMinutes, 100_000, 30.0, 5.0, 0.5).expect("valid");
+    fn check_uncertain(q: f64, refresh: &str, rewrite: &str) {
+        let u = with_return_probability(&opus(), Ttl::FiveMinutes, 100_000, 30.0, 5.0, q).expect("valid");
+        assert_eq!(
+            (u.refresh_usd.to_string(), u.rewrite_usd.to_string()),
+            (refresh.into(), rewrite.into()),
+            "q {q}"
+        );
         // 5 pings of 0.05 against 0.575 saved per return.
         assert!((u.breakeven_probability - 0.25 / 0.575).abs() < 1e-12);
+    }
+
+    #[test]
+    fn never_returning_sessions() {
+        // W = 0.625, R = 0.05, 5 pings: refresh = W + 0.25 + q R, rewrite = W + q W.
+        check_uncertain(0.5, "0.90", "0.9375");
+        check_uncertain(1.0 - 0.2, "0.915", "1.125");
+        check_uncertain(0.0, "0.875", "0.625");
+        check_uncertain(1.0, "0.925", "1.25");
+        // A third of a picodollar-exact amount rounds half up once: 0.05 / 3 = 0.016666666666|67.
+        check_uncertain(1.0 / 3.0, "0.891666666667", "0.833333333333");
+        // u64::MAX tokens: half of the write fits, a third of it (a 53-bit mantissa) does not.
+        assert!(with_return_probability(&opus(), Ttl::FiveMinutes, u64::MAX, 30.0, 5.0, 0.5).is_ok());
+        let huge = with_return_probability(&opus(), Ttl::FiveMinutes, u64::MAX, 30.0, 5.0, 1.0 / 3.0);
+        assert!(matches!(huge, Err(Error::InvalidParameter { name: "prefix tokens", .. })), "{huge:?}");
+    }
+    #[test]
+    fn plans_are_priced_in_exact_money() {
+        let plan = KeepAlivePlan {
+            pings: 2,
+            expected_cost: 0.0,
+            never_ping_cost: 0.0,
+            hazards: Vec::new(),
+            expected_reads: 1.5,
+            expected_rewrites: 0.25,
+            never_ping_reads: 0.5,
+            never_ping_rewrites: 0.5,
+        };
+        let c = plan_cost(&opus(), Ttl::FiveMinutes, 100_000, &plan).expect("valid");
+        // 1.5 x 0.05 + 0.25 x 0.625 and 0.5 x 0.05 + 0.5 x 0.625.
+        assert_eq!(
+            (c.expected_usd.to_string(), c.never_ping_usd.to_string()),
+            ("0.23125".into(), "0.3375".into())
+        );
+        let bad = KeepAlivePlan { expected_reads: f64::NAN, ..plan };
+        assert!(plan_cost(&opus(), Ttl::FiveMinutes, 100_000, &bad).is_err());
     }
     #[test]
     fn tokenizer_inflation() {

@@ -6,8 +6,8 @@ use std::{path::PathBuf, process::ExitCode};
 use agentry_cache_econ::{
     AnalyzeOptions, GapObservation, KaplanMeier, PriceTable, Report, Ttl, analyze, breakeven, compaction,
     competitive, default_log_dirs, find_logs, format_minutes, format_usd, hazard_rule_pings,
-    hazard_threshold, lint, model_change, one_hour_threshold, parse_ratio, ping_cost, rent_breakeven_hours,
-    solve_keepalive, table, with_return_probability,
+    hazard_threshold, lint, model_change, one_hour_threshold, parse_ratio, ping_cost, plan_cost,
+    rent_breakeven_hours, solve_keepalive, table, with_return_probability,
 };
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -485,7 +485,7 @@ fn run(cli: Cli) -> Result<()> {
             let change = model_change(m, m, Ttl::FiveMinutes, prefix_tokens, inflation)?;
             let p_5_60 = km.survival_at(5.0) - km.survival_at(60.0);
             let one_hour = one_hour_threshold(mult.write, mult_1h.write, mult.read);
-            let base = m.rates.input.to_f64_lossy() * prefix_tokens as f64 / 1e6;
+            let plan_usd = plan_cost(m, Ttl::FiveMinutes, prefix_tokens, &plan)?;
             let doc = json!({
                 "model": m.id,
                 "prefix_tokens": prefix_tokens,
@@ -493,8 +493,8 @@ fn run(cli: Cli) -> Result<()> {
                 "kaplan_meier": km,
                 "optimal_pings": plan.pings,
                 "hazard_rule_pings": hazard_pings,
-                "expected_idle_cost_usd": format!("{:.6}", plan.expected_cost * base),
-                "never_ping_idle_cost_usd": format!("{:.6}", plan.never_ping_cost * base),
+                "expected_idle_cost_usd": plan_usd.expected_usd,
+                "never_ping_idle_cost_usd": plan_usd.never_ping_usd,
                 "hazards": plan.hazards,
                 "competitive": ratios,
                 "ttl_choice": { "p_return_5_to_60": p_5_60, "one_hour_threshold": one_hour, "one_hour_wins": p_5_60 > one_hour,
@@ -518,9 +518,9 @@ fn run(cli: Cli) -> Result<()> {
             );
             say!("one-step hazard rule: {hazard_pings} pings; backward induction: {} pings", plan.pings);
             say!(
-                "expected idle cost per gap: ${:.4} (never pinging: ${:.4})",
-                plan.expected_cost * base,
-                plan.never_ping_cost * base
+                "expected idle cost per gap: ${} (never pinging: ${})",
+                format_usd(plan_usd.expected_usd, 4),
+                format_usd(plan_usd.never_ping_usd, 4)
             );
             say!(
                 "worst case (ski rental): never ping {:.2}x, best deterministic {} pings {:.3}x, break-even {} pings {:.3}x, randomized {:.3}x (bound e/(e-1) = {:.3})",

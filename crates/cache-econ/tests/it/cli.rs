@@ -108,6 +108,15 @@ fn analyze_honours_claude_config_dir() {
 fn simulate_and_prices() {
     let v = json(&["simulate", "--json"]);
     assert!(v["competitive"]["best_deterministic_ratio"].as_f64().is_some_and(|r| (r - 1.875).abs() < 1e-9));
+    // Money is exact decimal strings. The default gaps make the plan 9 pings: 50/12 expected reads of
+    // $0.05 and 2/12 rewrites of $0.625 per gap; never pinging, 4/12 reads and 8/12 rewrites.
+    assert_eq!(v["optimal_pings"].as_u64(), Some(9));
+    assert_eq!(v["expected_idle_cost_usd"].as_str(), Some("0.3125"));
+    assert_eq!(v["never_ping_idle_cost_usd"].as_str(), Some("0.433333333333"));
+    // 20% never return, 30 idle minutes: W + 5 pings + 0.8 R, and W + 0.8 W.
+    let what_if = &v["what_if_return_probability"];
+    assert_eq!(what_if["refresh_usd"].as_str(), Some("0.915"));
+    assert_eq!(what_if["rewrite_usd"].as_str(), Some("1.125"));
     let v = json(&["prices", "--model", "claude-3-haiku", "--json"]);
     assert_eq!(v["models"][0]["cache_write_5m"].as_str(), Some("0.30"));
 }
