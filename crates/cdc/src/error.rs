@@ -83,6 +83,15 @@ pub enum Error {
         /// What the bytes hash to.
         actual: Digest,
     },
+    /// The bytes handed to a transfer plan's `execute` are not the bytes it was planned for: their length
+    /// differs from the blob's size, or a planned chunk lies outside them.
+    #[error("plan for {blob} executed with {actual} bytes of data")]
+    PlanDataMismatch {
+        /// The blob the plan is for.
+        blob: Digest,
+        /// How many bytes were handed over.
+        actual: u64,
+    },
     /// A stored object no longer has its digest (disk corruption or tampering); its bytes are not returned.
     #[error("stored object {digest} at {path} is corrupt: it hashes to {actual}")]
     Corrupt {

@@ -75,9 +75,24 @@ pub fn upload_plan(store: &dyn ChunkStore, params: &Params, data: &[u8]) -> Resu
 
 impl UploadPlan {
     /// Sends the missing chunks of `data` (the bytes the plan was made from) and splices the blob.
+    ///
+    /// Data of another length than the blob, or too short for a planned chunk, is
+    /// [`Error::PlanDataMismatch`] before anything is sent; other wrong bytes fail `put`'s digest check.
     pub fn execute(&self, store: &dyn ChunkStore, data: &[u8]) -> Result<(), Error> {
+        let mismatch = || Error::PlanDataMismatch { blob: self.blob, actual: data.len() as u64 };
+        if data.len() as u64 != self.blob.size_bytes() {
+            return Err(mismatch());
+        }
+        // The plan's fields are public, so its chunks are checked against the data, all before the first put.
+        let mut pieces = Vec::with_capacity(self.missing.len());
         for c in &self.missing {
-            store.put(&c.digest, &data[c.chunk.range()])?;
+            let start = usize::try_from(c.chunk.offset).map_err(|_| mismatch())?;
+            let length = usize::try_from(c.chunk.length).map_err(|_| mismatch())?;
+            let end = start.checked_add(length).ok_or_else(mismatch)?;
+            pieces.push((&c.digest, data.get(start..end).ok_or_else(mismatch)?));
+        }
+        for (digest, bytes) in pieces {
+            store.put(digest, bytes)?;
         }
         let layout: Vec<Digest> = self.chunks.iter().map(|c| c.digest).collect();
         store.splice(&self.blob, &layout)

@@ -1,6 +1,6 @@
 //! Transfer plans and the store's split/splice through them.
 
-use agentry_cdc::{ChunkStore, FsStore, MemStore, Params, download_plan, upload_plan};
+use agentry_cdc::{ChunkStore, Error, FsStore, MemStore, Params, download_plan, upload_plan};
 use agentry_types::DigestFunction;
 
 fn version(seed: u64, len: usize) -> Vec<u8> {
@@ -68,4 +68,43 @@ fn download_fetches_only_missing_chunks() {
     p2.execute(&remote, &local).expect("download");
     assert_eq!(local.get(&b2).expect("get"), Some(v2));
     assert_eq!(local.find_missing(&[b1, b2]).expect("find"), vec![]);
+}
+
+/// Executes a plan made for one blob with other bytes: a typed error, and the store stays as it was.
+fn check_execute_with(data: &[u8], other: &[u8], expected_actual: u64) {
+    let store = MemStore::new(DigestFunction::Sha256, params());
+    let plan = upload_plan(&store, &params(), data).expect("plan");
+    let result = plan.execute(&store, other);
+    assert!(
+        matches!(&result, Err(Error::PlanDataMismatch { blob, actual }) if *blob == plan.blob && *actual == expected_actual),
+        "{result:?}"
+    );
+    assert_eq!(store.usage(), (0, 0), "nothing was stored");
+    assert_eq!(store.get(&plan.blob).expect("get"), None);
+}
+
+#[test]
+fn execute_with_shorter_data_is_an_error() {
+    let v = version(4, 100_000);
+    check_execute_with(&v, &v[..60_000], 60_000);
+}
+#[test]
+fn execute_with_empty_data_is_an_error() {
+    check_execute_with(&version(5, 100_000), &[], 0);
+}
+#[test]
+fn execute_with_longer_data_is_an_error() {
+    let v = version(6, 100_000);
+    let mut longer = v.clone();
+    longer.extend_from_slice(b"tail");
+    check_execute_with(&v, &longer, 100_004);
+}
+#[test]
+fn execute_with_a_chunk_outside_the_data_is_an_error() {
+    let store = MemStore::new(DigestFunction::Sha256, params());
+    let v = version(7, 100_000);
+    let mut plan = upload_plan(&store, &params(), &v).expect("plan");
+    plan.missing[1].chunk.offset = u64::MAX - 10;
+    assert!(matches!(plan.execute(&store, &v), Err(Error::PlanDataMismatch { actual: 100_000, .. })));
+    assert_eq!(store.usage(), (0, 0), "nothing was stored");
 }
