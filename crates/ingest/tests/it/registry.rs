@@ -260,10 +260,12 @@ fn readers_during_an_ingest_see_one_whole_version(s: &Store) {
     writer.ingest(pairs(&old), &e, &opts()).expect("old");
     let (old_len, new_len) = (120, 180);
     let done = std::sync::atomic::AtomicBool::new(false);
+    let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
     std::thread::scope(|scope| {
         let reader = scope.spawn(|| {
             let mut reader = s.open();
             let mut seen = std::collections::BTreeSet::new();
+            let mut started = Some(started_tx);
             while !done.load(std::sync::atomic::Ordering::Acquire) {
                 let snap = reader.snapshot(None).expect("snapshot");
                 assert!(
@@ -272,15 +274,22 @@ fn readers_during_an_ingest_see_one_whole_version(s: &Store) {
                     snap.len()
                 );
                 seen.insert(snap.version());
+                // The writer starts only once the reader holds a snapshot, so the old version is always seen.
+                if let Some(tx) = started.take() {
+                    tx.send(()).expect("the writer waits for the reader");
+                }
             }
             seen
         });
+        // A reader that fails before its first snapshot drops the sender: the writer then skips the ingest and
+        // the join below reports the reader's failure.
+        let result = started_rx.recv().map(|()| writer.ingest(pairs(&new), &e, &opts()));
         // Stop the reader before looking at the result, so a failed ingest fails the test instead of hanging it.
-        let result = writer.ingest(pairs(&new), &e, &opts());
         done.store(true, std::sync::atomic::Ordering::Release);
         let seen = reader.join().expect("reader");
-        result.expect("new");
+        result.expect("reader took its first snapshot").expect("new");
         assert!(seen.contains(&1), "reader never ran before the swap: {seen:?}");
+        assert!(seen.iter().all(|v| [1, 2].contains(v)), "unexpected versions: {seen:?}");
     });
     assert_eq!(writer.snapshot(None).expect("current").len(), new_len);
 }
