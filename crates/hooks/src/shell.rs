@@ -17,6 +17,8 @@ use brush_parser::word::{self, Parameter, ParameterExpr, TildeExpr, WordPiece, W
 const MAX_DEPTH: usize = 12;
 /// How many values of a `for` loop the body is analyzed for before the loop variable counts as unknown.
 const MAX_LOOP_VALUES: usize = 16;
+/// The largest file whose text the analyzer reads (a script on standard input, `psql -f`, `git apply`).
+const MAX_INSPECTED_FILE: u64 = 1 << 20;
 
 /// One shell word after static expansion.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,6 +83,19 @@ enum Stdin {
     Text(String),
     /// Output of an upstream stage of a pipeline.
     Pipe(Upstream),
+    /// A redirected file whose text cannot be inspected (a device, a FIFO, too large): why.
+    Opaque(String),
+}
+
+/// What reading a file named on the command line found.
+#[derive(Debug)]
+enum FileText {
+    /// The file's text (invalid UTF-8 replaced).
+    Text(String),
+    /// There is no such file, so the command reads nothing from it.
+    Missing,
+    /// The text cannot be inspected: why (a device, a FIFO, a folder, too large, unreadable, dynamic).
+    Opaque(String),
 }
 
 /// What the analyzer knows about the stages before a command in a pipeline.
@@ -551,9 +566,12 @@ impl Analyzer {
                         let is_stdin =
                             matches!(kind, ast::IoFileRedirectKind::Read) && matches!(fd, None | Some(0));
                         if is_stdin && words.len() == 1 {
-                            // `sh < script.sh`, `psql < drop.sql`: the program sees the file's text.
-                            if let Some(text) = self.read_small_file(&words[0]) {
-                                stdin = Stdin::Text(text);
+                            // `sh < script.sh`, `psql < drop.sql`: the program sees the file's text. A device
+                            // or FIFO (`< /dev/zero`) is never read: it may never end.
+                            match self.read_small_file(&words[0]) {
+                                FileText::Text(text) => stdin = Stdin::Text(text),
+                                FileText::Opaque(why) => stdin = Stdin::Opaque(why),
+                                FileText::Missing => {}
                             }
                         }
                         for word in words {
@@ -1222,6 +1240,9 @@ impl Analyzer {
                     up.names.join(" | ")
                 )),
             },
+            Stdin::Opaque(why) => {
+                self.deny(format!("`{name}` runs a program read from standard input, and {why}"))
+            }
             Stdin::Inherited => {}
         }
     }
@@ -1341,8 +1362,12 @@ impl Analyzer {
             }
             if let Some(v) = value(file_flags) {
                 self.read_arg(v.clone(), name, true);
-                if let Some(text) = self.read_small_file(&v) {
-                    self.ops.push(Op::Sql { text, via: format!("{name} file {}", v.text) });
+                match self.read_small_file(&v) {
+                    FileText::Text(text) => {
+                        self.ops.push(Op::Sql { text, via: format!("{name} file {}", v.text) })
+                    }
+                    FileText::Opaque(why) => self.deny(format!("`{name}` runs SQL from a file, and {why}")),
+                    FileText::Missing => {}
                 }
             }
         }
@@ -1367,22 +1392,59 @@ impl Analyzer {
                     .deny_rule("pipe-to-shell", format!("decoded or downloaded text is piped into `{name}`")),
                 None => {}
             },
+            Stdin::Opaque(why) => self.deny(format!("`{name}` runs SQL read from standard input, and {why}")),
             Stdin::Inherited => {}
         }
         self.generic_reads(name, args);
     }
 
-    fn read_small_file(&self, w: &Word) -> Option<String> {
+    /// Reads a regular file of at most [`MAX_INSPECTED_FILE`] bytes. Devices and FIFOs are never opened
+    /// (`/dev/zero` never ends, a FIFO blocks), so the hook always answers before the runtime's timeout.
+    fn read_small_file(&self, w: &Word) -> FileText {
+        use std::io::Read;
+
         if w.dynamic {
-            return None;
+            return FileText::Opaque(format!("`{}` cannot be resolved statically", w.text));
+        }
+        if w.text == "/dev/null" {
+            return FileText::Text(String::new());
         }
         let p = Path::new(&w.text);
-        let p = if p.is_absolute() { p.to_path_buf() } else { self.cwd.as_ref()?.join(p) };
-        let meta = std::fs::metadata(&p).ok()?;
-        if meta.len() > 1 << 20 {
-            return None;
+        let p = match (p.is_absolute(), &self.cwd) {
+            (true, _) => p.to_path_buf(),
+            (false, Some(cwd)) => cwd.join(p),
+            (false, None) => {
+                return FileText::Opaque(format!("`{}` is relative to an unknown folder", w.text));
+            }
+        };
+        let opaque = |why: String| FileText::Opaque(format!("`{}` {why}", w.text));
+        let meta = match std::fs::metadata(&p) {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return FileText::Missing,
+            Err(e) => return opaque(format!("cannot be inspected ({e})")),
+        };
+        if !meta.is_file() {
+            return opaque("is not a regular file, so its content cannot be inspected".to_owned());
         }
-        std::fs::read_to_string(p).ok()
+        if meta.len() > MAX_INSPECTED_FILE {
+            return opaque(format!("is larger than {MAX_INSPECTED_FILE} bytes, too large to inspect"));
+        }
+        let file = match std::fs::File::open(&p) {
+            Ok(f) => f,
+            Err(e) => return opaque(format!("cannot be read ({e})")),
+        };
+        // The file may have been swapped since the check above: look again at what was opened.
+        if !file.metadata().is_ok_and(|m| m.is_file()) {
+            return opaque("is not a regular file, so its content cannot be inspected".to_owned());
+        }
+        let mut bytes = Vec::new();
+        if let Err(e) = file.take(MAX_INSPECTED_FILE + 1).read_to_end(&mut bytes) {
+            return opaque(format!("cannot be read ({e})"));
+        }
+        if bytes.len() as u64 > MAX_INSPECTED_FILE {
+            return opaque(format!("is larger than {MAX_INSPECTED_FILE} bytes, too large to inspect"));
+        }
+        FileText::Text(String::from_utf8_lossy(&bytes).into_owned())
     }
 
     fn xargs(&mut self, args: &[Word], env: Vec<String>, stdin: &Stdin) {
@@ -1430,7 +1492,7 @@ impl Analyzer {
         let items: Vec<Word> = match stdin {
             Stdin::Pipe(up) => up.items.clone().unwrap_or_else(|| vec![Word::unknown("<stdin>")]),
             Stdin::Text(t) => t.split_whitespace().map(Word::lit).collect(),
-            Stdin::Inherited => vec![Word::unknown("<stdin>")],
+            Stdin::Inherited | Stdin::Opaque(_) => vec![Word::unknown("<stdin>")],
         };
         match replace {
             Some(r) => {
@@ -1803,10 +1865,16 @@ impl Analyzer {
             "apply" | "am" => {
                 for a in operands(rest, &["-p", "--directory", "--exclude", "--include"]) {
                     self.read_arg(a.clone(), "git apply", true);
-                    if let Some(text) = self.read_small_file(a) {
-                        for (access, p) in crate::patch::unified_diff_paths(&text) {
-                            self.path(access, Word::lit(p), "git apply");
+                    match self.read_small_file(a) {
+                        FileText::Text(text) => {
+                            for (access, p) in crate::patch::unified_diff_paths(&text) {
+                                self.path(access, Word::lit(p), "git apply");
+                            }
                         }
+                        FileText::Opaque(why) => {
+                            self.deny(format!("`git apply` writes the files a patch names, and {why}"))
+                        }
+                        FileText::Missing => {}
                     }
                 }
             }

@@ -61,7 +61,13 @@ impl Fixture {
             symlink(".env", root.join("envlink")).expect("symlink");
             symlink(&out, root.join("escape")).expect("symlink");
             symlink("../outside/new.txt", root.join("dangling")).expect("symlink");
+            symlink("/dev/zero", root.join("zero")).expect("symlink");
+            // A FIFO nobody writes to: opening it for reading would block forever.
+            let status = Command::new("mkfifo").arg(root.join("pipe.fifo")).status().expect("run mkfifo");
+            assert!(status.success(), "mkfifo failed");
         }
+        // A script larger than the analyzer reads (1 MiB): its text cannot be inspected.
+        write(&root.join("scripts/big.sh"), &"echo padding\n".repeat(90_000));
         Self { _dir: dir, root, out, home }
     }
 
