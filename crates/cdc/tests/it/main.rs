@@ -2,6 +2,8 @@
 
 #[cfg(feature = "cli")]
 mod cli;
+mod digest;
 mod plan;
 mod props;
+mod stream;
 mod vectors;
