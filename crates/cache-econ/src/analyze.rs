@@ -797,7 +797,8 @@ fn classify_lineage(
                 let pr = &records[p];
                 let prefix = pr.usage.cache_read_tokens + pr.usage.cache_write_tokens();
                 let minutes = match (pr.ts, r.ts) {
-                    (Some(a), Some(b)) => (b - a).max(0) as f64 / 60e6,
+                    // Saturating: `created` seconds at the ends of i64 must not overflow.
+                    (Some(a), Some(b)) => b.saturating_sub(a).max(0) as f64 / 60e6,
                     _ => 0.0,
                 };
                 let ttl = if ttl_1h { 60.0 } else { 5.0 };
@@ -852,7 +853,7 @@ fn classify_lineage(
     if let Some(p) = prev.filter(|&p| priced[p].is_some()) {
         let pr = &records[p];
         let prefix = pr.usage.cache_read_tokens + pr.usage.cache_write_tokens();
-        let minutes = pr.ts.map_or(0.0, |t| (end_of_log - t).max(0) as f64 / 60e6);
+        let minutes = pr.ts.map_or(0.0, |t| end_of_log.saturating_sub(t).max(0) as f64 / 60e6);
         let rates = priced[p].map(|m| *m.rates_for(pr.usage.prompt_tokens()));
         if let Some(rates) = rates {
             gaps.push(Gap {

@@ -181,3 +181,29 @@ fn empty_and_garbage_inputs_never_fail() {
         analyze_bytes("g", b"\xff\xfe\n{\"message\":{\"usage\":\n[]\n", &prices, &AnalyzeOptions::default());
     assert_eq!((r.requests, r.malformed_lines), (0, 3));
 }
+
+#[test]
+fn extreme_timestamps_do_not_overflow() {
+    // `created` seconds saturate to the ends of the microsecond range: gaps of i64::MAX - i64::MIN.
+    let openai = |session: &str, id: &str, created: i64| {
+        format!(
+            r#"{{"sessionId":"{session}","id":"{id}","model":"gpt-4o","created":{created},"usage":{{"prompt_tokens":2000,"completion_tokens":10,"prompt_tokens_details":{{"cached_tokens":1536}}}}}}"#
+        )
+    };
+    let log = [
+        openai("a", "c1", i64::MIN),
+        openai("a", "c2", i64::MAX),
+        openai("b", "c3", i64::MIN),
+        openai("b", "c4", 0),
+    ]
+    .join("\n");
+    let r =
+        analyze_bytes("extreme.jsonl", log.as_bytes(), &PriceTable::builtin(), &AnalyzeOptions::default());
+    assert_eq!((r.requests, r.malformed_lines, r.lineages), (4, 0, 2));
+    // Both returns come after gaps that saturate at i64::MAX microseconds (0 - i64::MIN overflows too),
+    // and so does session b's open gap to the end of the log; session a's open gap is 0.
+    let longest = i64::MAX as f64 / 60e6;
+    assert_eq!((r.gaps.observed, r.gaps.censored), (2, 2));
+    assert_eq!((r.gaps.survival_60m, r.gaps.median_minutes), (1.0, Some(longest)), "{:?}", r.gaps);
+    assert!(r.policies.iter().all(|p| !p.cost_usd.is_negative()), "{:?}", r.policies);
+}
