@@ -479,7 +479,9 @@ pub fn name_tokens(name: &str) -> Vec<String> {
                 flush(&mut cur, &mut out);
             }
         }
-        cur.extend(c.to_lowercase());
+        // A lowercase mapping can expand into a combining mark (`İ` is `i` + U+0307), which is not part of
+        // a name token: keep only the alphanumeric characters of the mapping.
+        cur.extend(c.to_lowercase().filter(|l| l.is_alphanumeric()));
     }
     flush(&mut cur, &mut out);
     out
@@ -567,6 +569,16 @@ mod tests {
     fn tokens() {
         assert_eq!(name_tokens("transaction_volume_30d"), ["transaction", "volume", "30", "d"]);
         assert_eq!(name_tokens("HTTPServerName"), ["http", "server", "name"]);
+    }
+
+    #[test]
+    fn lowercase_expansion_keeps_tokens_alphanumeric() {
+        // `İ` (U+0130) lowercases to `i` followed by the combining dot U+0307.
+        assert_eq!(name_tokens("İ"), ["i"]);
+        assert_eq!(name_tokens("İlEmail"), ["il", "email"]);
+        assert_eq!(name_tokens("customer_EMAİL"), ["customer", "email"]);
+        check("customer_EMAİL", Some("contact:email"));
+        check("İP_ADDRESS", Some("identity:ip_address"));
     }
 
     #[test]
