@@ -207,3 +207,135 @@ fn extreme_timestamps_do_not_overflow() {
     assert_eq!((r.gaps.survival_60m, r.gaps.median_minutes), (1.0, Some(longest)), "{:?}", r.gaps);
     assert!(r.policies.iter().all(|p| !p.cost_usd.is_negative()), "{:?}", r.policies);
 }
+
+/// One assistant line with both TTL buckets, on 2026-11-`day` at 10:00 plus `minute`.
+#[allow(clippy::too_many_arguments)]
+fn ttl_line(
+    session: &str,
+    msg: &str,
+    model: &str,
+    day: u32,
+    minute: u32,
+    (input, output): (u64, u64),
+    (write_5m, write_1h, read): (u64, u64, u64),
+) -> String {
+    format!(
+        r#"{{"type":"assistant","sessionId":"{session}","requestId":"req_{msg}","timestamp":"2026-11-{day:02}T{:02}:{:02}:00.000Z","message":{{"id":"{msg}","model":"{model}","usage":{{"input_tokens":{input},"cache_creation_input_tokens":{},"cache_read_input_tokens":{read},"cache_creation":{{"ephemeral_5m_input_tokens":{write_5m},"ephemeral_1h_input_tokens":{write_1h}}},"output_tokens":{output}}}}}}}"#,
+        10 + minute / 60,
+        minute % 60,
+        write_5m + write_1h,
+    )
+}
+
+/// Session `h` writes its prefix for an hour (Opus 4.7: $5 in, $6.25 5m, $10 1h, $0.50 read, $25 out);
+/// session `k` starts on Sonnet 4.5 and returns a day later on Opus, so model, day and session group
+/// the requests differently.
+fn one_hour_transcript() -> String {
+    let opus = "claude-opus-4-7";
+    [
+        ttl_line("h", "h1", opus, 24, 0, (3, 100), (0, 20_000, 0)), // cold start, at the 1h rate
+        ttl_line("h", "h2", opus, 24, 30, (3, 100), (0, 500, 20_000)), // 30 min: still warm, tail growth
+        ttl_line("h", "h3", opus, 24, 50, (3, 100), (0, 20_600, 0)), // 20 min, read dropped: a break
+        ttl_line("h", "h4", opus, 24, 200, (3, 100), (0, 21_000, 0)), // 150 min: expired
+        ttl_line("k", "k1", "claude-sonnet-4-5", 24, 10, (10, 50), (10_000, 0, 0)),
+        ttl_line("k", "k2", opus, 25, 0, (10, 50), (10_000, 0, 0)), // a day later: expired
+    ]
+    .join("\n")
+}
+
+fn one_hour_report() -> Report {
+    analyze_bytes(
+        "h.jsonl",
+        one_hour_transcript().as_bytes(),
+        &PriceTable::builtin(),
+        &AnalyzeOptions::default(),
+    )
+}
+
+#[test]
+fn one_hour_writes_are_priced_at_the_one_hour_rate() {
+    let r = one_hour_report();
+    assert_eq!((r.requests, r.malformed_lines, r.lineages), (6, 0, 2));
+    assert_eq!((r.usage.cache_write_1h_tokens, r.usage.cache_write_5m_tokens), (62_100, 20_000));
+    // The cold starts: 20,000 tokens at $10 (not $6.25) and 10,000 at Sonnet's $3.75.
+    assert_eq!(r.causes["cold_start"].write_usd, usd("0.2375"));
+    // Every request: input, output, each bucket at its own rate.
+    let h = usd("0.202515") + usd("0.017515") + usd("0.208515") + usd("0.212515");
+    let (k1, k2) = (usd("0.03828"), usd("0.0638"));
+    assert_eq!(r.cost_usd, h + k1 + k2);
+}
+
+#[test]
+fn a_gap_under_an_hour_after_a_one_hour_write_is_not_an_expiry() {
+    let r = one_hour_report();
+    let counts: Vec<(&str, u64)> = r.cause_counts.iter().map(|(k, v)| (*k, *v)).collect();
+    assert_eq!(
+        counts,
+        [
+            ("below_minimum", 0),
+            ("cold_start", 2),
+            ("lookback_overflow", 0),
+            ("prefix_break", 1),
+            ("tail_growth", 1),
+            ("ttl_expiry", 2)
+        ]
+    );
+    // The 20-minute gap: 20,500 lost tokens, rewritten at $10 instead of read at $0.50.
+    assert_eq!(r.causes["prefix_break"].avoidable_usd, usd("0.19475"));
+    // The 150-minute gap: 20,600 tokens rewritten at $10 ($0.206) against three hourly reads ($0.0309);
+    // k's day-long gap costs more in pings than its rewrite, so nothing is avoidable there.
+    assert_eq!(r.causes["ttl_expiry"].avoidable_usd, usd("0.1751"));
+}
+
+#[test]
+fn totals_by_model_day_and_session() {
+    let r = one_hour_report();
+    let h = usd("0.202515") + usd("0.017515") + usd("0.208515") + usd("0.212515");
+    let (k1, k2) = (usd("0.03828"), usd("0.0638"));
+    let groups = |g: &[agentry_cache_econ::GroupTotals]| -> Vec<(String, u64, Usd)> {
+        g.iter().map(|g| (g.key.clone(), g.requests, g.cost_usd)).collect()
+    };
+    let row = |key: &str, n: u64, cost: Usd| (key.to_owned(), n, cost);
+    assert_eq!(groups(&r.by_model), [row("claude-opus-4-7", 5, h + k2), row("claude-sonnet-4-5", 1, k1)]);
+    assert_eq!(groups(&r.by_day), [row("2026-11-24", 5, h + k1), row("2026-11-25", 1, k2)]);
+    assert_eq!(groups(&r.by_session), [row("h", 4, h), row("k", 2, k1 + k2)]);
+    assert_eq!(r.by_session[0].usage.cache_write_1h_tokens, 62_100);
+    assert_eq!(r.by_model[1].usage.cache_write_5m_tokens, 10_000);
+    let without = analyze_bytes(
+        "h.jsonl",
+        one_hour_transcript().as_bytes(),
+        &PriceTable::builtin(),
+        &AnalyzeOptions { sessions: false, ..AnalyzeOptions::default() },
+    );
+    assert!(without.by_session.is_empty());
+}
+
+#[test]
+fn one_hour_and_hybrid_replays_by_hand() {
+    let r = one_hour_report();
+    let cost = |name: &str| {
+        r.policies.iter().find(|p| p.policy == name).map(|p| p.cost_usd).expect("policy replayed")
+    };
+    // ttl_1h: every write at $10 (Sonnet $6); a gap of an hour or less reads the prefix, a longer one
+    // writes it again; the open gaps at the end cost nothing.
+    let ttl_1h = [
+        "0.2",     // h1: 20,000 x $10
+        "0.015",   // h2: tail 500 x $10 + 30 min, read 20,000 x $0.50
+        "0.01125", // h3: tail 100 x $10 + 20 min, read 20,500 x $0.50
+        "0.21",    // h4: tail 400 x $10 + 150 min, rewrite 20,600 x $10
+        "0.06",    // k1: 10,000 x Sonnet's $6
+        "0.1",     // k2: a day, rewrite 10,000 x $10 (no tail)
+    ];
+    assert_eq!(cost("ttl_1h"), ttl_1h.iter().map(|s| usd(s)).sum());
+    // hybrid: the first prefix (20,000; k's 10,000) at 1 hour, everything after it at 5 minutes.
+    let hybrid = [
+        "0.2",      // h1: 20,000 x $10
+        "0.013125", // h2: tail 500 x $6.25 + stable read 20,000 x $0.50
+        "0.01375",  // h3: tail 100 x $6.25 + stable read $0.01 + the 500 tail part rewritten at $6.25
+        "0.20625",  // h4: tail 400 x $6.25 + stable rewrite 20,000 x $10 + 600 x $6.25
+        "0.06",     // k1
+        "0.1",      // k2: stable rewrite 10,000 x $10
+    ];
+    assert_eq!(cost("hybrid"), hybrid.iter().map(|s| usd(s)).sum());
+    assert_eq!((cost("ttl_1h"), cost("hybrid")), (usd("0.59625"), usd("0.593125")));
+}

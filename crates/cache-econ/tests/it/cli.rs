@@ -91,6 +91,26 @@ fn analyze_fields() {
 }
 
 #[test]
+fn analyze_openai_usage() {
+    // Chat Completions and Responses usage: cached tokens are a subset of the prompt (gpt-4o: $2.50 in,
+    // $1.25 cached, $10 out).
+    let dir = tempfile::tempdir().expect("temp dir");
+    let chat = r#"{"id":"chatcmpl-1","object":"chat.completion","created":1763978400,"model":"gpt-4o","usage":{"prompt_tokens":2000,"completion_tokens":10,"total_tokens":2010,"prompt_tokens_details":{"cached_tokens":1536}}}"#;
+    let responses = r#"{"id":"resp_1","object":"response","created":1763978520,"model":"gpt-4o","usage":{"input_tokens":3000,"input_tokens_details":{"cached_tokens":1024},"output_tokens":20,"total_tokens":3020}}"#;
+    std::fs::write(dir.path().join("openai.jsonl"), format!("{chat}\n{responses}\n")).expect("write");
+    let v = json(&["analyze", &dir.path().to_string_lossy(), "--json"]);
+    assert_eq!((v["requests"].as_u64(), v["malformed_lines"].as_u64()), (Some(2), Some(0)));
+    assert_eq!(v["usage"]["input_tokens"].as_u64(), Some(464 + 1976));
+    assert_eq!(v["usage"]["cache_read_tokens"].as_u64(), Some(1536 + 1024));
+    assert_eq!(v["usage"]["output_tokens"].as_u64(), Some(30));
+    // 464 x $2.50 + 1536 x $1.25 + 10 x $10, and 1976 x $2.50 + 1024 x $1.25 + 20 x $10.
+    assert_eq!(v["cost_usd"].as_str(), Some("0.0096"));
+    assert_eq!(v["by_model"][0]["key"].as_str(), Some("gpt-4o"));
+    assert_eq!(v["by_day"][0]["key"].as_str(), Some("2025-11-24"));
+    assert_eq!(v["unpriced_requests"].as_u64(), Some(0));
+}
+
+#[test]
 fn analyze_honours_claude_config_dir() {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::create_dir_all(dir.path().join("projects/p")).expect("dirs");
