@@ -120,16 +120,17 @@ enum StoreCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Remove objects no layout references (and leftover temporary files).
+    /// Remove objects no layout references and leftover temporary files, once they are older than --min-age.
     Gc {
         #[command(flatten)]
         store: StoreArgs,
         /// Digests to keep even if no layout references them.
         #[arg(long)]
         keep: Vec<Digest>,
-        /// Remove temporary files older than this many seconds (0 only when no writer is running).
-        #[arg(long, default_value_t = 3600)]
-        temp_older_than: u64,
+        /// Grace period in seconds: unreferenced objects and temporary files younger than this stay, so chunks
+        /// a writer has put but not yet spliced survive (0 removes them at once: only when no writer runs).
+        #[arg(long, default_value_t = 3600, alias = "temp-older-than")]
+        min_age: u64,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -357,20 +358,21 @@ fn store(command: StoreCommand, out: &mut impl Write) -> Result<()> {
                 )?;
             }
         }
-        StoreCommand::Gc { store, keep, temp_older_than, json } => {
-            let r = store.open()?.gc(&keep, Duration::from_secs(temp_older_than))?;
+        StoreCommand::Gc { store, keep, min_age, json } => {
+            let r = store.open()?.gc(&keep, Duration::from_secs(min_age))?;
             if json {
                 writeln!(
                     out,
                     "{}",
                     serde_json::json!({"removed_objects": r.removed_objects, "removed_bytes": r.removed_bytes,
-                        "removed_temp_files": r.removed_temp_files, "kept_objects": r.kept_objects})
+                        "removed_temp_files": r.removed_temp_files, "kept_objects": r.kept_objects,
+                        "young_objects": r.young_objects})
                 )?;
             } else {
                 writeln!(
                     out,
-                    "removed_objects\t{}\nremoved_bytes\t{}\nremoved_temp_files\t{}\nkept_objects\t{}",
-                    r.removed_objects, r.removed_bytes, r.removed_temp_files, r.kept_objects
+                    "removed_objects\t{}\nremoved_bytes\t{}\nremoved_temp_files\t{}\nkept_objects\t{}\nyoung_objects\t{}",
+                    r.removed_objects, r.removed_bytes, r.removed_temp_files, r.kept_objects, r.young_objects
                 )?;
             }
         }

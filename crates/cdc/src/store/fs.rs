@@ -52,8 +52,11 @@ pub struct GcReport {
     pub removed_bytes: u64,
     /// Leftover temporary files removed.
     pub removed_temp_files: u64,
-    /// Objects kept.
+    /// Objects kept (referenced, in `keep`, or too young to remove).
     pub kept_objects: u64,
+    /// Of the kept objects, those no layout references and `keep` does not name, kept only because they are
+    /// younger than the grace period (chunks a writer may be about to splice).
+    pub young_objects: u64,
 }
 
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -137,33 +140,60 @@ impl FsStore {
         Ok(stats)
     }
 
-    /// Removes every object that no layout references and that is not in `keep`, and temporary files older
-    /// than `temp_older_than` (leftovers of interrupted writes; pass zero only when no writer is running).
-    pub fn gc(&self, keep: &[Digest], temp_older_than: Duration) -> Result<GcReport, Error> {
+    /// Removes every object that no layout references, that is not in `keep` and that is at least `min_age`
+    /// old, and temporary files at least `min_age` old (leftovers of interrupted writes).
+    ///
+    /// The grace period protects writers: a client puts chunks (or learns from `find_missing` that they are
+    /// there) and only then splices the layout that references them; a gc in between must not remove them. An
+    /// object's age counts from its last write, from a `put` that found it already stored, or from a
+    /// `find_missing` that found it, so choose `min_age` longer than any upload takes. Zero removes everything
+    /// unreferenced at once; use it only when no writer is running. The default of the command line is 1 hour.
+    pub fn gc(&self, keep: &[Digest], min_age: Duration) -> Result<GcReport, Error> {
         let mut live: HashSet<Digest> = keep.iter().copied().collect();
         for (_, blob) in self.entries("layouts")? {
             live.extend(self.layout(&blob)?.unwrap_or_default());
         }
+        let now = SystemTime::now();
+        let old_enough = |path: &Path| -> Result<Option<u64>, Error> {
+            let meta = fs::metadata(path).map_err(|e| Error::io(path, e))?;
+            let modified = meta.modified().map_err(|e| Error::io(path, e))?;
+            // A modification time in the future (clock skew) counts as age zero.
+            let age = now.duration_since(modified).unwrap_or_default();
+            Ok((age >= min_age).then_some(meta.len()))
+        };
         let mut report = GcReport::default();
         for (path, digest) in self.entries("objects")? {
             if live.contains(&digest) {
                 report.kept_objects += 1;
                 continue;
             }
-            let len = fs::metadata(&path).map_err(|e| Error::io(&path, e))?.len();
+            let Some(len) = old_enough(&path)? else {
+                report.kept_objects += 1;
+                report.young_objects += 1;
+                continue;
+            };
             fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
             report.removed_objects += 1;
             report.removed_bytes += len;
         }
-        let now = SystemTime::now();
         for path in list_dir(&self.root.join("tmp"))? {
-            let modified = fs::metadata(&path).and_then(|m| m.modified()).map_err(|e| Error::io(&path, e))?;
-            if now.duration_since(modified).unwrap_or_default() >= temp_older_than {
+            if old_enough(&path)?.is_some() {
                 fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
                 report.removed_temp_files += 1;
             }
         }
         Ok(report)
+    }
+
+    /// Marks a stored object as just used, so that gc's grace period starts again; false if it is not stored.
+    fn refresh(&self, digest: &Digest) -> Result<bool, Error> {
+        let path = self.path("objects", digest);
+        let touched = fs::File::open(&path).and_then(|f| f.set_modified(SystemTime::now()));
+        match touched {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(Error::io(path, e)),
+        }
     }
 
     /// Every entry under `objects/` or `layouts/` with the digest its name encodes.
@@ -256,10 +286,25 @@ impl ChunkStore for FsStore {
     fn put(&self, digest: &Digest, data: &[u8]) -> Result<(), Error> {
         self.check_function(digest)?;
         verify(digest, data)?;
-        if self.contains(digest)? {
+        // An object already stored is not rewritten, but its gc grace period starts again.
+        if self.refresh(digest)? {
             return Ok(());
         }
         write_atomically(&self.root.join("tmp"), &self.path("objects", digest), data)
+    }
+
+    /// Like the provided method, and like REAPI's `FindMissingBlobs`, which extends the lifetime of what it
+    /// finds: every object found starts its gc grace period again, so a client that skips uploading it can
+    /// still splice it.
+    fn find_missing(&self, digests: &[Digest]) -> Result<Vec<Digest>, Error> {
+        let mut seen = HashSet::new();
+        let mut out = Vec::new();
+        for d in digests {
+            if seen.insert(*d) && !self.refresh(d)? && !self.has_complete_layout(d)? {
+                out.push(*d);
+            }
+        }
+        Ok(out)
     }
 
     fn get_object(&self, digest: &Digest) -> Result<Option<Vec<u8>>, Error> {
@@ -347,6 +392,63 @@ mod tests {
         assert_eq!((report.removed_objects, report.kept_objects), (1, 2));
         assert!(!s.contains(&c).expect("contains"));
         assert_eq!(s.get(&ab).expect("get"), Some(b"ab".to_vec()));
+    }
+
+    /// Sets a file's modification time `secs` seconds into the past.
+    fn age(path: &Path, secs: u64) {
+        let then = SystemTime::now() - Duration::from_secs(secs);
+        fs::File::open(path).and_then(|f| f.set_modified(then)).expect("set mtime");
+    }
+
+    fn gc_counts(s: &FsStore, min_age_secs: u64) -> (u64, u64, u64) {
+        let r = s.gc(&[], Duration::from_secs(min_age_secs)).expect("gc");
+        (r.removed_objects, r.young_objects, r.removed_temp_files)
+    }
+
+    #[test]
+    fn gc_keeps_young_unreferenced_objects() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let s = open(dir.path());
+        let (a, b) = (digest(DigestFunction::Sha256, b"a"), digest(DigestFunction::Sha256, b"b"));
+        s.put(&a, b"a").expect("put");
+        s.put(&b, b"b").expect("put");
+        age(&s.path("objects", &a), 7200);
+        assert_eq!(gc_counts(&s, 3600), (1, 1, 0));
+        assert!(!s.contains(&a).expect("contains") && s.contains(&b).expect("contains"));
+        assert_eq!(gc_counts(&s, 0), (1, 0, 0));
+        assert!(!s.contains(&b).expect("contains"));
+    }
+    #[test]
+    fn put_of_a_stored_object_restarts_its_grace_period() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let s = open(dir.path());
+        let a = digest(DigestFunction::Sha256, b"a");
+        s.put(&a, b"a").expect("put");
+        age(&s.path("objects", &a), 7200);
+        s.put(&a, b"a").expect("put again");
+        assert_eq!(gc_counts(&s, 3600), (0, 1, 0));
+    }
+    #[test]
+    fn find_missing_restarts_the_grace_period() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let s = open(dir.path());
+        let (a, b) = (digest(DigestFunction::Sha256, b"a"), digest(DigestFunction::Sha256, b"b"));
+        s.put(&a, b"a").expect("put");
+        age(&s.path("objects", &a), 7200);
+        assert_eq!(s.find_missing(&[a, b, a]).expect("find_missing"), vec![b]);
+        assert_eq!(gc_counts(&s, 3600), (0, 1, 0));
+    }
+    #[test]
+    fn gc_removes_old_temporary_files_only() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let s = open(dir.path());
+        let (young, old) =
+            (dir.path().join("tmp").join("1.0.1.tmp"), dir.path().join("tmp").join("1.1.1.tmp"));
+        fs::write(&young, b"partial").expect("write");
+        fs::write(&old, b"partial").expect("write");
+        age(&old, 7200);
+        assert_eq!(gc_counts(&s, 3600), (0, 0, 1));
+        assert!(young.exists() && !old.exists());
     }
     #[test]
     fn other_function_is_refused() {

@@ -159,6 +159,119 @@ fn abort_while_writing_the_layout() {
     check_crash("after-temp-write", Write::Layout);
 }
 
+fn image() -> Vec<u8> {
+    std::fs::read(IMAGE).expect("read image")
+}
+
+/// The image's chunk digests at `params`, as `Digest` strings.
+fn chunk_digests(params: &Params, function: DigestFunction) -> Vec<String> {
+    let data = image();
+    chunk(params, &data).iter().map(|c| digest(function, &data[c.range()]).to_string()).collect()
+}
+
+#[test]
+fn chunk_with_blake3_digests() {
+    let out = run(&["chunk", IMAGE, "--avg", "16384", "--threshold", "0", "--digest", "blake3"]);
+    let lines: Vec<Vec<&str>> = out.lines().map(|l| l.split('\t').collect()).collect();
+    let offsets: Vec<&str> = lines.iter().map(|l| l[0]).collect();
+    assert_eq!(offsets, ["0", "19186", "38465", "55819", "72206", "92146"]);
+    let params = Params::reapi(16384, 0).expect("valid").with_chunking_threshold(0);
+    let digests: Vec<String> = lines.iter().map(|l| l[2].to_owned()).collect();
+    assert_eq!(digests, chunk_digests(&params, DigestFunction::Blake3));
+    assert!(digests.iter().all(|d| d.starts_with("blake3/")), "{digests:?}");
+}
+
+#[test]
+fn store_split_prints_the_layout_of_a_put_blob() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = dir.path().join("s");
+    let store = store.to_str().expect("utf-8 path");
+    let put = run(&["store", "put", "--dir", store, "--avg", "1024", IMAGE]);
+    let blob = put.split('\t').next().expect("digest");
+    let split = run(&["store", "split", "--dir", store, "--avg", "1024", blob]);
+    let params = Params::reapi(1024, 0).expect("valid");
+    assert_eq!(split.lines().collect::<Vec<_>>(), chunk_digests(&params, DigestFunction::Sha256));
+}
+
+#[test]
+fn store_split_chunks_a_blob_stored_whole() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let params = Params::reapi(4096, 0).expect("valid");
+    let store = FsStore::open(dir.path(), DigestFunction::Sha256, params.clone()).expect("open");
+    let data = image();
+    let blob = digest(DigestFunction::Sha256, &data);
+    store.put(&blob, &data).expect("put whole");
+    let dir_arg = dir.path().to_str().expect("utf-8 path");
+    let split = run(&["store", "split", "--dir", dir_arg, "--avg", "4096", &blob.to_string()]);
+    let expected = chunk_digests(&params, DigestFunction::Sha256);
+    assert!(expected.len() > 1);
+    assert_eq!(split.lines().collect::<Vec<_>>(), expected);
+    let stat = store.stat().expect("stat");
+    let distinct = expected.iter().collect::<HashSet<_>>().len() as u64;
+    assert_eq!((stat.objects, stat.layouts), (1 + distinct, 1));
+}
+
+#[test]
+fn store_split_of_an_unknown_blob_is_an_error_naming_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let blob = digest(DigestFunction::Sha256, b"never stored").to_string();
+    let out = Command::new(BIN)
+        .args(["store", "split", "--dir", dir.path().to_str().expect("utf-8"), &blob])
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("{blob} is not in the store")));
+}
+
+/// Sets a file's modification time `secs` seconds into the past.
+fn age(path: &Path, secs: u64) {
+    let then = std::time::SystemTime::now() - Duration::from_secs(secs);
+    std::fs::File::open(path).and_then(|f| f.set_modified(then)).expect("set mtime");
+}
+
+#[test]
+fn store_gc_honours_the_grace_period_and_keep() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dir_arg = dir.path().to_str().expect("utf-8 path");
+    let put = run(&["store", "put", "--dir", dir_arg, "--avg", "1024", IMAGE]);
+    let blob = put.split('\t').next().expect("digest").to_owned();
+    // Distinct chunks: the image repeats a few at this size.
+    let chunks = chunk_digests(&Params::reapi(1024, 0).expect("valid"), DigestFunction::Sha256)
+        .into_iter()
+        .collect::<HashSet<_>>()
+        .len() as u64;
+
+    // Two unreferenced objects: one put two hours ago, one just now.
+    let store = FsStore::open(dir.path(), DigestFunction::Sha256, Params::reapi(1024, 0).expect("valid"))
+        .expect("open");
+    let (old, young) = (digest(DigestFunction::Sha256, b"old"), digest(DigestFunction::Sha256, b"young"));
+    store.put(&old, b"old").expect("put");
+    store.put(&young, b"young").expect("put");
+    let old_path =
+        dir.path().join("objects").join(&old.hash_hex()[..2]).join(format!("{}_3", old.hash_hex()));
+    age(&old_path, 7200);
+
+    let gc = |extra: &[&str]| -> (u64, u64, u64) {
+        let mut args = vec!["store", "gc", "--dir", dir_arg, "--json"];
+        args.extend_from_slice(extra);
+        let doc: serde_json::Value = serde_json::from_str(&run(&args)).expect("json");
+        let n = |k: &str| doc[k].as_u64().expect("number");
+        (n("removed_objects"), n("kept_objects"), n("young_objects"))
+    };
+    // The default grace period (1 hour) removes only the old object.
+    assert_eq!(gc(&[]), (1, chunks + 1, 1));
+    assert!(!store.contains(&old).expect("contains") && store.contains(&young).expect("contains"));
+    // --keep protects the young one even without a grace period; then --min-age 0 removes it.
+    let young_arg = young.to_string();
+    assert_eq!(gc(&["--min-age", "0", "--keep", &young_arg]), (0, chunks + 1, 0));
+    assert_eq!(gc(&["--min-age", "0"]), (1, chunks, 0));
+    assert!(!store.contains(&young).expect("contains"));
+    // The blob's chunks were referenced all along.
+    let out = dir.path().join("copy.jpg");
+    run(&["store", "get", "--dir", dir_arg, &blob, "-o", out.to_str().expect("utf-8")]);
+    assert_eq!(std::fs::read(out).expect("read"), image());
+}
+
 #[test]
 fn dedup_counts_a_repeated_version_as_free() {
     let out = run(&["dedup", "--avg", "4096", "--json", IMAGE, IMAGE]);
