@@ -344,6 +344,8 @@ impl Engine {
                     self.read_tree(&r, &t, via)?;
                 }
                 Access::Write => self.write(&r, &t, via, acc)?,
+                // Not checkpointed: the link is what changes, and the link path has its own Write.
+                Access::LinkTarget => self.writable(&r, &t, via)?,
                 Access::Delete { recursive } => {
                     if recursive {
                         self.dangerous(&r, &t, via)?;
@@ -386,6 +388,13 @@ impl Engine {
     }
 
     fn write(&self, r: &Resolved, text: &str, via: &str, acc: &mut Acc) -> Check {
+        self.writable(r, text, via)?;
+        acc.touched.push(r.abs.clone());
+        Ok(())
+    }
+
+    /// Whether `r` may be changed: inside the root (or a writable outside glob) and not protected.
+    fn writable(&self, r: &Resolved, text: &str, via: &str) -> Check {
         if !r.inside() {
             let abs = r.abs.to_string_lossy();
             if self.compiled.writable_outside.iter().any(|g| g.matches(&abs)) {
@@ -407,7 +416,6 @@ impl Engine {
                 format!("{via} changes `{text}` (`{rel}`), which is protected by `{}`", g.as_str()),
             );
         }
-        acc.touched.push(r.abs.clone());
         Ok(())
     }
 

@@ -154,7 +154,7 @@ impl Root {
                 format!("project root `{raw}` is not absolute"),
             ));
         }
-        let canon = resolve_abs(&lexical)?;
+        let canon = resolve_abs(Path::new(&normalize_separators(raw, windows)))?;
         Ok(Self { canon, lexical, windows })
     }
 }
@@ -194,7 +194,9 @@ pub(crate) fn resolve(root: &Root, cwd: &Path, raw: &str) -> io::Result<Resolved
     let p = Path::new(&text);
     let joined = if p.is_absolute() { p.to_path_buf() } else { cwd.join(p) };
     let lexical = lexical_normalize(&joined);
-    let abs = resolve_abs(&lexical)?;
+    // `..` is resolved in order after the symlinks before it, as the kernel does: `escape/../f` with
+    // `escape -> /elsewhere` is `/f`, not `f` in the folder holding `escape`.
+    let abs = resolve_abs(&joined)?;
     let rel = relative(&abs, &root.canon);
     let lexical_rel = relative(&lexical, &root.lexical).or_else(|| relative(&lexical, &root.canon));
     Ok(Resolved { abs, rel, lexical_rel })
@@ -224,14 +226,15 @@ pub(crate) fn lexical_normalize(p: &Path) -> PathBuf {
     out
 }
 
-/// `realpath` that tolerates a missing tail: follows every symlink, dangling ones included, with a loop
-/// guard; components after the first missing one are appended as they are.
+/// `realpath` that tolerates missing components: walks the components in order as the kernel does,
+/// follows every symlink (dangling ones included, with a loop guard) and applies `..` to the folder reached
+/// so far. A missing component is kept as it is, as if a command created it first (`mkdir -p a; x > a/../l/f`),
+/// so a `..` after it can still lead back to a symlink, which is then followed.
 pub(crate) fn resolve_abs(path: &Path) -> io::Result<PathBuf> {
     let mut pending: Vec<OsString> = Vec::new();
     push_components(&mut pending, path);
     let mut cur = PathBuf::from("/");
     let mut links = 0;
-    let mut exists = true;
     while let Some(c) = pending.pop() {
         if c == "." || c.is_empty() {
             continue;
@@ -241,10 +244,6 @@ pub(crate) fn resolve_abs(path: &Path) -> io::Result<PathBuf> {
             continue;
         }
         let next = cur.join(&c);
-        if !exists {
-            cur = next;
-            continue;
-        }
         match std::fs::symlink_metadata(&next) {
             Ok(m) if m.file_type().is_symlink() => {
                 links += 1;
@@ -259,7 +258,6 @@ pub(crate) fn resolve_abs(path: &Path) -> io::Result<PathBuf> {
             }
             Ok(_) => cur = next,
             Err(e) if e.kind() == io::ErrorKind::NotFound || e.kind() == io::ErrorKind::NotADirectory => {
-                exists = false;
                 cur = next;
             }
             Err(e) => return Err(e),
@@ -372,5 +370,28 @@ mod tests {
         assert!(!d.inside());
         let up = resolve(&r, &r.canon, "sub/../../x").expect("resolve");
         assert!(!up.inside());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn dot_dot_applies_after_the_symlink_before_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let base = dir.path().canonicalize().expect("canonical tempdir");
+        let root = base.join("root");
+        let out = base.join("outside").join("deep");
+        std::fs::create_dir_all(&root).expect("mkdir");
+        std::fs::create_dir_all(&out).expect("mkdir");
+        std::os::unix::fs::symlink(&out, root.join("escape")).expect("symlink");
+        let r = Root::new(&root.to_string_lossy()).expect("root");
+        // Lexically `escape/../f` is `f` inside the root; the kernel lands in `outside/f`.
+        let e = resolve(&r, &r.canon, "escape/../f").expect("resolve");
+        assert_eq!(e.abs, base.join("outside").join("f"));
+        assert!(!e.inside());
+        // A missing folder before `..` does not stop the symlink after it from being followed.
+        let m = resolve(&r, &r.canon, "new/../escape/g").expect("resolve");
+        assert_eq!(m.abs, out.join("g"));
+        assert!(!m.inside());
+        let plain = resolve(&r, &r.canon, "new/../src/x").expect("resolve");
+        assert_eq!(plain.rel.as_deref(), Some("src/x"));
     }
 }

@@ -76,7 +76,7 @@ impl AccessFilter {
         match self {
             Self::Any => true,
             Self::Read => matches!(a, Access::Read | Access::ReadTree),
-            Self::Write => matches!(a, Access::Write | Access::Delete { .. }),
+            Self::Write => matches!(a, Access::Write | Access::Delete { .. } | Access::LinkTarget),
         }
     }
 }

@@ -59,6 +59,8 @@ pub(crate) enum Access {
     },
     /// Reads a file, or every file under a folder (`grep -r`, `tar c`, `cp -r`, `zip -r`).
     ReadTree,
+    /// A link is created that points at the path (`ln`, `ln -s`): a later write through the link changes it.
+    LinkTarget,
 }
 
 /// Something the analyzed command would do.
@@ -1668,6 +1670,9 @@ impl Analyzer {
                 self.path(Access::ReadTree, (*s).clone(), &format!("{name} (recursive)"));
             }
         }
+        if symbolic {
+            self.link_targets(args, &sources, dest, target_dir.as_ref());
+        }
         if let Some(d) = dest.cloned().or(target_dir) {
             if name == "rsync" && args.iter().any(|a| a.text.starts_with("--delete")) {
                 self.path(Access::Delete { recursive: true }, d.clone(), "rsync --delete");
@@ -1689,6 +1694,46 @@ impl Analyzer {
                     }
                 }
             }
+        }
+    }
+
+    /// `ln SRC... DEST`: each link points at its source, and a later write through the link changes the
+    /// source, so the source must be a path that may be written (inside the root, not protected). A relative
+    /// `ln -s` target is resolved from the link's own folder, as the kernel will.
+    fn link_targets(
+        &mut self,
+        args: &[Word],
+        sources: &[&Word],
+        dest: Option<&Word>,
+        target_dir: Option<&Word>,
+    ) {
+        let soft = args.iter().any(|a| a.text == "--symbolic" || has_short_flag(&a.text, 's'));
+        let from_cwd = args.iter().any(|a| a.text == "--relative" || has_short_flag(&a.text, 'r'));
+        let link_dir: Option<Word> = match (target_dir, dest) {
+            (Some(d), _) => Some(d.clone()),
+            (None, Some(d)) if self.is_existing_dir(d) => Some(d.clone()),
+            (None, Some(d)) => {
+                let t = d.text.trim_end_matches('/');
+                let parent = match t.rsplit_once('/') {
+                    Some(("", _)) => "/",
+                    Some((p, _)) => p,
+                    None => ".",
+                };
+                Some(Word { text: parent.to_owned(), ..d.clone() })
+            }
+            (None, None) => None,
+        };
+        for s in sources {
+            let target = match &link_dir {
+                Some(dir) if soft && !from_cwd && !Path::new(&s.text).is_absolute() => Word {
+                    text: format!("{}/{}", dir.text.trim_end_matches('/'), s.text),
+                    dynamic: dir.dynamic || s.dynamic,
+                    glob: s.glob,
+                },
+                _ => (*s).clone(),
+            };
+            let link = dest.or(target_dir).map(|d| d.text.as_str()).unwrap_or(".");
+            self.path(Access::LinkTarget, target, &format!("writing through the link `{link}` made by `ln`"));
         }
     }
 
