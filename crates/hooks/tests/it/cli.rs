@@ -53,6 +53,11 @@ fn install_merges_idempotently() {
     std::fs::create_dir_all(settings.parent().expect("parent")).expect("mkdir");
     let existing = r#"{"model": "opus", "hooks": {"PreToolUse": [{"matcher": "Bash", "hooks": [{"type": "command", "command": "other-hook"}]}]}}"#;
     std::fs::write(&settings, existing).expect("write");
+    // A gate slower than the default 300 s: the hook that runs it must outlast it.
+    let policy = fx.root.join(".agentry/hooks.toml");
+    let mut text = std::fs::read_to_string(&policy).expect("policy");
+    text.push_str("\n[quality_gate]\ncommand = \"true\"\ntimeout_secs = 1000\n");
+    std::fs::write(&policy, text).expect("write");
     for runtime in ["claude", "codex", "cursor", "devin", "gemini"] {
         let r = fx.run(
             &["install", "--runtime", runtime, "--root", &root, "--command", "agentry-hooks run", "--json"],
@@ -87,6 +92,20 @@ fn install_merges_idempotently() {
             .expect("json");
     assert_eq!(cursor["version"], 1);
     assert_eq!(cursor["hooks"]["beforeShellExecution"][0]["command"], "agentry-hooks run");
+    assert_eq!(
+        cursor["hooks"]["preToolUse"][0]["command"], "agentry-hooks run",
+        "Cursor's preToolUse: {cursor}"
+    );
+    assert!(cursor["hooks"]["afterFileEdit"][0]["timeout"].as_u64() > Some(1000), "{cursor}");
+    assert!(v["hooks"]["PostToolUse"][0]["hooks"][0]["timeout"].as_u64() > Some(1000), "{v}");
+    assert_eq!(v["hooks"]["PreToolUse"][1]["hooks"][0]["timeout"], 30);
+    for (file, event) in [(".codex/hooks.json", "PostToolUse"), (".gemini/settings.json", "AfterTool")] {
+        let doc: Value =
+            serde_json::from_str(&std::fs::read_to_string(fx.root.join(file)).expect("read")).expect("json");
+        let t = doc["hooks"][event][0]["hooks"][0]["timeout"].as_u64();
+        let floor = if event == "AfterTool" { 1_000_000 } else { 1000 };
+        assert!(t > Some(floor), "{file}: {event} timeout {t:?} does not outlast the gate");
+    }
     let devin: Value =
         serde_json::from_str(&std::fs::read_to_string(fx.root.join(".devin/hooks.v1.json")).expect("read"))
             .expect("json");
@@ -94,6 +113,29 @@ fn install_merges_idempotently() {
         devin.get("hooks").is_none() && devin["PreToolUse"].is_array(),
         "Devin has no hooks wrapper: {devin}"
     );
+    assert!(devin["PostToolUse"][0]["hooks"][0]["timeout"].as_u64() > Some(1000), "{devin}");
+}
+
+#[test]
+fn install_outlasts_the_default_gate_and_raises_a_short_timeout() {
+    let fx = Fixture::new();
+    std::fs::remove_file(fx.root.join(".agentry/hooks.toml")).expect("remove policy");
+    let root = fx.root.to_string_lossy().into_owned();
+    let settings = fx.root.join(".claude/settings.json");
+    std::fs::create_dir_all(settings.parent().expect("parent")).expect("mkdir");
+    // An earlier install that gave the gate-running hook the old 30 s.
+    let old = r#"{"hooks": {"PostToolUse": [{"matcher": "Write", "hooks": [{"type": "command", "command": "agentry-hooks run", "timeout": 30}]}]}}"#;
+    std::fs::write(&settings, old).expect("write");
+    let r = fx.run(
+        &["install", "--runtime", "claude", "--root", &root, "--command", "agentry-hooks run", "--json"],
+        b"",
+        false,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&settings).expect("read")).expect("json");
+    let post = v["hooks"]["PostToolUse"].as_array().expect("array");
+    assert_eq!(post.len(), 1, "ours is not added twice: {post:?}");
+    assert!(post[0]["hooks"][0]["timeout"].as_u64() > Some(300), "the default gate is 300 s: {v}");
 }
 
 #[test]
