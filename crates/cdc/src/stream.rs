@@ -9,8 +9,9 @@ use crate::{
 };
 
 /// Cuts a [`Read`] stream into the same chunks [`chunk`](crate::chunk) would cut from all of its bytes,
-/// holding at most about `2 * max` bytes in memory (or the chunking threshold plus one, if that is larger:
-/// a stream is only known to be short enough to stay whole once that much has been read).
+/// with a buffer of at most `max(2 * max, threshold + 1)` bytes ([`StreamChunker::buffer_bound`]): `2 * max`
+/// in the steady state, or the chunking threshold plus one if that is larger, because a stream is only known
+/// to be short enough to stay whole once that much has been read. The reader's own buffer comes on top.
 ///
 /// Use [`StreamChunker::next_chunk`] to borrow each chunk's bytes without copying, or iterate to get owned
 /// copies.
@@ -52,7 +53,11 @@ impl<R: Read> StreamChunker<R> {
         }
     }
 
-    /// Reads until `buf[start..]` holds `want` bytes or the stream ends.
+    /// Reads until `buf[start..]` holds `want` bytes (at least `max`) or the stream ends.
+    ///
+    /// The buffer never holds more than `max(2 * max, want)` bytes, and its allocation grows only with
+    /// `reserve_exact` up to that size, so it stays within [`StreamChunker::buffer_bound`]. In the steady state
+    /// fewer than `max` bytes are left when it refills, so each refill asks the reader for at least `max` bytes.
     fn fill(&mut self, want: usize) -> Result<(), Error> {
         if self.buf.len() - self.start >= want || self.eof {
             return Ok(());
@@ -61,10 +66,19 @@ impl<R: Read> StreamChunker<R> {
             self.buf.drain(..self.start);
             self.start = 0;
         }
-        let target = want.max(self.params.max_size() as usize);
+        let max = self.params.max_size() as usize;
+        let target = want.max(max);
+        let limit = target.max(2 * max);
         while self.buf.len() < target {
             let len = self.buf.len();
-            self.buf.resize(len + (target - len).clamp(64 * 1024, 1 << 20), 0);
+            if len == self.buf.capacity() {
+                // Only the threshold peek gets here with a full buffer: grow it geometrically (a huge threshold
+                // is read step by step, up to the end of a short stream) but never past `limit`.
+                let grown = limit.min(len.saturating_mul(2).max(2 * max));
+                self.buf.reserve_exact(grown - len);
+            }
+            let end = self.buf.capacity().min(limit);
+            self.buf.resize(end, 0);
             match self.reader.read(&mut self.buf[len..]) {
                 Ok(0) => {
                     self.buf.truncate(len);
@@ -80,6 +94,16 @@ impl<R: Read> StreamChunker<R> {
             }
         }
         Ok(())
+    }
+
+    /// How many bytes the internal buffer has allocated: at most [`StreamChunker::buffer_bound`].
+    pub fn buffer_capacity(&self) -> usize {
+        self.buf.capacity()
+    }
+
+    /// The most bytes the internal buffer ever allocates for these parameters.
+    pub fn buffer_bound(params: &Params) -> u64 {
+        (2 * u64::from(params.max_size())).max(params.chunking_threshold().saturating_add(1))
     }
 
     /// The next chunk and its bytes, borrowed until the next call; `None` at the end of the stream.

@@ -1,6 +1,6 @@
 //! The streaming chunker and `chunk_file`.
 
-use agentry_cdc::{Error, Params, chunk, chunk_file};
+use agentry_cdc::{Error, Params, StreamChunker, chunk, chunk_file};
 
 const IMAGE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/SekienAkashita.jpg");
 
@@ -56,4 +56,69 @@ fn missing_file_is_an_error_naming_it() {
         "{err:?}"
     );
     assert!(err.to_string().contains("does-not-exist"), "{err}");
+}
+
+/// A reader that hands out the data in pseudo-random short reads, to exercise buffer refills.
+struct Trickle<'a> {
+    data: &'a [u8],
+    state: u64,
+    most: usize,
+}
+
+impl std::io::Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.state = self.state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        let n = ((self.state >> 33) as usize % self.most + 1).min(buf.len()).min(self.data.len());
+        buf[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        Ok(n)
+    }
+}
+
+/// Streams `data` through reads of at most `most` bytes and checks, after every chunk, that the buffer stays
+/// within `max(2 * max, threshold + 1)` bytes, and that the chunks are right.
+fn check_bound(params: &Params, data: &[u8], most: usize) {
+    let bound = StreamChunker::<&[u8]>::buffer_bound(params);
+    assert_eq!(bound, (2 * u64::from(params.max_size())).max(params.chunking_threshold() + 1));
+    let mut stream = StreamChunker::new(Trickle { data, state: 1, most }, params.clone());
+    let mut got = Vec::new();
+    let mut peak = 0;
+    while let Some((c, _)) = stream.next_chunk().expect("in-memory reads do not fail") {
+        got.push(c);
+        peak = peak.max(stream.buffer_capacity());
+    }
+    assert!(peak as u64 <= bound, "buffer grew to {peak} bytes, bound {bound}");
+    assert_eq!(got, chunk(params, data));
+}
+
+#[test]
+fn buffer_within_bound_small_max() {
+    check_bound(&Params::reapi(1024, 0).expect("valid"), &random(1 << 20, 11), 1 << 20);
+}
+#[test]
+fn buffer_within_bound_short_reads() {
+    check_bound(&Params::reapi(1024, 0).expect("valid"), &random(1 << 20, 12), 700);
+}
+#[test]
+fn buffer_within_bound_default_avg() {
+    check_bound(&Params::reapi(512 * 1024, 0).expect("valid"), &random(9 << 20, 13), 3 << 20);
+}
+#[test]
+fn buffer_within_bound_large_threshold() {
+    // BuildBuddy's threshold (2 MiB) above 2 * max (32 KiB): the first chunk needs threshold + 1 bytes.
+    let params = Params::reapi(4096, 0).expect("valid").with_chunking_threshold(2 << 20);
+    check_bound(&params, &random(5 << 20, 14), 1 << 20);
+}
+#[test]
+fn buffer_within_bound_stream_below_large_threshold() {
+    let params = Params::reapi(4096, 0).expect("valid").with_chunking_threshold(2 << 20);
+    check_bound(&params, &random(1 << 20, 15), 100_000);
+}
+#[test]
+fn buffer_within_bound_threshold_zero() {
+    check_bound(
+        &Params::reapi(2048, 0).expect("valid").with_chunking_threshold(0),
+        &random(1 << 20, 16),
+        50_000,
+    );
 }
