@@ -331,6 +331,7 @@ mod tests {
             distinct,
             distinct_exact: true,
             sample: sample.iter().map(|s| (*s).to_owned()).collect(),
+            sample_seed: 1,
         }
     }
 

@@ -6,7 +6,10 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::columns::{classify::Decision, profile::ColumnProfile};
+use crate::columns::{
+    classify::Decision,
+    profile::{ColumnProfile, SplitMix64, fmix64},
+};
 
 /// A judge that could not give a usable answer.
 #[derive(Debug, thiserror::Error)]
@@ -36,21 +39,22 @@ pub struct JudgeRequest {
     pub rows: u64,
     /// Distinct values over non-null values.
     pub distinct_ratio: f64,
-    /// The first values of the seeded random sample.
+    /// A seeded random subset of the column's sample (`judge_subset`).
     pub sample: Vec<String>,
     /// The policy's inspection rule, in plain English.
     pub rule: String,
 }
 
 impl JudgeRequest {
-    /// A request from a column profile, with at most `max_sample` sampled values.
+    /// A request from a column profile, with at most `max_sample` sampled values drawn at random from the
+    /// profile's sample (`judge_subset`).
     pub fn new(col: &ColumnProfile, rule: &str, max_sample: usize) -> Self {
         Self {
             column: col.name.clone(),
             dtype: col.dtype.to_string(),
             rows: col.rows,
             distinct_ratio: col.distinct_ratio(),
-            sample: col.sample.iter().take(max_sample).cloned().collect(),
+            sample: judge_subset(&col.sample, col.sample_seed, max_sample),
             rule: rule.to_owned(),
         }
     }
@@ -71,6 +75,23 @@ impl JudgeRequest {
             ratio = self.distinct_ratio,
         )
     }
+}
+
+/// Mixed into a column's sample seed so the judge's draw is a stream of its own, not the reservoir's.
+const JUDGE_STREAM: u64 = 0x6a75_6467_655f_7375;
+
+/// Up to `n` values of `sample`, chosen uniformly at random without replacement (a partial Fisher-Yates
+/// shuffle seeded from `seed`), in the order drawn. A reservoir holds a small table's values in row order, so
+/// its first values would be the table's first rows; this subset is not, and the same seed draws it again.
+pub(crate) fn judge_subset(sample: &[String], seed: u64, n: usize) -> Vec<String> {
+    let n = n.min(sample.len());
+    let mut idx: Vec<usize> = (0..sample.len()).collect();
+    let mut rng = SplitMix64(fmix64(seed ^ JUDGE_STREAM));
+    for i in 0..n {
+        let j = i + rng.below((idx.len() - i) as u64) as usize;
+        idx.swap(i, j);
+    }
+    idx[..n].iter().map(|&i| sample[i].clone()).collect()
 }
 
 /// The system prompt every judge should send with `JudgeRequest::prompt`.
@@ -273,6 +294,46 @@ mod tests {
             sample: vec![],
             rule: "r".into(),
         }
+    }
+
+    fn values(n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("v{i}")).collect()
+    }
+
+    #[test]
+    fn subset_is_seeded_and_not_the_first_values() {
+        let sample = values(60);
+        let a = judge_subset(&sample, 7, 20);
+        assert_eq!(a, judge_subset(&sample, 7, 20));
+        assert_ne!(a, judge_subset(&sample, 8, 20));
+        assert_eq!(a.len(), 20);
+        assert_ne!(a, sample[..20]);
+        let mut sorted = a.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted.len(), 20, "drawn without replacement: {a:?}");
+        assert!(a.iter().all(|v| sample.contains(v)));
+    }
+
+    #[test]
+    fn subset_of_a_small_sample_is_all_of_it() {
+        let sample = values(5);
+        let mut a = judge_subset(&sample, 7, 20);
+        a.sort();
+        assert_eq!(a, sample);
+        assert!(judge_subset(&[], 7, 20).is_empty());
+        assert!(judge_subset(&sample, 7, 0).is_empty());
+    }
+
+    #[test]
+    fn subset_reaches_the_whole_sample() {
+        // Over many seeds every position is drawn, the last ones included.
+        let sample = values(60);
+        let mut seen = std::collections::HashSet::new();
+        for seed in 0..200 {
+            seen.extend(judge_subset(&sample, seed, 20));
+        }
+        assert_eq!(seen.len(), 60);
     }
 
     #[test]

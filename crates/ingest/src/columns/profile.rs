@@ -288,7 +288,7 @@ fn hash_value(v: &[u8]) -> u64 {
     fmix64(h)
 }
 
-fn fmix64(mut h: u64) -> u64 {
+pub(crate) fn fmix64(mut h: u64) -> u64 {
     h ^= h >> 33;
     h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
     h ^= h >> 33;
@@ -394,8 +394,12 @@ pub struct ColumnProfile {
     pub distinct: u64,
     /// Whether `distinct` is exact.
     pub distinct_exact: bool,
-    /// A uniform random sample of the non-null values, in reservoir order.
+    /// A uniform random sample of the non-null values, in reservoir order (while a column has no more
+    /// non-null values than the sample holds, that is all of them in row order).
     pub sample: Vec<String>,
+    /// The seed of this column's sample (the run seed mixed with the column name): consumers that draw
+    /// from the sample, such as the value judge's subset, seed from it so the whole run reproduces.
+    pub sample_seed: u64,
 }
 
 impl ColumnProfile {
@@ -433,13 +437,14 @@ struct ColumnState {
     exact: Option<HashSet64>,
     hll: Option<HyperLogLog>,
     seen: u64,
+    seed: u64,
     rng: SplitMix64,
     sample: Vec<String>,
 }
 
 /// SplitMix64, seeded per column so a column's sample does not depend on the other columns.
 #[derive(Debug, Clone)]
-struct SplitMix64(u64);
+pub(crate) struct SplitMix64(pub(crate) u64);
 
 impl SplitMix64 {
     fn next(&mut self) -> u64 {
@@ -448,7 +453,7 @@ impl SplitMix64 {
     }
 
     /// Uniform in `0..n` by multiply-shift (bias below 2^-32 for the counts seen here).
-    fn below(&mut self, n: u64) -> u64 {
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
         ((u128::from(self.next()) * u128::from(n)) >> 64) as u64
     }
 }
@@ -474,6 +479,7 @@ impl Profiler {
             return i;
         }
         let i = self.columns.len();
+        let seed = self.opts.seed ^ hash_value(name.as_bytes());
         self.columns.push(ColumnState {
             name: name.to_owned(),
             bits: K_ALL,
@@ -481,7 +487,8 @@ impl Profiler {
             exact: Some(HashSet64::default()),
             hll: None,
             seen: 0,
-            rng: SplitMix64(self.opts.seed ^ hash_value(name.as_bytes())),
+            seed,
+            rng: SplitMix64(seed),
             sample: Vec::new(),
         });
         self.index.insert(name.to_owned(), i);
@@ -741,6 +748,7 @@ impl Profiler {
                     distinct_exact,
                     name: c.name,
                     sample: c.sample,
+                    sample_seed: c.seed,
                 }
             })
             .collect();

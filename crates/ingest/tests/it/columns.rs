@@ -264,6 +264,57 @@ fn sample_is_seeded_not_first_rows() {
     assert_ne!(ids(&a), first);
 }
 
+/// A judge that records the sampled values of each prompt and passes every column.
+#[derive(Debug, Default)]
+struct Recording(std::sync::Mutex<Vec<Vec<String>>>);
+
+impl ValueJudge for Recording {
+    fn name(&self) -> String {
+        "recording".to_owned()
+    }
+    fn complete(&self, _: &str, prompt: &str) -> Result<String, JudgeError> {
+        let line =
+            prompt.lines().find_map(|l| l.strip_prefix("Sampled values (JSON): ")).expect("sample line");
+        let sample: Vec<String> = serde_json::from_str(line).expect("sample is a JSON array of strings");
+        self.0.lock().expect("lock").push(sample);
+        Ok(r#"{"decision":"pass","reason":"recorded"}"#.to_owned())
+    }
+}
+
+/// What the judge is shown of `comment` in adversarial.csv under a profile seed.
+fn judge_sample(seed: u64) -> Vec<String> {
+    let policy = ColumnPolicy::builtin();
+    let opts = ProfileOptions { seed, ..ProfileOptions::default() };
+    let table = profile_paths(&[data_dir().join("adversarial.csv")], opts).expect("profile");
+    let judge = Recording::default();
+    Classifier::new(&policy).with_judge(&judge, 1).classify_table(&table);
+    let mut seen = judge.0.into_inner().expect("lock");
+    assert_eq!(seen.len(), 1, "only `comment` reaches the judge");
+    seen.remove(0)
+}
+
+#[test]
+fn judge_sees_a_seeded_random_subset() {
+    // 400 rows fit in the 1,000-value reservoir, so the sample holds them in row order: the judge must
+    // not be shown the first 20 of them.
+    let mut rdr = csv::Reader::from_path(data_dir().join("adversarial.csv")).expect("csv");
+    let at = rdr.headers().expect("header").iter().position(|h| h == "comment").expect("comment");
+    let comments: Vec<String> =
+        rdr.records().map(|r| r.expect("record").get(at).expect("field").to_owned()).collect();
+    let seed = ProfileOptions::default().seed;
+    let shown = judge_sample(seed);
+    assert_eq!(shown.len(), 20);
+    assert_ne!(shown, comments[..20]);
+    assert!(shown.iter().all(|v| comments.contains(v)), "{shown:?}");
+    // Deterministic given the profile seed, and another seed draws another subset.
+    assert_eq!(judge_sample(seed), shown);
+    assert_ne!(judge_sample(seed ^ 1), shown);
+    // Drawn from the whole table, not one end of it: some value comes from past the first half.
+    let positions: Vec<usize> =
+        shown.iter().map(|v| comments.iter().position(|c| c == v).expect("a comment")).collect();
+    assert!(positions.iter().any(|&p| p >= comments.len() / 2), "{positions:?}");
+}
+
 /// A judge that answers from a script, to exercise retries and the fail-closed rule through the classifier.
 #[derive(Debug)]
 struct Scripted(std::sync::Mutex<Vec<Result<String, String>>>);
