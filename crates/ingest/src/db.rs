@@ -393,6 +393,11 @@ mod pg {
         to_sql_checked!();
     }
 
+    /// The tables and indexes [`SCHEMA`] creates, by name.
+    fn schema_objects() -> impl Iterator<Item = &'static str> {
+        SCHEMA.split("IF NOT EXISTS").skip(1).filter_map(|rest| rest.split_whitespace().next())
+    }
+
     /// `?1` -> `$1`; the registry's SQL has no `?` inside string literals.
     fn dollar_params(sql: &str) -> String {
         let mut out = String::with_capacity(sql.len());
@@ -414,15 +419,40 @@ mod pg {
                 return Err(Error::Corrupt { what: "schema name", detail: schema.to_owned() });
             }
             let mut client = postgres::Client::connect(url, postgres::NoTls).map_err(pg_err("connecting"))?;
-            let ddl = SCHEMA
-                .replace("INTEGER", "BIGINT")
-                .replace("BLOB", "BYTEA")
-                .replace("REAL", "DOUBLE PRECISION");
-            client
-                .batch_execute(&format!(
-                    "CREATE SCHEMA IF NOT EXISTS {schema}; SET search_path TO {schema}; {ddl}"
-                ))
-                .map_err(pg_err("creating the schema"))?;
+            // `CREATE INDEX IF NOT EXISTS` locks its table even when the index exists, and holds that lock
+            // until the end of the schema transaction: run against a registry a writer is changing, it waits
+            // for the writer or deadlocks with it. So the DDL runs only when an object is missing, which a
+            // catalog lookup (no table locks) tells.
+            let names: Vec<&str> = schema_objects().collect();
+            let found = client
+                .query_one(
+                    "SELECT COUNT(*) FROM pg_catalog.pg_class c
+                     JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                     WHERE n.nspname = $1 AND c.relname = ANY($2)",
+                    // Unquoted identifiers are folded to lower case.
+                    &[&schema.to_ascii_lowercase(), &names],
+                )
+                .and_then(|row| row.try_get::<_, i64>(0))
+                .map_err(pg_err("looking up the schema"))?;
+            if usize::try_from(found).is_ok_and(|n| n == names.len()) {
+                client
+                    .batch_execute(&format!("SET search_path TO {schema}"))
+                    .map_err(pg_err("connecting"))?;
+            } else {
+                let ddl = SCHEMA
+                    .replace("INTEGER", "BIGINT")
+                    .replace("BLOB", "BYTEA")
+                    .replace("REAL", "DOUBLE PRECISION");
+                // Concurrent first opens of one schema take turns, so neither trips over the other's tables.
+                client
+                    .batch_execute(&format!(
+                        "BEGIN;
+                         SELECT pg_advisory_xact_lock(hashtextextended('agentry-ingest schema {schema}', 0));
+                         CREATE SCHEMA IF NOT EXISTS {schema}; SET search_path TO {schema}; {ddl}
+                         COMMIT;"
+                    ))
+                    .map_err(pg_err("creating the schema"))?;
+            }
             Ok(Self { client, statements: HashMap::new() })
         }
 

@@ -348,10 +348,10 @@ impl Registry {
             tx.batch(
                 "undoing an interrupted build",
                 &format!(
-                    "DELETE FROM chunks WHERE valid_from = {v};
-                     UPDATE chunks SET valid_to = NULL WHERE valid_to = {v};
-                     DELETE FROM documents WHERE valid_from = {v};
+                    "DELETE FROM documents WHERE valid_from = {v};
                      UPDATE documents SET valid_to = NULL, status = 'active' WHERE valid_to = {v};
+                     DELETE FROM chunks WHERE valid_from = {v};
+                     UPDATE chunks SET valid_to = NULL WHERE valid_to = {v};
                      DELETE FROM index_versions WHERE id = {v};"
                 ),
             )?;
@@ -384,7 +384,8 @@ impl Registry {
                 vals![v],
             )?;
         }
-        for table in ["chunks", "documents"] {
+        // Documents before chunks, the order every writer and the schema DDL lock them in.
+        for table in ["documents", "chunks"] {
             tx.exec(
                 "deleting rows of retired versions",
                 &format!(

@@ -294,6 +294,59 @@ fn readers_during_an_ingest_see_one_whole_version(s: &Store) {
     assert_eq!(writer.snapshot(None).expect("current").len(), new_len);
 }
 
+/// Another connection's open transaction holding the locks a writer's transaction holds on the document and
+/// chunk tables; released when dropped.
+enum HeldWrite {
+    Sqlite {
+        _conn: rusqlite::Connection,
+    },
+    #[cfg(feature = "postgres")]
+    Postgres {
+        _conn: ::postgres::Client,
+    },
+}
+
+fn hold_write_locks(s: &Store) -> HeldWrite {
+    let sql = "DELETE FROM documents WHERE valid_to = -1; DELETE FROM chunks WHERE valid_to = -1;";
+    match s {
+        Store::Sqlite { path, .. } => {
+            let c = rusqlite::Connection::open(path).expect("lock holder");
+            c.execute_batch(&format!("BEGIN IMMEDIATE; {sql}")).expect("take the write lock");
+            HeldWrite::Sqlite { _conn: c }
+        }
+        #[cfg(feature = "postgres")]
+        Store::Postgres { url, schema } => {
+            let mut c = ::postgres::Client::connect(url, ::postgres::NoTls).expect("lock holder");
+            c.batch_execute(&format!("SET search_path TO {schema}; BEGIN; {sql}")).expect("take row locks");
+            HeldWrite::Postgres { _conn: c }
+        }
+    }
+}
+
+/// Opens the store; on PostgreSQL with a lock timeout, so an open that would wait for a lock fails instead.
+fn open_without_waiting(s: &Store) -> Result<agentry_ingest::Registry, Error> {
+    match s {
+        Store::Sqlite { .. } => Ok(s.open()),
+        #[cfg(feature = "postgres")]
+        Store::Postgres { url, schema } => {
+            let sep = if url.contains('?') { '&' } else { '?' };
+            agentry_ingest::Registry::open_postgres(
+                &format!("{url}{sep}options=-c%20lock_timeout%3D10s"),
+                schema,
+            )
+        }
+    }
+}
+
+fn opening_does_not_wait_for_a_writer_transaction(s: &Store) {
+    let e = HashingEmbedder::new();
+    s.open().ingest(items(&[("guide.md", GUIDE)]), &e, &opts()).expect("ingest");
+    let held = hold_write_locks(s);
+    let mut r = open_without_waiting(s).expect("open while a writer holds its locks");
+    assert_eq!(r.current_version().expect("current"), Some(1));
+    drop(held);
+}
+
 macro_rules! on_every_backend {
     ($($name:ident),* $(,)?) => {
         /// The registry tests on SQLite (a file in a temporary folder).
@@ -337,4 +390,5 @@ on_every_backend!(
     reconcile_repairs_missing_and_orphan_vectors,
     skipped_files_are_reported_and_keep_their_earlier_version,
     readers_during_an_ingest_see_one_whole_version,
+    opening_does_not_wait_for_a_writer_transaction,
 );
