@@ -18,8 +18,8 @@ mod scan;
 pub use crate::plot::{plot_causes, plot_compaction, plot_refresh_vs_rewrite, register_font};
 pub use crate::{
     analyze::{
-        AnalyzeOptions, Cause, CauseTotals, GapStats, GroupTotals, MalformedLine, PolicyCost, Report,
-        analyze, analyze_bytes, default_log_dirs, find_logs,
+        AnalyzeOptions, Cause, CauseTotals, GapStats, GroupTotals, LogListing, MalformedLine, PolicyCost,
+        Report, SkippedPath, analyze, analyze_bytes, analyze_listing, default_log_dirs, find_logs, list_logs,
     },
     decide::{
         Competitive, GapObservation, KaplanMeier, KeepAlivePlan, competitive, deterministic_ratio,

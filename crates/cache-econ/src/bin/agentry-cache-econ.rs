@@ -4,9 +4,9 @@
 use std::{path::PathBuf, process::ExitCode};
 
 use agentry_cache_econ::{
-    AnalyzeOptions, GapObservation, KaplanMeier, PriceTable, Report, Ttl, analyze, breakeven, compaction,
-    competitive, default_log_dirs, find_logs, format_minutes, format_usd, hazard_rule_pings,
-    hazard_threshold, lint, model_change, one_hour_threshold, parse_ratio, ping_cost, plan_cost,
+    AnalyzeOptions, GapObservation, KaplanMeier, PriceTable, Report, Ttl, analyze_listing, breakeven,
+    compaction, competitive, default_log_dirs, format_minutes, format_usd, hazard_rule_pings,
+    hazard_threshold, lint, list_logs, model_change, one_hour_threshold, parse_ratio, ping_cost, plan_cost,
     rent_breakeven_hours, solve_keepalive, table, with_return_probability,
 };
 use anyhow::{Context, Result, bail};
@@ -415,11 +415,17 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Analyze { paths, ping_interval, fixed_pings, no_sessions, quiet, json } => {
+            // A path given by name must exist; below it, and under the default folders, what cannot be
+            // read is skipped and reported like a malformed line.
+            for p in &paths {
+                std::fs::metadata(p).with_context(|| format!("cannot read {}", p.display()))?;
+            }
             let roots = if paths.is_empty() { default_log_dirs() } else { paths };
             if roots.is_empty() {
                 bail!("no log folders found: pass PATH or set CLAUDE_CONFIG_DIR");
             }
-            let files = find_logs(&roots)?;
+            let listing = list_logs(&roots);
+            let files = &listing.files;
             let options = AnalyzeOptions {
                 ping_interval_minutes: ping_interval,
                 fixed_pings,
@@ -442,7 +448,7 @@ fn run(cli: Cli) -> Result<()> {
                     b.inc(n);
                 }
             };
-            let report = analyze(&files, &prices, &options, Some(&tick))?;
+            let report = analyze_listing(&listing, &prices, &options, Some(&tick))?;
             if let Some(b) = bar {
                 b.finish_and_clear();
             }
@@ -574,8 +580,8 @@ fn run(cli: Cli) -> Result<()> {
                 Chart::Compaction => agentry_cache_econ::plot_compaction(m, &out)?,
                 Chart::Causes => {
                     let roots = if paths.is_empty() { default_log_dirs() } else { paths };
-                    let files = find_logs(&roots)?;
-                    let report = analyze(&files, &prices, &AnalyzeOptions::default(), None)?;
+                    let listing = list_logs(&roots);
+                    let report = analyze_listing(&listing, &prices, &AnalyzeOptions::default(), None)?;
                     agentry_cache_econ::plot_causes(&report, &out)?;
                 }
             }
@@ -636,6 +642,12 @@ fn print_report(r: &Report) {
     );
     for m in r.malformed.iter().take(10) {
         say!("  malformed: {}:{}: {}", m.file.display(), m.line, m.reason);
+    }
+    if !r.skipped_paths.is_empty() {
+        say!("{} folders or paths skipped:", r.skipped_paths.len());
+    }
+    for s in r.skipped_paths.iter().take(10) {
+        say!("  skipped: {}: {}", s.path.display(), s.reason);
     }
     say!(
         "tokens: input {}, output {}, cache write 5m {}, 1h {}, read {}",

@@ -1,6 +1,8 @@
 //! The analyzer on hand-built Claude Code transcripts, one request per cause.
 
-use agentry_cache_econ::{AnalyzeOptions, PriceTable, Report, analyze, analyze_bytes, find_logs};
+use agentry_cache_econ::{
+    AnalyzeOptions, PriceTable, Report, analyze, analyze_bytes, analyze_listing, find_logs, list_logs,
+};
 use agentry_types::Usd;
 
 struct Line<'a> {
@@ -170,6 +172,14 @@ fn files_and_cross_file_duplicates() {
     assert_eq!(r.requests, 7);
     assert_eq!(r.duplicate_lines, 2);
     assert!(find_logs(&[dir.path().join("missing")]).is_err());
+    // The lenient listing skips the missing root and reports it.
+    let listing = list_logs(&[dir.path().join("missing"), dir.path().to_path_buf()]);
+    assert_eq!(listing.files, files);
+    assert_eq!(listing.skipped.len(), 1);
+    assert_eq!(listing.skipped[0].path, dir.path().join("missing"));
+    let r = analyze_listing(&listing, &PriceTable::builtin(), &AnalyzeOptions::default(), None)
+        .expect("analyzes");
+    assert_eq!((r.requests, r.skipped_paths.len()), (7, 1));
 }
 
 #[test]

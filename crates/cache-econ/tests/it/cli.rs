@@ -125,6 +125,38 @@ fn analyze_honours_claude_config_dir() {
 }
 
 #[test]
+fn config_dir_entries_without_projects_are_skipped() {
+    let (with, without) = (tempfile::tempdir().expect("temp dir"), tempfile::tempdir().expect("temp dir"));
+    std::fs::create_dir_all(with.path().join("projects/p")).expect("dirs");
+    let line = r#"{"type":"assistant","sessionId":"s","requestId":"r1","timestamp":"2026-11-24T10:00:00Z","message":{"id":"m1","model":"claude-opus-4-7","usage":{"input_tokens":10,"cache_creation_input_tokens":4000,"output_tokens":5}}}"#;
+    std::fs::write(with.path().join("projects/p/s.jsonl"), format!("{line}\n")).expect("write");
+    let dirs = format!("{},{}", without.path().display(), with.path().display());
+    let out = Command::new(env!("CARGO_BIN_EXE_agentry-cache-econ"))
+        .args(["analyze", "--json"])
+        .env("CLAUDE_CONFIG_DIR", &dirs)
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!((v["files"].as_u64(), v["requests"].as_u64()), (Some(1), Some(1)));
+    let skipped = v["skipped_paths"].as_array().expect("array");
+    assert_eq!(skipped.len(), 1, "{skipped:?}");
+    let missing = without.path().join("projects");
+    assert_eq!(skipped[0]["path"].as_str(), missing.to_str());
+    // The text report names it too.
+    let out = Command::new(env!("CARGO_BIN_EXE_agentry-cache-econ"))
+        .args(["analyze"])
+        .env("CLAUDE_CONFIG_DIR", &dirs)
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains(&format!("skipped: {}", missing.display())), "{text}");
+    // A path given by name that does not exist is still an error naming it.
+    let (ok, _, stderr) = run(&["analyze", "no-such-folder", "--json"]);
+    assert!(!ok && stderr.contains("no-such-folder"), "{stderr}");
+}
+
+#[test]
 fn simulate_and_prices() {
     let v = json(&["simulate", "--json"]);
     assert!(v["competitive"]["best_deterministic_ratio"].as_f64().is_some_and(|r| (r - 1.875).abs() < 1e-9));
