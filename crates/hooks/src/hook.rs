@@ -132,10 +132,17 @@ pub fn handle(input: &[u8], opts: Options, env: &dyn Fn(&str) -> Option<String>)
             }
             None => Decision::deny("malformed-payload", "the tool call has no readable input; denied"),
         },
-        EventKind::PostTool => post_tool(&engine, &event, dry_run),
+        EventKind::PostTool => {
+            if !dry_run && event.name != "PostToolUseFailure" {
+                // A tool that ran is progress: earlier blocked stops no longer count towards the stop cap.
+                let _ = state::stop_gate_progress(engine.root());
+            }
+            post_tool(&engine, &event, dry_run)
+        }
         EventKind::Stop if policy.stop_gate.enabled && !dry_run => {
             let continuing = event.stop_hook_active || event.loop_count.unwrap_or(0) > 0;
-            match state::stop_gate(engine.root(), policy.stop_gate.max_blocks, continuing) {
+            let session = event.session_id.as_deref();
+            match state::stop_gate(engine.root(), policy.stop_gate.max_blocks, continuing, session) {
                 Ok(Some(reason)) => {
                     Decision { outcome: Outcome::Block(reason), rule: Some("stop-gate".to_owned()) }
                 }

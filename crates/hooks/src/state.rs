@@ -178,39 +178,80 @@ pub fn last_gate(root: &Path) -> Result<Option<GateResult>, Error> {
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct StopState {
+    /// Blocks in a row within one continuation (`stop_hook_active`); a fresh stop starts at zero.
     blocks: u32,
+    /// Blocked stops in the session since the last sign of progress (a passing gate, a successful tool
+    /// event); a fresh stop does not reset it, so a runtime that never marks continuations is capped too.
+    #[serde(default)]
+    stale: u32,
+    /// The session `stale` counts for; another session starts at zero.
+    #[serde(default)]
+    session: Option<String>,
+}
+
+fn read_stop_state(path: &Path) -> StopState {
+    std::fs::read(path).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default()
+}
+
+fn write_stop_state(path: &Path, state: &StopState) -> Result<(), Error> {
+    let json = serde_json::to_vec(state).map_err(|e| Error::Json { path: path.to_path_buf(), source: e })?;
+    write_atomic(path, &json)
+}
+
+/// Records progress (a successful tool event): blocked stops before it no longer count towards the cap.
+pub(crate) fn stop_gate_progress(root: &Path) -> Result<(), Error> {
+    let path = root.join(STOP_STATE_FILE);
+    if !path.exists() {
+        return Ok(());
+    }
+    let mut state = read_stop_state(&path);
+    if state.stale == 0 {
+        return Ok(());
+    }
+    state.stale = 0;
+    write_stop_state(&path, &state)
 }
 
 /// Decides a stop: `Some(reason)` to block. Blocks while the last gate failed, at most `max_blocks` times in a
-/// row; a stop that the runtime did not mark as a continuation (`stop_hook_active` false, no Cursor
-/// `loop_count`) starts a new count, so the gate can never hold the agent forever.
-pub(crate) fn stop_gate(root: &Path, max_blocks: u32, continuing: bool) -> Result<Option<String>, Error> {
+/// row within a continuation (a stop the runtime did not mark as one, `stop_hook_active` false and no Cursor
+/// `loop_count`, starts that count again), and at most `max_blocks` times in the session without progress in
+/// between (a passing gate, a successful tool event). The second cap survives fresh stops, so the gate can
+/// never hold the agent forever, even on a runtime that never marks continuations.
+pub(crate) fn stop_gate(
+    root: &Path,
+    max_blocks: u32,
+    continuing: bool,
+    session: Option<&str>,
+) -> Result<Option<String>, Error> {
     let path = root.join(STOP_STATE_FILE);
     let Some(gate) = last_gate(root)? else { return Ok(None) };
     if gate.passed() {
         if path.exists() {
-            write_atomic(&path, br#"{"blocks":0}"#)?;
+            write_stop_state(&path, &StopState::default())?;
         }
         return Ok(None);
     }
-    let mut state: StopState = if continuing {
-        std::fs::read(&path).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default()
-    } else {
-        StopState::default()
-    };
-    if state.blocks >= max_blocks {
+    let mut state = read_stop_state(&path);
+    if !continuing {
+        state.blocks = 0;
+    }
+    if state.session.as_deref() != session {
+        state.stale = 0;
+        state.session = session.map(str::to_owned);
+    }
+    if state.blocks >= max_blocks || state.stale >= max_blocks {
         return Ok(None);
     }
     state.blocks += 1;
-    let json = serde_json::to_vec(&state).map_err(|e| Error::Json { path: path.clone(), source: e })?;
-    write_atomic(&path, &json)?;
+    state.stale += 1;
+    write_stop_state(&path, &state)?;
     let mut reason = format!(
         "The quality gate `{}` {} after editing {} (exit code {}). Fix it before stopping (block {} of {max_blocks}).",
         gate.command,
         gate.status,
         gate.file,
         gate.exit_code.map_or_else(|| "none".to_owned(), |c| c.to_string()),
-        state.blocks
+        state.blocks.max(state.stale)
     );
     let detail = if gate.stderr_tail.trim().is_empty() { &gate.stdout_tail } else { &gate.stderr_tail };
     if !detail.trim().is_empty() {

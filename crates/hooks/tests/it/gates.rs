@@ -56,9 +56,14 @@ fn quality_gate_then_stop_gate() {
     }
     let r = stop(&fx, true);
     assert_eq!((r.code, r.stdout.as_str()), (0, ""), "the loop limit lets the agent stop");
-    // A fresh stop (not a continuation) starts counting again.
+    // A fresh stop (not a continuation) without progress in between stays let through: the cap survives it.
     let r = stop(&fx, false);
-    assert!(r.stdout.contains("block"));
+    assert_eq!((r.code, r.stdout.as_str()), (0, ""), "no progress since the last blocks");
+    // A tool event is progress: the next fresh stop is blocked again.
+    let r = post_edit(&fx, "README.md");
+    assert_eq!(r.code, 0);
+    let r = stop(&fx, false);
+    assert!(r.stdout.contains("block"), "{}", r.stdout);
     // Fix the tests: the gate passes and the stop gate opens.
     std::fs::write(fx.root.join("ok.flag"), "").expect("write");
     let r = post_edit(&fx, "src/main.rs");
@@ -66,6 +71,32 @@ fn quality_gate_then_stop_gate() {
     assert_eq!(gate_state(&fx)["status"], "passed");
     let r = stop(&fx, false);
     assert_eq!((r.code, r.stdout.as_str()), (0, ""));
+}
+
+/// A runtime that never sends `stop_hook_active`: every stop looks fresh, and the cap must still hold.
+#[test]
+fn stop_gate_is_capped_without_stop_hook_active() {
+    let fx = Fixture::new();
+    policy(&fx, "echo tests failed >&2; exit 1");
+    let r = post_edit(&fx, "src/main.rs");
+    assert!(r.stdout.contains("tests failed"), "{}", r.stdout);
+    let stop_without_flag = |session: &str| {
+        fx.hook(
+            "claude",
+            &json!({"session_id": session, "hook_event_name": "Stop", "cwd": fx.root.to_string_lossy()}),
+        )
+    };
+    let mut blocked = 0;
+    for _ in 0..6 {
+        let r = stop_without_flag("s");
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        if r.stdout.contains("block") {
+            blocked += 1;
+        }
+    }
+    assert_eq!(blocked, 2, "max_blocks (2) blocks, then the agent may stop, however many fresh stops follow");
+    // Another session starts its own count.
+    assert!(stop_without_flag("t").stdout.contains("block"));
 }
 
 #[test]
