@@ -196,7 +196,14 @@ fn print(text: &str) {
 
 fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Cmd::Run { runtime } => Ok(run(parse_runtime(&runtime)?)),
+        Cmd::Run { runtime } => match parse_runtime(&runtime) {
+            Ok(rt) => Ok(run(rt)),
+            Err(e) => {
+                // Exit 1 would read as "hook error, proceed" to every runtime: a misconfigured hook denies.
+                let _ = writeln!(std::io::stderr(), "agentry-hooks: {e:#}; denied");
+                Ok(ExitCode::from(2))
+            }
+        },
         Cmd::Init { root, force } => {
             let path = root.join(POLICY_FILE);
             if path.exists() && !force {

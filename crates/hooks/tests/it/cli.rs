@@ -150,6 +150,17 @@ fn explain_names_the_rule() {
 }
 
 #[test]
+fn run_with_an_unknown_runtime_denies() {
+    let fx = Fixture::new();
+    let payload = serde_json::json!({"hook_event_name": "PreToolUse", "cwd": fx.root.to_string_lossy(), "tool_name": "Bash", "tool_input": {"command": "ls"}});
+    for args in [&["run", "--runtime", "bogus"][..], &["run", "--runtime=bogus"][..]] {
+        let r = fx.run(args, payload.to_string().as_bytes(), false);
+        assert_eq!(r.code, 2, "{args:?}: exit 1 or 0 would let the tool run: {}", r.stderr);
+        assert!(r.stderr.contains("unknown runtime `bogus`") && r.stderr.contains("denied"), "{}", r.stderr);
+    }
+}
+
+#[test]
 fn help_on_every_command() {
     let fx = Fixture::new();
     for cmd in ["run", "init", "install", "check", "explain", "rollback", "log"] {
