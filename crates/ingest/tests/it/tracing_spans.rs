@@ -45,8 +45,15 @@ fn query_emits_spans_and_chunk_retrieved_events() {
     let mut r = Registry::open_in_memory().expect("registry");
     r.ingest(items(&[("a.md", "# A\n\nownership rules")]), &e, &IngestOptions::default()).expect("ingest");
     let snap = r.snapshot(None).expect("snapshot");
+    let opts = SearchOptions { k: 1, ..SearchOptions::default() };
+    // tracing caches per callsite whether anyone is interested. While this scoped subscriber is the only one,
+    // a callsite first reached on another test thread is judged by that thread's (empty) default and cached as
+    // disabled. So this thread reaches every callsite of the search first, before installing the subscriber,
+    // and then has the cache rebuilt with the subscriber in place.
+    snap.search(&e, "ownership", &opts).expect("warm-up search");
     tracing::subscriber::with_default(subscriber, || {
-        snap.search(&e, "ownership", &SearchOptions { k: 1, ..SearchOptions::default() }).expect("search");
+        tracing::callsite::rebuild_interest_cache();
+        snap.search(&e, "ownership", &opts).expect("search");
     });
     let log = rec.0.lock().expect("lock").clone();
     let has = |prefix: &str| log.iter().any(|l| l.starts_with(prefix));
