@@ -44,6 +44,17 @@ struct PriceArgs {
     litellm: Option<PathBuf>,
 }
 
+/// What a keep-alive ping costs besides the prefix read.
+#[derive(Args)]
+struct PingArgs {
+    /// Uncached tokens each ping appends (written to the cache at the lifetime's rate).
+    #[arg(long, default_value_t = 0)]
+    ping_tail_tokens: u64,
+    /// Output tokens each ping generates (a ping with `max_tokens: 1` bills one).
+    #[arg(long, default_value_t = 1)]
+    ping_output_tokens: u64,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum TtlArg {
     #[value(name = "5m")]
@@ -77,12 +88,8 @@ enum Command {
         /// Prefix size, to price a ping's own cost.
         #[arg(long, default_value_t = 100_000)]
         prefix_tokens: u64,
-        /// Uncached tokens each ping appends (written to the cache).
-        #[arg(long, default_value_t = 0)]
-        ping_tail_tokens: u64,
-        /// Output tokens each ping generates.
-        #[arg(long, default_value_t = 0)]
-        ping_output_tokens: u64,
+        #[command(flatten)]
+        ping: PingArgs,
         /// Print one JSON document.
         #[arg(long)]
         json: bool,
@@ -181,6 +188,12 @@ enum Command {
         /// Tokenizer inflation on a model change (0.35 = +35%).
         #[arg(long, default_value_t = 0.35)]
         inflation: f64,
+        /// The model changed to, for the tokenizer what-if (default: the same model, which isolates the
+        /// inflation).
+        #[arg(long)]
+        to_model: Option<String>,
+        #[command(flatten)]
+        ping: PingArgs,
         /// Most pings considered.
         #[arg(long, default_value_t = 24)]
         max_pings: u32,
@@ -300,19 +313,17 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<()> {
     let prices = load_prices(&cli.prices)?;
     match cli.command {
-        Command::Breakeven {
-            model,
-            ttl,
-            ping_interval,
-            prefix_tokens,
-            ping_tail_tokens,
-            ping_output_tokens,
-            json,
-        } => {
+        Command::Breakeven { model, ttl, ping_interval, prefix_tokens, ping, json } => {
             let m = prices.get(&model, None)?;
             let b = breakeven(m, ttl.into(), ping_interval)?;
-            let p =
-                ping_cost(m, ttl.into(), prefix_tokens, ping_tail_tokens, ping_output_tokens, ping_interval)?;
+            let p = ping_cost(
+                m,
+                ttl.into(),
+                prefix_tokens,
+                ping.ping_tail_tokens,
+                ping.ping_output_tokens,
+                ping_interval,
+            )?;
             if json {
                 return print_json(&json!({
                     "model": m.id,
@@ -325,7 +336,8 @@ fn run(cli: Cli) -> Result<()> {
                     "reads_per_write": b.reads_per_write,
                     "hazard_threshold": hazard_threshold(b.write_multiplier, b.read_multiplier),
                     "rent_breakeven_hours": rent_breakeven_hours(m),
-                    "ping": { "prefix_tokens": prefix_tokens, "ping_usd": p.ping_usd, "read_usd": p.read_usd, "achievable_minutes": p.achievable_minutes },
+                    "ping": { "prefix_tokens": prefix_tokens, "output_tokens": ping.ping_output_tokens, "tail_tokens": ping.ping_tail_tokens,
+                              "ping_usd": p.ping_usd, "read_usd": p.read_usd, "achievable_minutes": p.achievable_minutes },
                 }));
             }
             say!("{}: w = {}, rho = {}", m.id, b.write_multiplier, b.read_multiplier);
@@ -343,14 +355,14 @@ fn run(cli: Cli) -> Result<()> {
             if let Some(h) = rent_breakeven_hours(m) {
                 say!("explicit cache with rent: keeping it beats rewriting for idle times under {h} h");
             }
-            if ping_tail_tokens + ping_output_tokens > 0 {
-                say!(
-                    "with each ping costing {} ({} prefix): achievable {} min",
-                    cents(p.ping_usd),
-                    prefix_tokens,
-                    format_minutes(p.achievable_minutes)
-                );
-            }
+            say!(
+                "with each ping costing ${} ({} prefix tokens, {} output, {} tail): achievable {} min",
+                format_usd(p.ping_usd, 6),
+                prefix_tokens,
+                ping.ping_output_tokens,
+                ping.ping_tail_tokens,
+                format_minutes(p.achievable_minutes)
+            );
         }
         Command::Table { model, prefix_tokens, idle_minutes, ttl, ping_interval, decimals, json } => {
             let m = prices.get(&model, None)?;
@@ -465,6 +477,8 @@ fn run(cli: Cli) -> Result<()> {
             never_return,
             idle_minutes,
             inflation,
+            to_model,
+            ping,
             max_pings,
             json,
         } => {
@@ -488,7 +502,26 @@ fn run(cli: Cli) -> Result<()> {
                 5.0,
                 1.0 - never_return,
             )?;
-            let change = model_change(m, m, Ttl::FiveMinutes, prefix_tokens, inflation)?;
+            let to = match &to_model {
+                Some(id) => prices.get(id, None)?,
+                None => m,
+            };
+            let change = model_change(m, to, Ttl::FiveMinutes, prefix_tokens, inflation)?;
+            // ModelChange's fields, plus which models and what inflation.
+            let mut tokenizer = serde_json::to_value(&change)?;
+            if let Some(fields) = tokenizer.as_object_mut() {
+                fields.insert("from_model".into(), json!(m.id));
+                fields.insert("to_model".into(), json!(to.id));
+                fields.insert("inflation".into(), json!(inflation));
+            }
+            let ping_what_if = ping_cost(
+                m,
+                Ttl::FiveMinutes,
+                prefix_tokens,
+                ping.ping_tail_tokens,
+                ping.ping_output_tokens,
+                5.0,
+            )?;
             let p_5_60 = km.survival_at(5.0) - km.survival_at(60.0);
             let one_hour = one_hour_threshold(mult.write, mult_1h.write, mult.read);
             let plan_usd = plan_cost(m, Ttl::FiveMinutes, prefix_tokens, &plan)?;
@@ -506,7 +539,10 @@ fn run(cli: Cli) -> Result<()> {
                 "ttl_choice": { "p_return_5_to_60": p_5_60, "one_hour_threshold": one_hour, "one_hour_wins": p_5_60 > one_hour,
                                  "pings_per_1h_premium": (mult_1h.write - mult.write) / mult.read },
                 "what_if_return_probability": uncertain,
-                "what_if_tokenizer": change,
+                "what_if_tokenizer": tokenizer,
+                "what_if_ping_cost": { "output_tokens": ping.ping_output_tokens, "tail_tokens": ping.ping_tail_tokens,
+                                       "ping_usd": ping_what_if.ping_usd, "read_usd": ping_what_if.read_usd,
+                                       "achievable_minutes": ping_what_if.achievable_minutes },
             });
             if json {
                 return print_json(&doc);
@@ -550,12 +586,24 @@ fn run(cli: Cli) -> Result<()> {
                 100.0 * uncertain.breakeven_probability
             );
             say!(
-                "tokenizer +{:.0}%: {} -> {} tokens, a cached turn {} -> {}",
+                "tokenizer +{:.0}% ({} -> {}): {} -> {} tokens, a cached turn ${} -> ${}, a write ${} -> ${}{}",
                 100.0 * inflation,
+                m.id,
+                to.id,
                 change.prefix_tokens_before,
                 change.prefix_tokens_after,
-                cents(change.read_usd_before),
-                cents(change.read_usd_after)
+                format_usd(change.read_usd_before, 4),
+                format_usd(change.read_usd_after, 4),
+                format_usd(change.write_usd_before, 4),
+                format_usd(change.write_usd_after, 4),
+                if change.below_minimum_after { " (below the new model's minimum: not cached)" } else { "" }
+            );
+            say!(
+                "a ping of {} output and {} tail tokens costs ${}: pinging beats rewriting up to {} min",
+                ping.ping_output_tokens,
+                ping.ping_tail_tokens,
+                format_usd(ping_what_if.ping_usd, 6),
+                format_minutes(ping_what_if.achievable_minutes)
             );
         }
         #[cfg(feature = "plot")]

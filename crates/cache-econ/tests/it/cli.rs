@@ -57,6 +57,46 @@ fn breakeven_fields() {
 }
 
 #[test]
+fn a_ping_costs_one_output_token_by_default() {
+    // 100K on Opus 4.7: the read ($0.05) plus one output token at $25/MTok.
+    let v = json(&["breakeven", "--json"]);
+    assert_eq!(
+        (v["ping"]["ping_usd"].as_str(), v["ping"]["output_tokens"].as_u64()),
+        (Some("0.050025"), Some(1))
+    );
+    let v = json(&["breakeven", "--ping-output-tokens", "0", "--json"]);
+    assert_eq!(v["ping"]["ping_usd"].as_str(), Some("0.05"));
+    // Near the minimum a ping's tail matters: 2048 tokens, a 100-token tail at $6.25 and the output token
+    // make a ping $0.001674 against $0.011776 saved by not rewriting: 7 pings, 40 minutes instead of 60.
+    let v = json(&["breakeven", "--prefix-tokens", "2048", "--ping-tail-tokens", "100", "--json"]);
+    assert_eq!(v["ping"]["ping_usd"].as_str(), Some("0.001674"));
+    assert_eq!(v["ping"]["achievable_minutes"].as_f64(), Some(40.0));
+    let v = json(&["simulate", "--prefix-tokens", "2048", "--ping-tail-tokens", "100", "--json"]);
+    assert_eq!(v["what_if_ping_cost"]["achievable_minutes"].as_f64(), Some(40.0));
+}
+
+#[test]
+fn tokenizer_what_if_to_another_model() {
+    let v = json(&["simulate", "--json"]);
+    let t = &v["what_if_tokenizer"];
+    assert_eq!(
+        (t["to_model"].as_str(), t["read_usd_after"].as_str()),
+        (Some("claude-opus-4-7"), Some("0.0675"))
+    );
+    // 135,000 tokens on Sonnet 4.5: read at $0.30, write at $3.75.
+    let v = json(&["simulate", "--to-model", "claude-sonnet-4-5", "--json"]);
+    let t = &v["what_if_tokenizer"];
+    assert_eq!(t["to_model"].as_str(), Some("claude-sonnet-4-5"));
+    assert_eq!(
+        (t["read_usd_after"].as_str(), t["write_usd_after"].as_str()),
+        (Some("0.0405"), Some("0.50625"))
+    );
+    assert_eq!(t["prefix_tokens_after"].as_u64(), Some(135_000));
+    let (ok, _, stderr) = run(&["simulate", "--to-model", "no-such-model"]);
+    assert!(!ok && stderr.contains("no-such-model"), "{stderr}");
+}
+
+#[test]
 fn compaction_fields() {
     let v = json(&["compaction", "--ratio", "10:1", "--json"]);
     let turns = v["breakeven_turns"].as_f64().expect("number");
