@@ -6,7 +6,7 @@ use crate::fixture::Fixture;
 
 fn policy(fx: &Fixture, gate_command: &str) {
     let text = format!(
-        "[quality_gate]\ncommand = \"{gate_command}\"\nglobs = [\"src/**/*.rs\"]\ntimeout_secs = 5\n\n[stop_gate]\nmax_blocks = 2\n\n[[prompt_routes]]\nkeywords = [\"deploy\"]\ncontext = \"Deploys need the release checklist.\"\n\n[session]\ncontext = \"Use cargo.\"\n"
+        "[quality_gate]\ncommand = \"{gate_command}\"\nglobs = [\"src/**/*.rs\"]\ntimeout_secs = 60\n\n[stop_gate]\nmax_blocks = 2\n\n[[prompt_routes]]\nkeywords = [\"deploy\"]\ncontext = \"Deploys need the release checklist.\"\n\n[session]\ncontext = \"Use cargo.\"\n"
     );
     std::fs::create_dir_all(fx.root.join(".agentry")).expect("mkdir");
     std::fs::write(fx.root.join(".agentry/hooks.toml"), text).expect("write policy");
@@ -163,16 +163,31 @@ fn checkpoints_and_rollback_restore_exactly() {
     let r = fx.hook("claude", &json!({"hook_event_name": "PreToolUse", "cwd": root, "tool_name": "Bash", "tool_input": {"command": "rm -rf target"}}));
     assert_eq!(r.code, 0);
     std::fs::remove_dir_all(fx.root.join("target")).expect("rm");
-    // 4: the same content again is stored once.
+    // 4: another edit of main.rs, which puts its original content back.
+    assert_eq!(pre_write("src/main.rs").code, 0);
+    std::fs::write(fx.root.join("src/main.rs"), "fn main() {}\n").expect("write");
+    // 5: checkpointing that content again stores no new object.
     assert_eq!(pre_write("src/main.rs").code, 0);
     std::fs::write(fx.root.join("src/main.rs"), "changed twice\n").expect("write");
     let objects = std::fs::read_dir(fx.root.join(".agentry/checkpoints/objects")).expect("objects").count();
-    assert_eq!(objects, 3, "fn main, the target binary and `changed once`: each content once");
+    assert_eq!(objects, 3, "fn main (stored twice), the target binary and `changed once`: each content once");
 
     let r = fx.run(&["rollback", "--list", "--json"], b"", false);
     let list: Vec<Value> = serde_json::from_str(&r.stdout).expect("json");
-    assert_eq!(list.len(), 4);
-    // Undo the last one: main.rs goes back to `changed once`.
+    assert_eq!(list.len(), 5);
+    let digest = |i: usize| {
+        let id = list[i]["id"].as_str().expect("id");
+        let file = fx.root.join(format!(".agentry/checkpoints/manifests/{id}.json"));
+        let m: Value = serde_json::from_str(&std::fs::read_to_string(file).expect("manifest")).expect("json");
+        m["entries"][0]["digest"].as_str().map(str::to_owned)
+    };
+    assert!(digest(0).is_some(), "the first checkpoint stored main.rs");
+    assert_eq!(digest(0), digest(4), "the same content has the same object");
+    // Undo the last one: main.rs goes back to its original content, read from the shared object.
+    let r = fx.run(&["rollback", "--last", "1"], b"", false);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(std::fs::read_to_string(fx.root.join("src/main.rs")).expect("read"), "fn main() {}\n");
+    // And the one before: `changed once`.
     let r = fx.run(&["rollback", "--last", "1"], b"", false);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(std::fs::read_to_string(fx.root.join("src/main.rs")).expect("read"), "changed once\n");
