@@ -103,12 +103,14 @@ pub fn rewrite_cost(model: &ModelPrice, ttl: Ttl, prefix_tokens: u64) -> Usd {
 }
 
 /// One row of the refresh-versus-rewrite table.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TableRow {
     /// Prefix size.
     pub prefix_tokens: u64,
-    /// Idle time in minutes (as given).
-    pub idle_minutes: String,
+    /// Idle time in minutes (as given). JSON has a number: an integer for whole minutes (`5`), else the
+    /// shortest decimal that reads back as the same `f64` (`4.5`).
+    #[serde(serialize_with = "minutes_number")]
+    pub idle_minutes: f64,
     /// Write once, refresh through the idle time, read on return.
     pub refresh_usd: Usd,
     /// Write, let expire, write again.
@@ -132,7 +134,7 @@ pub fn table(
             let rewrite = rewrite_cost(model, ttl, p);
             rows.push(TableRow {
                 prefix_tokens: p,
-                idle_minutes: format_minutes(t),
+                idle_minutes: t,
                 refresh_usd: refresh,
                 rewrite_usd: rewrite,
                 refresh_wins: refresh < rewrite,
@@ -140,6 +142,11 @@ pub fn table(
         }
     }
     Ok(rows)
+}
+
+fn minutes_number<S: serde::Serializer>(t: &f64, s: S) -> Result<S::Ok, S::Error> {
+    // Whole minutes as an integer (`5`, not `5.0`); `table` rejects negative and non-finite times.
+    if t.fract() == 0.0 && *t >= 0.0 && *t < 1e15 { s.serialize_u64(*t as u64) } else { s.serialize_f64(*t) }
 }
 
 /// Minutes as short text: `5`, `4.5`.
@@ -493,6 +500,14 @@ mod tests {
         );
         let bad = KeepAlivePlan { expected_reads: f64::NAN, ..plan };
         assert!(plan_cost(&opus(), Ttl::FiveMinutes, 100_000, &bad).is_err());
+    }
+    #[test]
+    fn table_minutes_are_json_numbers() {
+        let rows = table(&opus(), Ttl::FiveMinutes, &[100_000], &[5.0, 4.5, 0.1], 5.0).expect("valid");
+        let v = serde_json::to_value(&rows).expect("serializes");
+        let minutes: Vec<String> = (0..3).map(|i| v[i]["idle_minutes"].to_string()).collect();
+        assert_eq!(minutes, ["5", "4.5", "0.1"]);
+        assert_eq!(v[0]["idle_minutes"].as_u64(), Some(5));
     }
     #[test]
     fn tokenizer_inflation() {

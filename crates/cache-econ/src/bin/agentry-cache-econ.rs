@@ -377,7 +377,7 @@ fn run(cli: Cli) -> Result<()> {
                 say!(
                     "{:>10} {:>8} {:>12} {:>12}{}",
                     r.prefix_tokens,
-                    r.idle_minutes,
+                    format_minutes(r.idle_minutes),
                     format!("${}", format_usd(r.refresh_usd, decimals)),
                     format!("${}", format_usd(r.rewrite_usd, decimals)),
                     if r.refresh_wins { "  refresh" } else { "  rewrite" }

@@ -44,7 +44,7 @@ fn table_matches_golden_file() {
     let golden = std::fs::read_to_string(&path).expect("golden file exists (UPDATE_GOLDEN=1 writes it)");
     assert_eq!(text, golden);
     let row = &got["rows"][4];
-    assert_eq!((row["prefix_tokens"].as_u64(), row["idle_minutes"].as_str()), (Some(100_000), Some("5")));
+    assert_eq!((row["prefix_tokens"].as_u64(), row["idle_minutes"].as_u64()), (Some(100_000), Some(5)));
     assert_eq!((row["refresh_usd"].as_str(), row["rewrite_usd"].as_str()), (Some("0.675"), Some("1.25")));
 }
 
