@@ -1,8 +1,8 @@
 //! Property tests on the public API. Case count from PROPTEST_CASES (default 64).
 
 use agentry_cache_econ::{
-    AnalyzeOptions, PriceTable, Ttl, Usage, analyze_bytes, breakeven, parse_line, refresh_cost, rewrite_cost,
-    solve_keepalive,
+    AnalyzeOptions, PriceTable, Ttl, Usage, analyze_bytes, breakeven, expected_usd, parse_line, refresh_cost,
+    rewrite_cost, solve_keepalive,
 };
 use agentry_types::Usd;
 use proptest::prelude::*;
@@ -100,5 +100,27 @@ proptest! {
         let b = solve_keepalive(s, never, 1.25, 0.1, 5.0, k + 1).expect("valid");
         prop_assert!(a.expected_cost <= a.never_ping_cost + 1e-12);
         prop_assert!(b.expected_cost <= a.expected_cost + 1e-12, "{} > {}", b.expected_cost, a.expected_cost);
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// An expected amount lies between zero and the amount for a probability, grows with it, and is the
+    /// exact product rounded half up: within half a picodollar of a wide-integer reference.
+    #[test]
+    fn expected_money_is_bounded_monotone_and_rounded_once(picos in 0i64..i64::MAX, p in 0.0f64..=1.0, q in 0.0f64..=1.0) {
+        let amount = Usd::from_picos(i128::from(picos));
+        let at = |w: f64| expected_usd(&[(amount, w)]).expect("fits");
+        let (lo, hi) = if p <= q { (p, q) } else { (q, p) };
+        prop_assert!(Usd::ZERO <= at(lo) && at(lo) <= at(hi) && at(hi) <= amount);
+        prop_assert_eq!(at(1.0), amount);
+        // p = m / 2^53 after scaling to 53 bits: compare against amount x m / 2^53 rounded half up.
+        let m = (p * (1u64 << 53) as f64) as u64;
+        if m as f64 == p * (1u64 << 53) as f64 {
+            let exact = (picos as u128) * u128::from(m);
+            let rounded = (exact + (1u128 << 52)) >> 53;
+            prop_assert_eq!(at(p).picos() as u128, rounded);
+        }
     }
 }
