@@ -1008,6 +1008,8 @@ impl Analyzer {
             }
             "rm" | "unlink" | "rmdir" | "srm" | "trash" | "trash-put" | "gio" => self.rm(&name, args),
             "cp" | "install" | "ln" | "rsync" | "scp" => self.copy(&name, args),
+            // `link A B` is `ln A B` without options.
+            "link" => self.copy("ln", args),
             "mv" => self.mv(args),
             "tee" => {
                 for a in operands(args, &[]) {
@@ -1670,8 +1672,16 @@ impl Analyzer {
                 self.path(Access::ReadTree, (*s).clone(), &format!("{name} (recursive)"));
             }
         }
+        let flag =
+            |long: &str, short: char| args.iter().any(|a| a.text == long || has_short_flag(&a.text, short));
         if symbolic {
-            self.link_targets(args, &sources, dest, target_dir.as_ref());
+            let soft = flag("--symbolic", 's');
+            let from_cwd = flag("--relative", 'r');
+            self.link_targets(soft, from_cwd, &sources, dest, target_dir.as_ref());
+        } else if name == "cp" && (flag("--link", 'l') || flag("--symbolic-link", 's')) {
+            // `cp -l` and `cp -s` make links instead of copies.
+            let soft = flag("--symbolic-link", 's');
+            self.link_targets(soft, false, &sources, dest, target_dir.as_ref());
         }
         if let Some(d) = dest.cloned().or(target_dir) {
             if name == "rsync" && args.iter().any(|a| a.text.starts_with("--delete")) {
@@ -1702,13 +1712,12 @@ impl Analyzer {
     /// `ln -s` target is resolved from the link's own folder, as the kernel will.
     fn link_targets(
         &mut self,
-        args: &[Word],
+        soft: bool,
+        from_cwd: bool,
         sources: &[&Word],
         dest: Option<&Word>,
         target_dir: Option<&Word>,
     ) {
-        let soft = args.iter().any(|a| a.text == "--symbolic" || has_short_flag(&a.text, 's'));
-        let from_cwd = args.iter().any(|a| a.text == "--relative" || has_short_flag(&a.text, 'r'));
         let link_dir: Option<Word> = match (target_dir, dest) {
             (Some(d), _) => Some(d.clone()),
             (None, Some(d)) if self.is_existing_dir(d) => Some(d.clone()),
@@ -1733,7 +1742,7 @@ impl Analyzer {
                 _ => (*s).clone(),
             };
             let link = dest.or(target_dir).map(|d| d.text.as_str()).unwrap_or(".");
-            self.path(Access::LinkTarget, target, &format!("writing through the link `{link}` made by `ln`"));
+            self.path(Access::LinkTarget, target, &format!("writing through the link `{link}`"));
         }
     }
 
