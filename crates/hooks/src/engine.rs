@@ -39,6 +39,8 @@ pub struct Verdict {
 #[derive(Default)]
 struct Acc {
     touched: Vec<PathBuf>,
+    /// Symlinks the command creates, followed by its later paths.
+    links: paths::VirtualLinks,
     seen: Vec<(Access, String)>,
     commands: Vec<String>,
 }
@@ -191,6 +193,7 @@ impl Engine {
                     self.deploy(argv, env)?
                 }
                 Op::Sql { text, via } => self.sql(text, via)?,
+                Op::Link { link, target, cwd } => self.virtual_link(link, target, cwd.as_deref(), acc),
                 Op::Deny { .. } => {}
             }
         }
@@ -329,12 +332,12 @@ impl Engine {
                 } else {
                     parent
                 };
-                let r = self.resolve(parent, &cwd, via)?;
+                let r = self.resolve(parent, &cwd, via, acc)?;
                 self.dangerous(&r, parent, via)?;
             }
         }
         for t in targets {
-            let r = self.resolve(&t, &cwd, via)?;
+            let r = self.resolve(&t, &cwd, via, acc)?;
             let shown = r.rel.clone().unwrap_or_else(|| r.abs.to_string_lossy().into_owned());
             acc.seen.push((access, shown));
             match access {
@@ -360,8 +363,24 @@ impl Engine {
         Ok(())
     }
 
-    fn resolve(&self, text: &str, cwd: &Path, via: &str) -> Result<Resolved, Denied> {
-        paths::resolve(&self.root, cwd, text).map_err(|e| Denied {
+    /// Records a symlink the command creates (its target was checked as a `LinkTarget` before), so that later
+    /// paths through it resolve as the kernel will resolve them once it exists.
+    fn virtual_link(&self, link: &Word, target: &Word, cwd: Option<&Path>, acc: &mut Acc) {
+        if link.dynamic || target.dynamic || link.glob || target.glob {
+            return;
+        }
+        if paths::is_windows_style(&link.text) || paths::is_windows_style(&target.text) {
+            return;
+        }
+        let Some(cwd) = cwd else { return };
+        let link_path = cwd.join(&link.text);
+        let (Some(parent), Some(name)) = (link_path.parent(), link_path.file_name()) else { return };
+        let Ok(parent) = paths::resolve_abs_with(parent, &acc.links) else { return };
+        acc.links.insert(parent.join(name), cwd.join(&target.text));
+    }
+
+    fn resolve(&self, text: &str, cwd: &Path, via: &str, acc: &Acc) -> Result<Resolved, Denied> {
+        paths::resolve_with(&self.root, cwd, text, &acc.links).map_err(|e| Denied {
             rule: "path-error",
             reason: format!("{via}: cannot resolve `{text}` ({e}); denied because it cannot be checked"),
         })

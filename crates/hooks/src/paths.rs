@@ -6,6 +6,7 @@
 //! matched, case-folded, on both the resolved relative path and the lexical one, so neither a symlink into a
 //! protected folder nor a spelling such as `sub/../.env` gets around them.
 
+use std::collections::HashMap;
 use std::ffi::OsString;
 use std::io;
 use std::path::{Component, Path, PathBuf};
@@ -182,9 +183,18 @@ impl Resolved {
     }
 }
 
+/// Symlinks that a command creates before it uses a later path (`ln -s t l && echo x > l/../f`): the link's
+/// resolved path and its target as an absolute path, not yet resolved. They count as real symlinks.
+pub(crate) type VirtualLinks = HashMap<PathBuf, PathBuf>;
+
 /// Resolves `raw` (absolute, or relative to `cwd`) against the root. `Err` on an I/O error other than a
 /// missing component, or a symlink loop: callers deny then.
 pub(crate) fn resolve(root: &Root, cwd: &Path, raw: &str) -> io::Result<Resolved> {
+    resolve_with(root, cwd, raw, &VirtualLinks::new())
+}
+
+/// [`resolve`], with the symlinks a command made earlier followed as if they existed.
+pub(crate) fn resolve_with(root: &Root, cwd: &Path, raw: &str, links: &VirtualLinks) -> io::Result<Resolved> {
     if raw.contains('\0') {
         return Err(io::Error::new(io::ErrorKind::InvalidInput, "path contains a NUL byte"));
     }
@@ -196,7 +206,7 @@ pub(crate) fn resolve(root: &Root, cwd: &Path, raw: &str) -> io::Result<Resolved
     let lexical = lexical_normalize(&joined);
     // `..` is resolved in order after the symlinks before it, as the kernel does: `escape/../f` with
     // `escape -> /elsewhere` is `/f`, not `f` in the folder holding `escape`.
-    let abs = resolve_abs(&joined)?;
+    let abs = resolve_abs_with(&joined, links)?;
     let rel = relative(&abs, &root.canon);
     let lexical_rel = relative(&lexical, &root.lexical).or_else(|| relative(&lexical, &root.canon));
     Ok(Resolved { abs, rel, lexical_rel })
@@ -231,10 +241,15 @@ pub(crate) fn lexical_normalize(p: &Path) -> PathBuf {
 /// so far. A missing component is kept as it is, as if a command created it first (`mkdir -p a; x > a/../l/f`),
 /// so a `..` after it can still lead back to a symlink, which is then followed.
 pub(crate) fn resolve_abs(path: &Path) -> io::Result<PathBuf> {
+    resolve_abs_with(path, &VirtualLinks::new())
+}
+
+/// [`resolve_abs`], with `links` followed before the file system is asked.
+pub(crate) fn resolve_abs_with(path: &Path, links: &VirtualLinks) -> io::Result<PathBuf> {
     let mut pending: Vec<OsString> = Vec::new();
     push_components(&mut pending, path);
     let mut cur = PathBuf::from("/");
-    let mut links = 0;
+    let mut links_seen = 0;
     while let Some(c) = pending.pop() {
         if c == "." || c.is_empty() {
             continue;
@@ -244,10 +259,19 @@ pub(crate) fn resolve_abs(path: &Path) -> io::Result<PathBuf> {
             continue;
         }
         let next = cur.join(&c);
+        if let Some(target) = links.get(&next) {
+            links_seen += 1;
+            if links_seen > MAX_LINKS {
+                return Err(io::Error::other(format!("too many symlinks resolving {}", path.display())));
+            }
+            cur = PathBuf::from("/");
+            push_components(&mut pending, target);
+            continue;
+        }
         match std::fs::symlink_metadata(&next) {
             Ok(m) if m.file_type().is_symlink() => {
-                links += 1;
-                if links > MAX_LINKS {
+                links_seen += 1;
+                if links_seen > MAX_LINKS {
                     return Err(io::Error::other(format!("too many symlinks resolving {}", path.display())));
                 }
                 let target = std::fs::read_link(&next)?;

@@ -74,6 +74,9 @@ pub(crate) enum Op {
     Sql { text: String, via: String },
     /// Something the analyzer refuses to allow: the rule id and the reason.
     Deny { rule: &'static str, reason: String },
+    /// A symlink the command creates: later paths of the same command that pass through `link` follow it to
+    /// `target` (both relative to `cwd`; a relative target already joined to the link's folder).
+    Link { link: Word, target: Word, cwd: Option<PathBuf> },
 }
 
 /// Where a command's standard input comes from.
@@ -1742,7 +1745,19 @@ impl Analyzer {
                 _ => (*s).clone(),
             };
             let link = dest.or(target_dir).map(|d| d.text.as_str()).unwrap_or(".");
-            self.path(Access::LinkTarget, target, &format!("writing through the link `{link}`"));
+            self.path(Access::LinkTarget, target.clone(), &format!("writing through the link `{link}`"));
+            if soft && let Some(dir) = &link_dir {
+                let base = basename(s.text.trim_end_matches('/'));
+                let link = match dest {
+                    Some(d) if target_dir.is_none() && !self.is_existing_dir(d) => d.clone(),
+                    _ => Word {
+                        text: format!("{}/{base}", dir.text.trim_end_matches('/')),
+                        dynamic: dir.dynamic,
+                        glob: dir.glob,
+                    },
+                };
+                self.ops.push(Op::Link { link, target, cwd: self.cwd.clone() });
+            }
         }
     }
 
