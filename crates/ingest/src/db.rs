@@ -137,6 +137,14 @@ pub(crate) trait Backend: Send + std::fmt::Debug {
     fn begin_write(&self) -> &'static str;
     /// The statement that starts a reading transaction that sees one snapshot for all its statements.
     fn begin_read(&self) -> &'static str;
+    /// Takes the registry's writer lock without waiting; `false` when another connection holds it. The lock
+    /// lives outside the registry's transactions and is released by [`Backend::unlock_writer`], or by the
+    /// operating system or server when the process or connection ends.
+    fn try_lock_writer(&mut self) -> Result<bool, Error>;
+    /// Releases the writer lock taken by [`Backend::try_lock_writer`].
+    fn unlock_writer(&mut self) -> Result<(), Error>;
+    /// The registry's name in errors: a file path or a PostgreSQL schema.
+    fn name(&self) -> String;
 }
 
 /// An open transaction; rolled back on drop unless committed.
@@ -260,7 +268,22 @@ CREATE TABLE IF NOT EXISTS aliases (
 
 /// SQLite through rusqlite (bundled), in WAL mode so readers never block on the writer.
 #[derive(Debug)]
-pub(crate) struct Sqlite(rusqlite::Connection);
+pub(crate) struct Sqlite {
+    conn: rusqlite::Connection,
+    /// The database file; `None` in memory, where the one connection is the only possible writer.
+    path: Option<std::path::PathBuf>,
+    /// While this registry holds the writer lock: a connection to the lock file inside an exclusive transaction.
+    writer: Option<rusqlite::Connection>,
+}
+
+/// The writer-lock file next to a registry database: an empty SQLite database, locked exclusively by the
+/// writer. SQLite's own file locking makes this work across processes and between connections of one process,
+/// and the operating system drops the lock when the process dies.
+fn writer_lock_path(db: &std::path::Path) -> std::path::PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push("-writer");
+    std::path::PathBuf::from(name)
+}
 
 fn sqlite_err(context: &'static str) -> impl FnOnce(rusqlite::Error) -> Error {
     move |e| Error::Db { context, source: Box::new(e) }
@@ -294,24 +317,24 @@ impl Sqlite {
             .map_err(sqlite_err("enabling write-ahead logging"))?;
         conn.execute_batch("PRAGMA synchronous = FULL;").map_err(sqlite_err("setting synchronous mode"))?;
         conn.execute_batch(SCHEMA).map_err(sqlite_err("creating the schema"))?;
-        Ok(Self(conn))
+        Ok(Self { conn, path: path.map(std::path::Path::to_path_buf), writer: None })
     }
 }
 
 impl Backend for Sqlite {
     fn batch(&mut self, context: &'static str, sql: &str) -> Result<(), Error> {
-        self.0.execute_batch(sql).map_err(sqlite_err(context))
+        self.conn.execute_batch(sql).map_err(sqlite_err(context))
     }
 
     fn exec(&mut self, context: &'static str, sql: &str, params: &[Val]) -> Result<u64, Error> {
-        let mut stmt = self.0.prepare_cached(sql).map_err(sqlite_err(context))?;
+        let mut stmt = self.conn.prepare_cached(sql).map_err(sqlite_err(context))?;
         let n = stmt.execute(rusqlite::params_from_iter(params)).map_err(sqlite_err(context))?;
         Ok(n as u64)
     }
 
     fn query(&mut self, context: &'static str, sql: &str, params: &[Val]) -> Result<Vec<Row>, Error> {
         use rusqlite::types::ValueRef;
-        let mut stmt = self.0.prepare_cached(sql).map_err(sqlite_err(context))?;
+        let mut stmt = self.conn.prepare_cached(sql).map_err(sqlite_err(context))?;
         let width = stmt.column_count();
         let mut rows = stmt.query(rusqlite::params_from_iter(params)).map_err(sqlite_err(context))?;
         let mut out = Vec::new();
@@ -339,6 +362,43 @@ impl Backend for Sqlite {
     fn begin_read(&self) -> &'static str {
         "BEGIN"
     }
+
+    fn try_lock_writer(&mut self) -> Result<bool, Error> {
+        let Some(path) = &self.path else { return Ok(true) };
+        if self.writer.is_some() {
+            return Ok(true);
+        }
+        let lock = rusqlite::Connection::open(writer_lock_path(path))
+            .map_err(sqlite_err("opening the writer lock file"))?;
+        lock.busy_timeout(std::time::Duration::ZERO).map_err(sqlite_err("setting the busy timeout"))?;
+        match lock.execute_batch("BEGIN EXCLUSIVE") {
+            Ok(()) => {
+                self.writer = Some(lock);
+                Ok(true)
+            }
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(
+                    e.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(sqlite_err("taking the writer lock")(e)),
+        }
+    }
+
+    fn unlock_writer(&mut self) -> Result<(), Error> {
+        // Closing the connection ends its transaction and releases the file lock.
+        match self.writer.take() {
+            Some(lock) => lock.close().map_err(|(_, e)| sqlite_err("releasing the writer lock")(e)),
+            None => Ok(()),
+        }
+    }
+
+    fn name(&self) -> String {
+        self.path.as_ref().map_or_else(|| "in memory".to_owned(), |p| p.display().to_string())
+    }
 }
 
 #[cfg(feature = "postgres")]
@@ -357,11 +417,19 @@ mod pg {
     pub(crate) struct Postgres {
         client: postgres::Client,
         statements: HashMap<String, postgres::Statement>,
+        /// The schema name as PostgreSQL stores it (unquoted identifiers are folded to lower case).
+        schema: String,
+        /// Whether this connection holds the writer lock.
+        writer: bool,
     }
 
     impl std::fmt::Debug for Postgres {
         fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.debug_struct("Postgres").field("statements", &self.statements.len()).finish()
+            f.debug_struct("Postgres")
+                .field("schema", &self.schema)
+                .field("statements", &self.statements.len())
+                .field("writer", &self.writer)
+                .finish()
         }
     }
 
@@ -424,13 +492,14 @@ mod pg {
             // for the writer or deadlocks with it. So the DDL runs only when an object is missing, which a
             // catalog lookup (no table locks) tells.
             let names: Vec<&str> = schema_objects().collect();
+            // Unquoted identifiers are folded to lower case.
+            let folded = schema.to_ascii_lowercase();
             let found = client
                 .query_one(
                     "SELECT COUNT(*) FROM pg_catalog.pg_class c
                      JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
                      WHERE n.nspname = $1 AND c.relname = ANY($2)",
-                    // Unquoted identifiers are folded to lower case.
-                    &[&schema.to_ascii_lowercase(), &names],
+                    &[&folded, &names],
                 )
                 .and_then(|row| row.try_get::<_, i64>(0))
                 .map_err(pg_err("looking up the schema"))?;
@@ -453,7 +522,7 @@ mod pg {
                     ))
                     .map_err(pg_err("creating the schema"))?;
             }
-            Ok(Self { client, statements: HashMap::new() })
+            Ok(Self { client, statements: HashMap::new(), schema: folded, writer: false })
         }
 
         fn statement(&mut self, context: &'static str, sql: &str) -> Result<postgres::Statement, Error> {
@@ -511,6 +580,40 @@ mod pg {
 
         fn begin_read(&self) -> &'static str {
             "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+        }
+
+        fn try_lock_writer(&mut self) -> Result<bool, Error> {
+            if self.writer {
+                return Ok(true);
+            }
+            // A session-level advisory lock: not tied to a transaction, released when the connection ends.
+            let row = self
+                .client
+                .query_one(
+                    "SELECT pg_try_advisory_lock(hashtextextended('agentry-ingest writer ' || $1, 0))",
+                    &[&self.schema],
+                )
+                .map_err(pg_err("taking the writer lock"))?;
+            self.writer = row.try_get::<_, bool>(0).map_err(pg_err("taking the writer lock"))?;
+            Ok(self.writer)
+        }
+
+        fn unlock_writer(&mut self) -> Result<(), Error> {
+            if !self.writer {
+                return Ok(());
+            }
+            self.writer = false;
+            self.client
+                .query_one(
+                    "SELECT pg_advisory_unlock(hashtextextended('agentry-ingest writer ' || $1, 0))",
+                    &[&self.schema],
+                )
+                .map_err(pg_err("releasing the writer lock"))?;
+            Ok(())
+        }
+
+        fn name(&self) -> String {
+            format!("schema {}", self.schema)
         }
     }
 }

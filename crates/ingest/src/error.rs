@@ -60,6 +60,12 @@ pub enum Error {
     /// Rollback asked for, but the alias has no previous version to go back to.
     #[error("alias current has no previous version to roll back to")]
     NothingToRollBack,
+    /// Another ingest, delete or reconcile is writing this registry; one writer at a time.
+    #[error("another ingest holds the writer lock of registry {registry}")]
+    WriterLocked {
+        /// The registry: its database file, or its PostgreSQL schema.
+        registry: String,
+    },
     /// The document is not active in the registry.
     #[error("no active document {0:?}")]
     UnknownDocument(String),

@@ -266,9 +266,21 @@ impl Registry {
     /// version, validated and (unless told otherwise) promoted. Each document commits in its own
     /// transaction, into rows only the new version can see; a crash leaves the previous version intact and
     /// the next run undoes the partial one before starting.
+    ///
+    /// One writer at a time: the run holds the registry's writer lock, and while another ingest, delete or
+    /// reconcile (in this process or another) holds it, fails at once with [`Error::WriterLocked`].
     pub fn ingest(
         &mut self,
         items: impl IntoIterator<Item = SourceItem>,
+        embedder: &dyn Embedder,
+        options: &IngestOptions,
+    ) -> Result<IngestReport, Error> {
+        self.with_writer_lock(|r| r.ingest_locked(&mut items.into_iter(), embedder, options))
+    }
+
+    fn ingest_locked(
+        &mut self,
+        items: &mut dyn Iterator<Item = SourceItem>,
         embedder: &dyn Embedder,
         options: &IngestOptions,
     ) -> Result<IngestReport, Error> {
@@ -323,8 +335,18 @@ impl Registry {
         self.finish(build, base, embedder, options, report)
     }
 
-    /// Marks documents deleted in a new version (promoted unless `options.promote` is false).
+    /// Marks documents deleted in a new version (promoted unless `options.promote` is false); takes the
+    /// writer lock like [`Registry::ingest`].
     pub fn delete(
+        &mut self,
+        ids: &[DocumentId],
+        embedder: &dyn Embedder,
+        options: &IngestOptions,
+    ) -> Result<IngestReport, Error> {
+        self.with_writer_lock(|r| r.delete_locked(ids, embedder, options))
+    }
+
+    fn delete_locked(
         &mut self,
         ids: &[DocumentId],
         embedder: &dyn Embedder,

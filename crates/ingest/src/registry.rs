@@ -277,7 +277,12 @@ impl Registry {
     /// Finds and repairs drift between the registry and the stored vectors: undoes interrupted builds,
     /// re-embeds chunks of kept versions whose vector is missing or malformed (for versions built with
     /// `embedder`), deletes vectors nothing refers to, and moves a dangling alias to the newest ready version.
+    /// Takes the writer lock like [`Registry::ingest`], so it never undoes a build another run is writing.
     pub fn reconcile(&mut self, embedder: &dyn Embedder) -> Result<ReconcileReport, Error> {
+        self.with_writer_lock(|r| r.reconcile_locked(embedder))
+    }
+
+    fn reconcile_locked(&mut self, embedder: &dyn Embedder) -> Result<ReconcileReport, Error> {
         let mut report =
             ReconcileReport { builds_undone: self.undo_interrupted_builds()?, ..Default::default() };
         let mut tx = Tx::write(self.db.as_mut())?;
@@ -333,6 +338,23 @@ impl Registry {
         }
         tx.commit()?;
         Ok(report)
+    }
+
+    /// Runs `f` holding the registry's writer lock, which admits one ingest, delete or reconcile at a time
+    /// across connections and processes: a build in progress looks like an interrupted one to anyone else, so
+    /// a second writer would undo it. Fails with [`Error::WriterLocked`] instead of waiting.
+    pub(crate) fn with_writer_lock<T>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        if !self.db.try_lock_writer()? {
+            return Err(Error::WriterLocked { registry: self.db.name() });
+        }
+        let out = f(self);
+        let released = self.db.unlock_writer();
+        let out = out?;
+        released?;
+        Ok(out)
     }
 
     /// Undoes every version left `building` by an interrupted run; returns how many.

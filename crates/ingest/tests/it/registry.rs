@@ -1,9 +1,12 @@
 //! Registry and pipeline behaviour through the library API.
 
+use std::sync::{Mutex, mpsc};
+
 use agentry_ingest::{
-    Error, HashingEmbedder, IngestOptions, KnownItem, SearchMode, SearchOptions, SyncMode, Validation,
-    VersionState,
+    Embedder, Error, HashingEmbedder, IngestOptions, KnownItem, SearchMode, SearchOptions, SyncMode,
+    Validation, VersionState,
 };
+use agentry_types::DocumentId;
 
 use crate::common::{Store, items};
 
@@ -294,6 +297,87 @@ fn readers_during_an_ingest_see_one_whole_version(s: &Store) {
     assert_eq!(writer.snapshot(None).expect("current").len(), new_len);
 }
 
+/// Embeds like the hashing embedder, but its first call announces itself and waits to be let go, so a test can
+/// act while an ingest is in the middle of its build.
+struct Paused {
+    inner: HashingEmbedder,
+    entered: Mutex<Option<mpsc::Sender<()>>>,
+    resume: Mutex<mpsc::Receiver<()>>,
+}
+
+impl Embedder for Paused {
+    fn id(&self) -> &str {
+        self.inner.id()
+    }
+
+    fn dim(&self) -> usize {
+        self.inner.dim()
+    }
+
+    fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, Error> {
+        if let Some(entered) = self.entered.lock().expect("lock").take() {
+            entered.send(()).expect("the test waits for the pause");
+            // An error means the test thread failed and dropped the sender: go on, the test fails anyway.
+            let _ = self.resume.lock().expect("lock").recv();
+        }
+        self.inner.embed(texts)
+    }
+}
+
+/// How [`Error::WriterLocked`] names the store's registry.
+fn registry_name(s: &Store) -> String {
+    match s {
+        Store::Sqlite { path, .. } => path.display().to_string(),
+        #[cfg(feature = "postgres")]
+        Store::Postgres { schema, .. } => format!("schema {}", schema.to_ascii_lowercase()),
+    }
+}
+
+fn a_second_writer_is_refused_while_an_ingest_builds(s: &Store) {
+    let e = HashingEmbedder::new();
+    let mut first = s.open();
+    first.ingest(items(&[("guide.md", GUIDE)]), &e, &opts()).expect("first");
+    let (entered_tx, entered_rx) = mpsc::channel();
+    let (resume_tx, resume_rx) = mpsc::channel();
+    let paused =
+        Paused { inner: e.clone(), entered: Mutex::new(Some(entered_tx)), resume: Mutex::new(resume_rx) };
+    let other = [("other.md", "# Other\n\nSomething else.\n")];
+    std::thread::scope(|scope| {
+        let writer = scope
+            .spawn(|| first.ingest(items(&[("guide.md", GUIDE), ("notes.txt", NOTES)]), &paused, &opts()));
+        // A second registry on the same database, used while the first one's build is half written.
+        let mut second = s.open();
+        let during = entered_rx.recv().map(|()| {
+            let guide = DocumentId::new("guide.md").expect("id");
+            (
+                second.ingest(items(&other), &e, &opts()),
+                second.delete(&[guide], &e, &opts()),
+                second.reconcile(&e).map(|_| ()),
+                second.current_version(),
+            )
+        });
+        // If the writer never paused it has already finished; the send then finds nobody listening.
+        let _ = resume_tx.send(());
+        let report = writer.join().expect("writer thread").expect("the paused ingest");
+        let (ingest, delete, reconcile, current) = during.expect("the ingest paused in its embedder");
+        let name = registry_name(s);
+        for (what, refused) in
+            [("ingest", ingest.map(|_| ())), ("delete", delete.map(|_| ())), ("reconcile", reconcile)]
+        {
+            match refused {
+                Err(Error::WriterLocked { registry }) => assert_eq!(registry, name, "{what}"),
+                other => panic!("{what} during another ingest: {other:?}"),
+            }
+        }
+        assert_eq!(current.expect("readers are not locked out"), Some(1));
+        assert_eq!((report.docs_new, report.index_version, report.promoted), (1, 2, true));
+    });
+    // The lock went with the first run: the second registry writes now.
+    let rep = s.open().ingest(items(&[("guide.md", GUIDE), ("notes.txt", NOTES), other[0]]), &e, &opts());
+    let rep = rep.expect("after the first writer finished");
+    assert_eq!((rep.docs_new, rep.docs_unchanged, rep.index_version), (1, 2, 3));
+}
+
 /// Another connection's open transaction holding the locks a writer's transaction holds on the document and
 /// chunk tables; released when dropped.
 enum HeldWrite {
@@ -391,4 +475,5 @@ on_every_backend!(
     skipped_files_are_reported_and_keep_their_earlier_version,
     readers_during_an_ingest_see_one_whole_version,
     opening_does_not_wait_for_a_writer_transaction,
+    a_second_writer_is_refused_while_an_ingest_builds,
 );
