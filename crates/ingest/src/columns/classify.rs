@@ -5,7 +5,9 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::columns::{
-    inspect::{Inspection, inspect},
+    inspect::{
+        BARE_PHONE_FRACTION, BARE_PHONE_ID_DENSITY, Inspection, bare_phone, bare_phone_density, inspect,
+    },
     judge::{JudgeRequest, ValueJudge, ask_judge},
     policy::{ColumnPolicy, UnrecognizedText},
     profile::{ColumnProfile, Dtype, TableProfile},
@@ -225,6 +227,15 @@ impl<'a> Classifier<'a> {
                 );
                 return self.inspect_values(col, &why, false);
             }
+            // A phone number without separators parses as an integer (`4155550134`).
+            let phones = col.sample.iter().filter(|v| bare_phone(v)).count();
+            if phones * 2 > col.sample.len() {
+                let why = format!(
+                    "{phones} of {} sampled integers have the length and structure of phone numbers, so values were inspected",
+                    col.sample.len(),
+                );
+                return self.inspect_values(col, &why, false);
+            }
         }
         if p.pass_dtypes.contains(&col.dtype) {
             return (
@@ -281,12 +292,45 @@ impl<'a> Classifier<'a> {
             );
             return (Decision::Reject, true, reason, None);
         }
+        if ins.bare_phones as f64 / n as f64 >= BARE_PHONE_FRACTION {
+            let density = bare_phone_density(&col.sample, col.distinct).unwrap_or(0.0);
+            let share = format!(
+                "{} of {} sampled values are digit strings with the length and structure of phone numbers",
+                ins.bare_phones, ins.sampled
+            );
+            if density < BARE_PHONE_ID_DENSITY {
+                let reason = format!(
+                    "{why}: {share} ({} >= {}), spread over their range ({} distinct values, density {density:.2e} < {BARE_PHONE_ID_DENSITY}): phone numbers",
+                    pct(ins.bare_phones as f64 / n as f64),
+                    pct(BARE_PHONE_FRACTION),
+                    col.distinct,
+                );
+                return (Decision::Reject, true, reason, None);
+            }
+            if !text {
+                let reason = format!(
+                    "{why}: {share}, but {} distinct values fill their range densely (density {density:.2} >= {BARE_PHONE_ID_DENSITY}): a run of identifiers",
+                    col.distinct,
+                );
+                return (Decision::Pass, true, reason, None);
+            }
+        }
         if let Some(&(kind, count)) = ins.shapes.first()
             && count as f64 / n as f64 >= rules.identifier_fraction
         {
             let reason = format!(
                 "{why}: {count} of {} sampled values are {kind}, machine-generated identifiers",
                 ins.sampled
+            );
+            return (Decision::Pass, true, reason, None);
+        }
+        if !text && ins.bare_phones > 0 {
+            let reason = format!(
+                "{why}: only {} of {} sampled values have phone structure ({} < {}), as random identifiers do, and none is a payment card",
+                ins.bare_phones,
+                ins.sampled,
+                pct(ins.bare_phones as f64 / n as f64),
+                pct(BARE_PHONE_FRACTION),
             );
             return (Decision::Pass, true, reason, None);
         }

@@ -92,6 +92,94 @@ pub struct Inspection {
     pub shapes: Vec<(ValueKind, usize)>,
     /// Among 13 to 19 digit runs, how many failed the Luhn check: many failures mean random numbers.
     pub card_candidates: usize,
+    /// Values that are phone numbers written without separators (`4155550134`, `02079460958`); a bare digit
+    /// string is ambiguous alone, so these reject a column only when they are at least 90% of the sample and
+    /// sparse over their numeric range (a dense run is identifiers).
+    pub bare_phones: usize,
+}
+
+/// The fraction of sampled values that must be bare phone numbers for a column to read as phone numbers:
+/// uniformly random 10-digit numbers have a North American phone structure about 70 to 80% of the time,
+/// so a lower bar would take random identifiers for phone numbers.
+pub(crate) const BARE_PHONE_FRACTION: f64 = 0.9;
+
+/// Bare phone numbers as dense as this (distinct values over the numeric range they span) are a run of
+/// identifiers, not phone numbers: a column of 100,000 numbers within one area code (10^7 numbers) is as
+/// dense as 0.01, numbers over several area codes far sparser, while sequential ids approach 1.
+pub(crate) const BARE_PHONE_ID_DENSITY: f64 = 0.01;
+
+/// Country codes (without `+`) and the lengths of the national numbers that follow them, for digit strings
+/// written in international form without the plus: the United Kingdom, France, Germany, Australia, India,
+/// Japan, China, Spain, Italy, the Netherlands, Brazil and Mexico. North America (`1`) is checked apart.
+const COUNTRY_CODES: &[(&str, std::ops::RangeInclusive<usize>)] = &[
+    ("44", 10..=10),
+    ("33", 9..=9),
+    ("49", 10..=11),
+    ("61", 9..=9),
+    ("91", 10..=10),
+    ("81", 9..=10),
+    ("86", 11..=11),
+    ("34", 9..=9),
+    ("39", 9..=10),
+    ("31", 9..=9),
+    ("55", 10..=11),
+    ("52", 10..=10),
+];
+
+/// A ten-digit North American number: area code and exchange start with 2 to 9, the area code is not a
+/// service code (`N11`), and the number does not start with a `YYYYMMDD` date (order codes like
+/// `2024010512` have a valid area code and exchange).
+fn nanp(d: &[u8]) -> bool {
+    d.len() == 10
+        && (b'2'..=b'9').contains(&d[0])
+        && (b'2'..=b'9').contains(&d[3])
+        && !(d[1] == b'1' && d[2] == b'1')
+        && !yyyymmdd(&d[..8])
+}
+
+fn yyyymmdd(d: &[u8]) -> bool {
+    let n = |r: std::ops::Range<usize>| d[r].iter().fold(0u32, |a, b| a * 10 + u32::from(b - b'0'));
+    let (year, month, day) = (n(0..4), n(4..6), n(6..8));
+    (1900..=2099).contains(&year) && (1..=12).contains(&month) && (1..=31).contains(&day)
+}
+
+/// Whether a whole value is a phone number written without separators, only digits:
+/// - ten digits: a North American number (`nanp`), or a national number after the trunk prefix `0`
+///   (`0` then 1 to 9: `0612345678`);
+/// - eleven digits: `1` then a North American number, or trunk prefix `0` then 1 to 9 (`02079460958`);
+/// - twelve to fifteen digits: the international call prefix `00` then a country code (1 to 9);
+/// - a listed country code then a national number of that country's length, starting 1 to 9.
+///
+/// Unix times in seconds (`1700000000`) start with 1, which no ten-digit form here does; zero-padded
+/// identifiers (`00000012345`) fail the trunk and international rules.
+pub(crate) fn bare_phone(value: &str) -> bool {
+    let d = value.trim().as_bytes();
+    if !(10..=15).contains(&d.len()) || !d.iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    let nonzero = |b: u8| (b'1'..=b'9').contains(&b);
+    let trunk = d[0] == b'0' && nonzero(d[1]);
+    match d.len() {
+        10 => nanp(d) || trunk,
+        11 if d[0] == b'1' => nanp(&d[1..]),
+        11 if trunk => true,
+        _ if d[0] == b'0' && d[1] == b'0' => d.len() >= 12 && nonzero(d[2]),
+        n => COUNTRY_CODES.iter().any(|(cc, national)| {
+            d.starts_with(cc.as_bytes()) && national.contains(&(n - cc.len())) && nonzero(d[cc.len()])
+        }),
+    }
+}
+
+/// When most sampled values are bare phone numbers, whether they are instead a dense run of identifiers:
+/// `distinct` (the column's distinct count) over the numeric range the bare values span, at least
+/// `BARE_PHONE_ID_DENSITY`. Returns the density either way, for the reason.
+pub(crate) fn bare_phone_density(values: &[String], distinct: u64) -> Option<f64> {
+    let nums = values.iter().filter(|v| bare_phone(v)).filter_map(|v| v.trim().parse::<u64>().ok());
+    let (lo, hi) = nums.fold(None, |acc: Option<(u64, u64)>, x| match acc {
+        None => Some((x, x)),
+        Some((lo, hi)) => Some((lo.min(x), hi.max(x))),
+    })?;
+    Some(distinct as f64 / ((hi - lo) as f64 + 1.0))
 }
 
 macro_rules! re {
@@ -459,6 +547,7 @@ pub fn inspect(values: &[String]) -> Inspection {
     let mut personal: Vec<(ValueKind, usize)> = Vec::new();
     let mut shapes: Vec<(ValueKind, usize)> = Vec::new();
     let mut card_candidates = 0;
+    let mut bare_phones = 0;
     let bump = |list: &mut Vec<(ValueKind, usize)>, k: ValueKind| match list.iter_mut().find(|(x, _)| *x == k)
     {
         Some((_, n)) => *n += 1,
@@ -474,6 +563,9 @@ pub fn inspect(values: &[String]) -> Inspection {
         if let Some(s) = shape(v) {
             bump(&mut shapes, s);
         }
+        if bare_phone(v) {
+            bare_phones += 1;
+        }
     }
     if let Some(pos) = personal.iter().position(|(k, _)| *k == ValueKind::PaymentCard)
         && personal[pos].1 * 2 < card_candidates
@@ -482,7 +574,7 @@ pub fn inspect(values: &[String]) -> Inspection {
     }
     personal.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     shapes.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    Inspection { sampled: values.len(), personal, shapes, card_candidates }
+    Inspection { sampled: values.len(), personal, shapes, card_candidates, bare_phones }
 }
 
 #[cfg(test)]
@@ -514,6 +606,42 @@ mod tests {
         check("2024-01-05 10:22:33", &[]);
         check("12345678.90", &[]);
         check("4155550134", &[]);
+    }
+    fn bare(value: &str, expected: bool) {
+        assert_eq!(bare_phone(value), expected, "{value:?}");
+    }
+
+    #[test]
+    fn bare_phones() {
+        bare("4155550134", true);
+        bare("14155550134", true);
+        bare("02079460958", true);
+        bare("0612345678", true);
+        bare("00442079460958", true);
+        bare("442079460958", true);
+        bare("33612345678", true);
+    }
+    #[test]
+    fn not_bare_phones() {
+        // Unix seconds, milliseconds, zero-padded ids, N11 and 0/1 exchanges, dated order codes, short codes.
+        bare("1700000000", false);
+        bare("1712345678901", false);
+        bare("00000012345", false);
+        bare("4110000000", false);
+        bare("4151550134", false);
+        bare("2024010512", false);
+        bare("02139", false);
+        bare("415-555-0134", false);
+        bare("0044207946095812345", false);
+        bare("440079460958", false);
+    }
+    #[test]
+    fn dense_bare_phones_are_ids() {
+        let seq: Vec<String> = (0..400).map(|i| (7_345_210_000u64 + i).to_string()).collect();
+        assert!(bare_phone_density(&seq, 400).is_some_and(|d| d >= BARE_PHONE_ID_DENSITY));
+        let spread: Vec<String> = (0..400).map(|i| (2_125_550_000u64 + i * 17_000_003).to_string()).collect();
+        assert!(bare_phone_density(&spread, 400).is_some_and(|d| d < BARE_PHONE_ID_DENSITY));
+        assert_eq!(bare_phone_density(&["abc".to_owned()], 1), None);
     }
     #[test]
     fn card() {

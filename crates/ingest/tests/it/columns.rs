@@ -161,6 +161,45 @@ fn adversarial_columns() {
 }
 
 #[test]
+fn bare_phone_numbers() {
+    let report = classify(&[data_file("bare_phones.csv", &data::bare_phones_csv())]);
+    assert_eq!(
+        decisions(&report),
+        [
+            ("id", Pass, false),
+            ("ref_b", Reject, true),
+            ("ref_c", Reject, true),
+            ("ref_d", Reject, true),
+            ("ref_e", Reject, true),
+            ("created_unix", Pass, false),
+            ("created_ms", Pass, true),
+            ("seq_ref", Pass, true),
+            ("random_ref", Pass, true),
+            ("order_no", Pass, false),
+            ("padded_code", Pass, true),
+        ]
+    );
+    let col = |n: &str| report.columns.iter().find(|c| c.name == n).expect("column");
+    for name in ["ref_b", "ref_c", "ref_d", "ref_e"] {
+        assert!(col(name).reason.contains("phone numbers"), "{name}: {}", col(name).reason);
+    }
+    assert_eq!(col("ref_b").stats.dtype, agentry_ingest::Dtype::Text);
+    assert_eq!(col("ref_c").stats.dtype, agentry_ingest::Dtype::Integer);
+    assert!(col("seq_ref").reason.contains("a run of identifiers"), "{}", col("seq_ref").reason);
+    assert!(col("padded_code").reason.contains("short codes"), "{}", col("padded_code").reason);
+    check_golden("bare_phones.expected.json", &report);
+}
+
+#[test]
+fn bare_phone_numbers_in_jsonl() {
+    // Typed JSON: the US numbers are JSON integers, the UK ones (leading 0) strings.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("bare_phones.jsonl");
+    std::fs::write(&path, data::csv_to_jsonl(&data::bare_phones_csv())).expect("write");
+    assert_eq!(decisions(&classify(&[path])), decisions(&classify(&[data_dir().join("bare_phones.csv")])));
+}
+
+#[test]
 fn jsonl_decides_like_csv() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("run2.jsonl");

@@ -216,6 +216,57 @@ pub(crate) fn adversarial_csv() -> String {
     to_csv(&header, &rows)
 }
 
+/// A North American number without separators: a real area code, an exchange of 200 to 999, a line.
+fn bare_us(rng: &mut Rng) -> u64 {
+    let area: u64 = rng
+        .pick(&["201", "212", "305", "312", "415", "512", "617", "702", "808", "917"])
+        .parse()
+        .expect("digits");
+    area * 10_000_000 + (200 + rng.below(800)) * 10_000 + rng.below(10_000)
+}
+
+/// Phone numbers written without separators under innocent names, and digit columns that must pass:
+/// Unix times in seconds and milliseconds, sequential and random 10-digit ids, dated order codes, zero-padded
+/// codes.
+pub(crate) fn bare_phones_csv() -> String {
+    let mut rng = Rng::new(4);
+    let header = [
+        "id",
+        "ref_b",
+        "ref_c",
+        "ref_d",
+        "ref_e",
+        "created_unix",
+        "created_ms",
+        "seq_ref",
+        "random_ref",
+        "order_no",
+        "padded_code",
+    ];
+    let rows: Vec<Vec<String>> = (1..=ROWS as u64)
+        .map(|id| {
+            vec![
+                id.to_string(),
+                // UK national numbers: trunk prefix 0, then a London (20) or mobile (7) number.
+                match rng.below(2) {
+                    0 => format!("020{:08}", rng.below(100_000_000)),
+                    _ => format!("07{:09}", 100_000_000 + rng.below(900_000_000)),
+                },
+                bare_us(&mut rng).to_string(),
+                format!("1{}", bare_us(&mut rng)),
+                format!("0044{}{:09}", 1 + rng.below(9), rng.below(1_000_000_000)),
+                (1_700_000_000 + rng.below(40_000_000)).to_string(),
+                (1_700_000_000_000 + rng.below(40_000_000_000)).to_string(),
+                (7_345_210_000 + id).to_string(),
+                (2_000_000_000 + rng.below(8_000_000_000)).to_string(),
+                format!("2024{:02}{:02}{:02}", 1 + rng.below(12), 1 + rng.below(28), rng.below(100)),
+                format!("{:011}", rng.below(1_000_000)),
+            ]
+        })
+        .collect();
+    to_csv(&header, &rows)
+}
+
 /// The same table as `csv`, as JSON Lines with typed values (numbers unquoted).
 pub(crate) fn csv_to_jsonl(csv_text: &str) -> String {
     let mut lines = csv_text.lines();
