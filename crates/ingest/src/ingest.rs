@@ -91,14 +91,22 @@ pub struct SkippedFile {
     pub reason: String,
 }
 
-/// What a source yields: a document, or a file that had to be skipped (with its would-be id, so a full
-/// sync does not delete the earlier version of a file that is only temporarily unreadable).
+/// What a source yields: a document, or a file or folder that had to be skipped (with its would-be id or id
+/// prefix, so a full sync does not delete the earlier version of what is only temporarily unreadable).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SourceItem {
     /// A readable document.
     Document(SourceDocument),
     /// A skipped file.
     Skipped(Option<DocumentId>, SkippedFile),
+    /// A folder that could not be listed: the documents whose id starts with `prefix` and `/` keep their
+    /// earlier version.
+    SkippedFolder {
+        /// The folder's path relative to the indexed folder, `/`-separated.
+        prefix: String,
+        /// The folder and why it was skipped.
+        skipped: SkippedFile,
+    },
 }
 
 /// The outcome of an ingest run.
@@ -142,26 +150,63 @@ fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// Lists the files of `dir` recursively (hidden entries and symbolic links to folders excluded), sorted by
-/// relative path, and reads each lazily.
+/// relative path, and reads each lazily. Only `dir` itself must be readable: a subfolder that cannot be listed
+/// (completely or partly) becomes an entry that loads as [`SourceItem::SkippedFolder`], and the scan goes on.
 pub fn scan_dir(dir: &Path, max_file_bytes: u64) -> Result<Vec<SourceItemLoader>, Error> {
+    let rel_of = |path: &Path| -> String {
+        let rel = path.strip_prefix(dir).unwrap_or(path);
+        let parts: Vec<String> =
+            rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+        parts.join("/")
+    };
     let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let entries = std::fs::read_dir(&d).map_err(|source| Error::Io { path: d.clone(), source })?;
+    let entries = std::fs::read_dir(dir).map_err(|source| Error::Io { path: dir.to_path_buf(), source })?;
+    let mut pending = vec![(dir.to_path_buf(), entries)];
+    while let Some((d, entries)) = pending.pop() {
+        let folder_error = |e: std::io::Error| SourceItemLoader {
+            rel: rel_of(&d),
+            path: d.clone(),
+            max_file_bytes,
+            folder_error: Some(e.to_string()),
+        };
         for entry in entries {
-            let entry = entry.map_err(|source| Error::Io { path: d.clone(), source })?;
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(e) => {
+                    // The listing broke off: what was listed stays, the rest of the folder is kept as it was.
+                    out.push(folder_error(e));
+                    break;
+                }
+            };
             let path = entry.path();
             if entry.file_name().to_string_lossy().starts_with('.') {
                 continue;
             }
-            let ft = entry.file_type().map_err(|source| Error::Io { path: path.clone(), source })?;
+            let ft = match entry.file_type() {
+                Ok(ft) => ft,
+                // Neither file nor folder is known: kept as if it were a folder (which covers a file).
+                Err(e) => {
+                    out.push(SourceItemLoader {
+                        rel: rel_of(&path),
+                        path,
+                        max_file_bytes,
+                        folder_error: Some(e.to_string()),
+                    });
+                    continue;
+                }
+            };
             if ft.is_dir() {
-                stack.push(path);
+                match std::fs::read_dir(&path) {
+                    Ok(entries) => pending.push((path, entries)),
+                    Err(e) => out.push(SourceItemLoader {
+                        rel: rel_of(&path),
+                        path,
+                        max_file_bytes,
+                        folder_error: Some(e.to_string()),
+                    }),
+                }
             } else if ft.is_file() || (ft.is_symlink() && path.is_file()) {
-                let rel = path.strip_prefix(dir).unwrap_or(&path);
-                let rel: Vec<String> =
-                    rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
-                out.push(SourceItemLoader { rel: rel.join("/"), path, max_file_bytes });
+                out.push(SourceItemLoader { rel: rel_of(&path), path, max_file_bytes, folder_error: None });
             }
         }
     }
@@ -169,18 +214,28 @@ pub fn scan_dir(dir: &Path, max_file_bytes: u64) -> Result<Vec<SourceItemLoader>
     Ok(out)
 }
 
-/// A file found by [`scan_dir`], read when [`SourceItemLoader::load`] is called.
+/// A file found by [`scan_dir`], read when [`SourceItemLoader::load`] is called, or a folder it could not
+/// list.
 #[derive(Debug, Clone)]
 pub struct SourceItemLoader {
     rel: String,
     path: PathBuf,
     max_file_bytes: u64,
+    /// Set for a folder that could not be listed: why.
+    folder_error: Option<String>,
 }
 
 impl SourceItemLoader {
-    /// Reads the file: a document, or the reason it is skipped (binary, not UTF-8, too large, unreadable).
+    /// Reads the file: a document, or the reason it is skipped (binary, not UTF-8, too large, unreadable); for
+    /// a folder that could not be listed, [`SourceItem::SkippedFolder`].
     pub fn load(&self) -> SourceItem {
         let shown = self.path.display().to_string();
+        if let Some(e) = &self.folder_error {
+            return SourceItem::SkippedFolder {
+                prefix: self.rel.clone(),
+                skipped: SkippedFile { path: shown, reason: format!("cannot read folder: {e}") },
+            };
+        }
         let skip = |id: Option<DocumentId>, reason: String| {
             SourceItem::Skipped(id, SkippedFile { path: shown.clone(), reason })
         };
@@ -291,9 +346,19 @@ impl Registry {
         let active = self.active_documents()?;
         let mut report = empty_report(build.version);
         let mut seen: HashSet<String> = HashSet::new();
+        let mut unlisted_folders: Vec<String> = Vec::new();
         for item in items {
             let doc = match item {
                 SourceItem::Document(doc) => doc,
+                SourceItem::SkippedFolder { prefix, skipped } => {
+                    tracing::warn!(path = %skipped.path, reason = %skipped.reason, "folder skipped");
+                    // An entry whose kind could not be read may be a file: its own id stays too.
+                    seen.insert(prefix.clone());
+                    // The indexed folder itself (empty prefix) covers every id.
+                    unlisted_folders.push(if prefix.is_empty() { prefix } else { format!("{prefix}/") });
+                    report.skipped.push(skipped);
+                    continue;
+                }
                 SourceItem::Skipped(id, skipped) => {
                     tracing::warn!(path = %skipped.path, reason = %skipped.reason, "file skipped");
                     if let Some(id) = id {
@@ -325,7 +390,13 @@ impl Registry {
         }
 
         if options.sync == SyncMode::Full {
-            let mut gone: Vec<&String> = active.keys().filter(|id| !seen.contains(*id)).collect();
+            // Documents under a folder that could not be listed may well still exist: they stay.
+            let mut gone: Vec<&String> = active
+                .keys()
+                .filter(|id| {
+                    !seen.contains(*id) && !unlisted_folders.iter().any(|p| id.starts_with(p.as_str()))
+                })
+                .collect();
             gone.sort();
             for id in gone {
                 self.close_document(&mut build, id, embedder)?;

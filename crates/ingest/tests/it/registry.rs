@@ -297,6 +297,46 @@ fn readers_during_an_ingest_see_one_whole_version(s: &Store) {
     assert_eq!(writer.snapshot(None).expect("current").len(), new_len);
 }
 
+/// A folder that cannot be listed is reported and skipped, the run goes on, and a full sync keeps the documents
+/// under it. Permission bits do not stop root, so the folder is made unreadable by its path length instead: the
+/// indexed tree moves under a long prefix until its deepest folder's path exceeds Linux's 4096-byte limit.
+#[cfg(target_os = "linux")]
+#[test]
+fn an_unreadable_folder_is_skipped_and_its_documents_stay() {
+    let s = Store::sqlite();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let e = HashingEmbedder::new();
+    let level = |c: char| c.to_string().repeat(200);
+    let short = tmp.path().join("r");
+    let chain: std::path::PathBuf = ('a'..='k').map(level).collect();
+    std::fs::create_dir_all(short.join(&chain)).expect("mkdir chain");
+    std::fs::write(short.join("top.md"), GUIDE).expect("write");
+    std::fs::write(short.join(&chain).join("deep.md"), NOTES).expect("write");
+    let mut r = s.open();
+    let rep = r.ingest_dir(&short, &e, &opts(), &mut |_| {}).expect("first");
+    assert_eq!((rep.docs_new, rep.skipped.len()), (2, 0));
+
+    let prefix: std::path::PathBuf = ('l'..='u').map(level).collect();
+    std::fs::create_dir_all(tmp.path().join(&prefix)).expect("mkdir prefix");
+    let long = tmp.path().join(&prefix).join("r");
+    std::fs::rename(&short, &long).expect("move the tree");
+    let deepest = long.join(&chain);
+    assert!(
+        std::fs::read_dir(&deepest).is_err(),
+        "{} bytes long and still readable",
+        deepest.as_os_str().len()
+    );
+
+    let rep = r.ingest_dir(&long, &e, &opts(), &mut |_| {}).expect("a run with an unreadable folder");
+    let reasons: Vec<&str> = rep.skipped.iter().map(|f| f.reason.as_str()).collect();
+    assert_eq!(reasons.len(), 1, "{reasons:?}");
+    assert!(reasons[0].starts_with("cannot read folder: "), "{reasons:?}");
+    assert_eq!((rep.docs_unchanged, rep.docs_deleted, rep.index_version), (1, 0, 1));
+    let snap = r.snapshot(None).expect("snapshot");
+    let hits = snap.search(&e, "vectors and slices", &SearchOptions::default()).expect("search");
+    assert!(hits.iter().any(|h| h.doc_id.as_str().ends_with("/deep.md")), "the deep document is gone");
+}
+
 /// Embeds like the hashing embedder, but its first call announces itself and waits to be let go, so a test can
 /// act while an ingest is in the middle of its build.
 struct Paused {
