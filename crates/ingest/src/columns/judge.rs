@@ -177,11 +177,18 @@ impl AnthropicJudge {
     pub const API_VERSION: &'static str = "2023-06-01";
 
     /// A judge for `model` at `base_url` (`https://api.anthropic.com`), with a 60 s request timeout.
+    ///
+    /// The proxy of the environment (`ALL_PROXY`, `HTTPS_PROXY`, `HTTP_PROXY`, minus `NO_PROXY`) is used,
+    /// except for a loopback `base_url` (`localhost`, `127.0.0.0/8`, `::1`), which is always reached
+    /// directly: a proxy elsewhere would connect to its own loopback, not this machine's.
     pub fn new(base_url: &str, api_key: &str, model: &str) -> Self {
-        let config = ureq::Agent::config_builder()
+        let mut config = ureq::Agent::config_builder()
             .timeout_global(Some(std::time::Duration::from_secs(60)))
-            .http_status_as_error(false)
-            .build();
+            .http_status_as_error(false);
+        if is_loopback_url(base_url) {
+            config = config.proxy(None);
+        }
+        let config = config.build();
         Self {
             base_url: base_url.trim_end_matches('/').to_owned(),
             api_key: api_key.to_owned(),
@@ -190,6 +197,16 @@ impl AnthropicJudge {
             agent: ureq::Agent::new_with_config(config),
         }
     }
+}
+
+/// Whether a URL's host is `localhost` or a loopback IP address.
+#[cfg(feature = "judge-anthropic")]
+fn is_loopback_url(url: &str) -> bool {
+    let Ok(uri) = url.parse::<ureq::http::Uri>() else { return false };
+    let Some(host) = uri.host() else { return false };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(feature = "judge-anthropic")]
@@ -334,6 +351,31 @@ mod tests {
             seen.extend(judge_subset(&sample, seed, 20));
         }
         assert_eq!(seen.len(), 60);
+    }
+
+    #[cfg(feature = "judge-anthropic")]
+    fn check_loopback(url: &str, expected: bool) {
+        assert_eq!(is_loopback_url(url), expected, "{url}");
+    }
+
+    #[cfg(feature = "judge-anthropic")]
+    #[test]
+    fn loopback_urls() {
+        check_loopback("http://127.0.0.1:8080", true);
+        check_loopback("http://127.3.4.5", true);
+        check_loopback("http://LOCALHOST:1234/x", true);
+        check_loopback("http://[::1]:8080", true);
+        check_loopback("https://api.anthropic.com", false);
+        check_loopback("http://10.0.0.1:80", false);
+        check_loopback("http://localhost.example.com", false);
+        check_loopback("not a url", false);
+    }
+
+    #[cfg(feature = "judge-anthropic")]
+    #[test]
+    fn loopback_judge_has_no_proxy() {
+        let judge = AnthropicJudge::new("http://127.0.0.1:9", "k", "m");
+        assert!(judge.agent.config().proxy().is_none());
     }
 
     #[test]

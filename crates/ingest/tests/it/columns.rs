@@ -559,6 +559,19 @@ mod anthropic {
         (format!("http://{addr}"), rx)
     }
 
+    /// A loopback address whose listener stays bound and closes every connection it accepts: reliably
+    /// unreachable for HTTP, with no window in which another process could take the port.
+    fn closing_server() -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let addr = listener.local_addr().expect("addr");
+        thread::spawn(move || {
+            for stream in listener.incoming() {
+                drop(stream);
+            }
+        });
+        format!("http://{addr}")
+    }
+
     fn message(text: &str) -> String {
         serde_json::json!({
             "id": "msg_1", "type": "message", "role": "assistant", "model": "m",
@@ -612,18 +625,27 @@ mod anthropic {
     #[test]
     fn cli_judge_flag() {
         let (url, rx) = serve(vec![(200, message(r#"{"decision":"reject","reason":"free-text remarks"}"#))]);
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_agentry-ingest"))
-            .args(["columns", &data_dir().join("adversarial.csv").display().to_string(), "--json"])
+        // A proxy in the environment that would fail every request: the loopback judge must bypass it.
+        let proxy = closing_server();
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_agentry-ingest"));
+        cmd.args(["columns", &data_dir().join("adversarial.csv").display().to_string(), "--json"])
             .args(["--judge", "anthropic", "--judge-url", &url, "--judge-model", "claude-test"])
+            .args(["--judge-attempts", "1"])
             .env("ANTHROPIC_API_KEY", "from-env")
-            .output()
-            .expect("run");
+            .env_remove("NO_PROXY")
+            .env_remove("no_proxy");
+        for var in ["ALL_PROXY", "all_proxy", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"] {
+            cmd.env(var, &proxy);
+        }
+        let out = cmd.output().expect("run");
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
         let cols = v["columns"].as_array().expect("columns");
         let comment = cols.iter().find(|c| c["name"] == "comment").expect("comment");
         assert_eq!(comment["decision"], "reject");
         assert_eq!(comment["judge"], "anthropic:claude-test");
+        // The judge's own reason, not a fail-closed one: the request reached the server, not the proxy.
+        assert!(comment["reason"].as_str().is_some_and(|r| r.contains("free-text remarks")), "{comment}");
         // Only the column the inspectors could not place reached the judge.
         assert_eq!(cols.iter().filter(|c| !c["judge"].is_null()).count(), 1);
         let (_, headers, _) = rx.recv().expect("one request");
@@ -632,9 +654,7 @@ mod anthropic {
 
     #[test]
     fn unreachable_server_fails_closed() {
-        // Bind then drop: nothing listens on the port any more.
-        let port = TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
-        let judge = AnthropicJudge::new(&format!("http://127.0.0.1:{port}"), "k", "m");
+        let judge = AnthropicJudge::new(&closing_server(), "k", "m");
         let policy = ColumnPolicy::builtin();
         let table =
             profile_paths(&[data_dir().join("adversarial.csv")], ProfileOptions::default()).expect("profile");
