@@ -512,6 +512,41 @@ mod tests {
     }
 
     #[test]
+    fn builtin_fragments_are_the_issues_lists() {
+        // Issue 7's lists, word for word, in its order.
+        let expected: [(&str, &[&str]); 4] = [
+            ("names", &["name", "full_name", "first_name", "last_name", "username"]),
+            ("contact", &["email", "phone", "mobile", "address", "city", "zip", "postal_code"]),
+            ("financial", &["card_number", "iban", "account_number", "routing_number", "cvv", "pan"]),
+            (
+                "identity",
+                &[
+                    "ssn",
+                    "passport",
+                    "national_id",
+                    "tax_id",
+                    "dob",
+                    "date_of_birth",
+                    "ip_address",
+                    "device_id",
+                ],
+            ),
+        ];
+        let p = ColumnPolicy::builtin();
+        let got: Vec<(String, Vec<String>)> = p
+            .categories
+            .iter()
+            .map(|c| (c.name.clone(), c.fragments.iter().map(|f| f.join("_")).collect()))
+            .collect();
+        let want: Vec<(String, Vec<String>)> = expected
+            .iter()
+            .map(|(c, fs)| ((*c).to_owned(), fs.iter().map(|f| (*f).to_owned()).collect()))
+            .collect();
+        assert_eq!(got, want);
+        assert!(p.categories.iter().all(|c| c.except.is_empty()));
+    }
+
+    #[test]
     fn user_ref_is_not_a_name() {
         check("user_ref", None);
     }

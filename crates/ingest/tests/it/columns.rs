@@ -251,6 +251,67 @@ fn view_over_safe_columns() {
     );
 }
 
+/// Creates `table` in SQLite with the CSV's header as columns and loads its rows.
+fn sqlite_table(conn: &rusqlite::Connection, table: &str, csv_path: &Path) {
+    let mut rdr = csv::Reader::from_path(csv_path).expect("csv");
+    let header: Vec<String> = rdr.headers().expect("header").iter().map(str::to_owned).collect();
+    let q = |c: &str| agentry_ingest::quote_ident(c, SqlDialect::Sqlite).expect("quotable");
+    let cols = header.iter().map(|c| q(c)).collect::<Vec<_>>().join(", ");
+    conn.execute_batch(&format!("CREATE TABLE {} ({cols});", q(table))).expect("create table");
+    let marks = vec!["?"; header.len()].join(", ");
+    let mut insert = conn.prepare(&format!("INSERT INTO {} VALUES ({marks})", q(table))).expect("prepare");
+    for rec in rdr.records() {
+        let rec = rec.expect("record");
+        insert.execute(rusqlite::params_from_iter(rec.iter())).expect("insert");
+    }
+}
+
+#[test]
+fn sqlite_runs_the_view() {
+    let path = data_dir().join("run2.csv");
+    let report = classify(std::slice::from_ref(&path));
+    let conn = rusqlite::Connection::open_in_memory().expect("sqlite");
+    sqlite_table(&conn, "run2", &path);
+    let sql = create_view_sql("main.customers_safe", "run2", &report.safe_columns(), SqlDialect::Sqlite)
+        .expect("view");
+    // Twice: the DROP VIEW IF EXISTS makes the statement rerunnable when the safe columns change.
+    conn.execute_batch(&sql).expect("create view");
+    conn.execute_batch(&sql).expect("recreate view");
+    let mut stmt = conn.prepare("SELECT * FROM customers_safe ORDER BY CAST(id AS INTEGER)").expect("select");
+    assert_eq!(stmt.column_names(), report.safe_columns());
+    let rows: Vec<(String, String)> = stmt
+        .query_map([], |r| Ok((r.get("id")?, r.get("user_ref")?)))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    assert_eq!(rows.len(), data::ROWS);
+    assert_eq!(rows[0].0, "1");
+    assert_eq!(rows[0].1.len(), 36, "a UUID: {}", rows[0].1);
+    // The rejected columns are not reachable through the view.
+    for rejected in ["full_name", "email", "phone_number"] {
+        let err = conn.prepare(&format!("SELECT {rejected} FROM customers_safe")).expect_err(rejected);
+        assert!(err.to_string().contains("no such column"), "{err}");
+    }
+}
+
+#[test]
+fn sqlite_view_quotes_awkward_names() {
+    // A keyword, an embedded quote, a space and mixed case all survive quoting as column names.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("t.csv");
+    std::fs::write(&path, "select,\"a\"\"b\",kyc status,Amount\n1,x,ok,2.5\n").expect("write");
+    let conn = rusqlite::Connection::open_in_memory().expect("sqlite");
+    sqlite_table(&conn, "order", &path);
+    let cols = ["select", "a\"b", "kyc status", "Amount"];
+    let sql = create_view_sql("order view", "order", &cols, SqlDialect::Sqlite).expect("view");
+    conn.execute_batch(&sql).expect("create view");
+    let mut stmt = conn.prepare("SELECT * FROM \"order view\"").expect("select");
+    assert_eq!(stmt.column_names(), cols);
+    let row: (String, String, String, String) =
+        stmt.query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))).expect("one row");
+    assert_eq!(row, ("1".into(), "x".into(), "ok".into(), "2.5".into()));
+}
+
 #[test]
 fn audit_log_lines() {
     let report = classify(&[data_dir().join("run1.csv")]);
@@ -268,8 +329,48 @@ fn audit_log_lines() {
     assert_eq!(email["policy_hash"], ColumnPolicy::builtin().hash());
     assert_eq!(email["stats"]["rows"], data::ROWS);
     assert!(email["at"].as_str().is_some_and(|t| t.parse::<agentry_types::Timestamp>().is_ok()));
+    assert_eq!(email["source"], "run1.csv");
+    assert_eq!(email["escalated"], false);
+    assert_eq!(email["reason"], report.columns[2].reason.as_str());
+    let reason = email["reason"].as_str().expect("reason");
+    assert!(reason.starts_with("name matches personal-information fragment `email` (contact)"), "{reason}");
+    let kyc = &lines[4];
+    assert_eq!((kyc["column"].as_str(), kyc["decision"].as_str()), (Some("kyc_status"), Some("pass")));
+    assert_eq!(kyc["escalated"], false);
+    assert!(kyc["reason"].as_str().is_some_and(|r| r.starts_with("low-cardinality text")), "{kyc}");
     // The audit log carries statistics, never sampled values.
     assert!(!text.contains("@example"), "sampled values leaked into the audit log");
+}
+
+#[test]
+fn audit_log_names_the_judge() {
+    let policy = ColumnPolicy::builtin();
+    let table =
+        profile_paths(&[data_dir().join("adversarial.csv")], ProfileOptions::default()).expect("profile");
+    let judge = Scripted(std::sync::Mutex::new(vec![Ok(
+        r#"{"decision":"reject","reason":"free text about shipments to people"}"#.to_owned(),
+    )]));
+    let report = Classifier::new(&policy).with_judge(&judge, 3).classify_table(&table);
+    let mut out = Vec::new();
+    write_audit(&mut out, "adversarial.csv", &report).expect("write");
+    let lines: Vec<serde_json::Value> = String::from_utf8(out)
+        .expect("utf-8")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect();
+    assert_eq!(lines.len(), report.columns.len());
+    let comment = lines.iter().find(|l| l["column"] == "comment").expect("comment");
+    assert_eq!(comment["judge"], "scripted");
+    assert_eq!(comment["decision"], "reject");
+    assert_eq!(comment["escalated"], true);
+    let reason = comment["reason"].as_str().expect("reason");
+    assert!(reason.contains("judge scripted: free text about shipments to people"), "{reason}");
+    // The columns the inspectors decided name no judge, escalated or not.
+    for l in lines.iter().filter(|l| l["column"] != "comment") {
+        assert_eq!(l["judge"], serde_json::Value::Null, "{l}");
+    }
+    let memo = lines.iter().find(|l| l["column"] == "memo").expect("memo");
+    assert_eq!((memo["escalated"].as_bool(), memo["decision"].as_str()), (Some(true), Some("reject")));
 }
 
 #[test]
