@@ -112,7 +112,9 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 fn query(c: &mut Criterion) {
     let e = HashingEmbedder::new();
-    let queries = synthetic_paragraphs(99, 64);
+    // 200 distinct queries and at least 200 timings, so a p99 is an order statistic of the tail rather than the
+    // second-slowest of 64.
+    let queries = synthetic_paragraphs(99, 200);
     let mut rows = Vec::new();
     for (n, label) in [(10_000, "10k"), (100_000, "100k")] {
         let snap = snapshot_of(n, &e);
@@ -196,7 +198,7 @@ fn query(c: &mut Criterion) {
         // p50/p99 need the distribution of single queries, which criterion's summary does not give.
         let lat = |mode: SearchMode| {
             let opts = SearchOptions { mode, ..SearchOptions::default() };
-            let reps = if quick() { 64 } else { 256 };
+            let reps = if quick() { 200 } else { 1000 };
             let mut ms: Vec<f64> = (0..reps)
                 .map(|i| {
                     let t = Instant::now();
