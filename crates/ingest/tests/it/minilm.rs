@@ -1,4 +1,4 @@
-//! The all-MiniLM-L6-v2 embedder (feature `minilm`), when its files are present (`scripts/fetch-minilm.sh`).
+//! The all-MiniLM-L6-v2 embedder (feature `minilm`), when its files are present (`cargo xtask fetch-minilm`).
 
 use agentry_ingest::{Embedder, IngestOptions, MiniLmEmbedder, Registry, SearchMode, SearchOptions};
 
@@ -7,7 +7,7 @@ use crate::common::items;
 fn model() -> Option<MiniLmEmbedder> {
     let dir = MiniLmEmbedder::default_dir();
     if !dir.join("model.safetensors").is_file() {
-        eprintln!("{} has no model files: minilm test skipped (run scripts/fetch-minilm.sh)", dir.display());
+        eprintln!("{} has no model files: minilm test skipped (run cargo xtask fetch-minilm)", dir.display());
         return None;
     }
     Some(MiniLmEmbedder::from_dir(&dir).expect("model files load"))

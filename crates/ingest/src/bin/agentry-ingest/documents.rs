@@ -159,7 +159,10 @@ fn embedder(name: EmbedderName) -> anyhow::Result<Box<dyn Embedder>> {
 fn minilm() -> anyhow::Result<Box<dyn Embedder>> {
     let dir = agentry_ingest::MiniLmEmbedder::default_dir();
     let e = agentry_ingest::MiniLmEmbedder::from_dir(&dir).with_context(|| {
-        format!("loading all-MiniLM-L6-v2 from {} (run crates/ingest/scripts/fetch-minilm.sh)", dir.display())
+        format!(
+            "loading all-MiniLM-L6-v2 from {} (run `cargo xtask fetch-minilm` in the agentry workspace)",
+            dir.display()
+        )
     })?;
     Ok(Box::new(e))
 }
