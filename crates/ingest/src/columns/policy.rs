@@ -40,12 +40,13 @@ pub enum PolicyError {
     },
 }
 
-/// What the inspection of values decides for text that is neither identifiers nor personal information.
+/// What the inspection of values decides, when no value judge is configured, for text that is neither
+/// identifiers nor recognised personal information. The built-in policy says `Reject`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UnrecognizedText {
     /// Treat it as a non-personal description.
     Pass,
-    /// Fail closed.
+    /// Fail closed: it may be personal information the inspectors do not know (the built-in default).
     Reject,
 }
 
@@ -508,6 +509,7 @@ mod tests {
         let p = ColumnPolicy::builtin();
         assert_eq!(p.categories.len(), 4);
         assert_eq!(p.high_text_ratio, 0.03);
+        assert_eq!(p.inspection.unrecognized_text, UnrecognizedText::Reject);
         assert!(p.hash().starts_with("sha256:"));
     }
 

@@ -137,7 +137,7 @@ fn adversarial_columns() {
             ("location", Reject, true),
             ("order_code", Pass, true),
             ("tracking_token", Pass, true),
-            ("comment", Pass, true),
+            ("comment", Reject, true),
             ("unzipped_bytes", Pass, false),
         ]
     );
@@ -375,15 +375,24 @@ fn audit_log_names_the_judge() {
 
 #[test]
 fn policy_file_changes_decisions() {
-    let text = agentry_ingest::BUILTIN_POLICY
-        .replace("unrecognized_text = \"pass\"", "unrecognized_text = \"reject\"");
-    let policy = ColumnPolicy::from_toml(&text, "strict.toml").expect("valid");
+    // The built-in policy fails closed on text it cannot place; a policy file can say such text passes.
     let table =
         profile_paths(&[data_dir().join("adversarial.csv")], ProfileOptions::default()).expect("profile");
-    let report = Classifier::new(&policy).classify_table(&table);
-    let comment = report.columns.iter().find(|c| c.name == "comment").expect("comment");
-    assert_eq!(comment.decision, Reject);
-    assert_eq!(report.policy_hash, policy.hash());
+    let comment = |policy: &ColumnPolicy| {
+        let report = Classifier::new(policy).classify_table(&table);
+        assert_eq!(report.policy_hash, policy.hash());
+        report.columns.into_iter().find(|c| c.name == "comment").expect("comment")
+    };
+    let builtin = comment(&ColumnPolicy::builtin());
+    assert_eq!((builtin.decision, builtin.escalated), (Reject, true));
+    assert!(builtin.reason.contains("fails closed"), "{}", builtin.reason);
+    let text = agentry_ingest::BUILTIN_POLICY
+        .replace("unrecognized_text = \"reject\"", "unrecognized_text = \"pass\"");
+    assert_ne!(text, agentry_ingest::BUILTIN_POLICY);
+    let lenient = ColumnPolicy::from_toml(&text, "lenient.toml").expect("valid");
+    let passed = comment(&lenient);
+    assert_eq!((passed.decision, passed.escalated), (Pass, true));
+    assert!(passed.reason.contains("non-personal description"), "{}", passed.reason);
 }
 
 #[test]
