@@ -141,38 +141,28 @@ fn decision(c: &mut Criterion) {
     }
     g.finish();
 
-    // Medians of plain spawn loops, with the process-spawn floor, for the report.
+    // Medians of plain spawn loops on every payload, with the process-spawn floor, for the report: a median is
+    // what the 2 ms goal is stated in, and it is less sensitive than a mean to a loaded machine.
     if !has_python {
         return;
     }
-    let runs = if quick { 15 } else { 60 };
-    let (name, payload, _) = &payloads[0];
+    let runs = if quick { 31 } else { 101 };
     let floor = median_ms(&["/bin/true"], b"", &home, runs);
-    let ours_ms = median_ms(&ours, payload.as_bytes(), &home, runs);
-    let py_ms = median_ms(&anchor, payload.as_bytes(), &home, runs);
-    let deny = &payloads[1].1;
-    let ours_deny = median_ms(&ours, deny.as_bytes(), &home, runs);
-    let py_deny = median_ms(&anchor, deny.as_bytes(), &home, runs);
-    let rows = [
-        [
+    let mut rows = Vec::new();
+    for (name, payload, _) in &payloads {
+        let ours_ms = median_ms(&ours, payload.as_bytes(), &home, runs);
+        let py_ms = median_ms(&anchor, payload.as_bytes(), &home, runs);
+        eprintln!("hooks: {name}: agentry {ours_ms:.2} ms, python {py_ms:.2} ms (spawn floor {floor:.2} ms)");
+        rows.push([
             ("benchmark", format!("hooks/decision median of {runs} spawns ({name})")),
             ("ours", format!("{ours_ms:.2} ms")),
             ("anchor_name", format!("python ({py})")),
             ("anchor", format!("{py_ms:.2} ms")),
             ("ratio", format!("{:.1}", py_ms / ours_ms)),
             ("note", format!("process start included; /bin/true spawn floor {floor:.2} ms")),
-        ],
-        [
-            ("benchmark", format!("hooks/decision median of {runs} spawns ({})", payloads[1].0)),
-            ("ours", format!("{ours_deny:.2} ms")),
-            ("anchor_name", format!("python ({py})")),
-            ("anchor", format!("{py_deny:.2} ms")),
-            ("ratio", format!("{:.1}", py_deny / ours_deny)),
-            ("note", "deny path: parse, unwrap sudo/env/timeout/bash -c, exit 2".to_owned()),
-        ],
-    ];
+        ]);
+    }
     agentry_benches::report_extra("hooks", &rows).expect("write report rows");
-    eprintln!("hooks: spawn floor {floor:.2} ms, agentry {ours_ms:.2} ms, python {py_ms:.2} ms ({py})");
 }
 
 criterion_group!(benches, decision);
