@@ -74,18 +74,6 @@ fn blake3_known_answer_through_chunk_and_digest() {
     assert_eq!(got[0].digest.hash_hex(), "d00278ae47eb27b34faecf67b4fe263f82d5412916c1ffd97c8cb7fb814b8444");
 }
 
-fn random(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
-}
-
 /// `chunk_and_digest` on 1, 2 and 3 threads (and all cores) equals chunking and then digesting each chunk
 /// serially. An explicit thread count above 1 takes the threaded path even on a one-core machine, as long as
 /// the data is at least two maximum chunks long, which every input here is.
@@ -103,16 +91,24 @@ fn check_threads(params: &Params, data: &[u8], function: DigestFunction) {
 
 #[test]
 fn threads_equal_serial_sha256() {
-    check_threads(&Params::reapi(4096, 0).expect("valid"), &random(1 << 20, 3), DigestFunction::Sha256);
+    check_threads(
+        &Params::reapi(4096, 0).expect("valid"),
+        &crate::random(1 << 20, 3),
+        DigestFunction::Sha256,
+    );
 }
 #[test]
 fn threads_equal_serial_blake3() {
-    check_threads(&Params::reapi(4096, 666).expect("valid"), &random(1 << 20, 4), DigestFunction::Blake3);
+    check_threads(
+        &Params::reapi(4096, 666).expect("valid"),
+        &crate::random(1 << 20, 4),
+        DigestFunction::Blake3,
+    );
 }
 #[test]
 fn threads_equal_serial_with_repeated_chunks() {
     // Zeros give identical max-size chunks: the result must keep every one, in order.
     let mut data = vec![0u8; 300_000];
-    data.extend_from_slice(&random(300_000, 5));
+    data.extend_from_slice(&crate::random(300_000, 5));
     check_threads(&Params::reapi(1024, 0).expect("valid"), &data, DigestFunction::Sha256);
 }

@@ -3,18 +3,6 @@
 use agentry_cdc::{ChunkStore, Error, FsStore, MemStore, Params, download_plan, upload_plan};
 use agentry_types::DigestFunction;
 
-fn version(seed: u64, len: usize) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
-}
-
 fn params() -> Params {
     Params::reapi(4096, 0).expect("valid")
 }
@@ -22,7 +10,7 @@ fn params() -> Params {
 #[test]
 fn second_upload_of_an_edited_blob_sends_little() {
     let store = MemStore::new(DigestFunction::Sha256, params());
-    let v1 = version(1, 1 << 20);
+    let v1 = crate::random(1 << 20, 1);
     let mut v2 = v1.clone();
     v2.splice(500_000..500_000, b"an insertion in the middle".iter().copied());
 
@@ -51,10 +39,10 @@ fn download_fetches_only_missing_chunks() {
     let local_dir = tempfile::tempdir().expect("tempdir");
     let remote = FsStore::open(remote_dir.path(), DigestFunction::Blake3, params()).expect("open");
     let local = FsStore::open(local_dir.path(), DigestFunction::Blake3, params()).expect("open");
-    let v1 = version(2, 600_000);
+    let v1 = crate::random(600_000, 2);
     let mut v2 = v1.clone();
     v2.truncate(550_000);
-    v2.extend_from_slice(&version(3, 30_000));
+    v2.extend_from_slice(&crate::random(30_000, 3));
     for v in [&v1, &v2] {
         upload_plan(&remote, &params(), v).and_then(|p| p.execute(&remote, v)).expect("upload");
     }
@@ -85,16 +73,16 @@ fn check_execute_with(data: &[u8], other: &[u8], expected_actual: u64) {
 
 #[test]
 fn execute_with_shorter_data_is_an_error() {
-    let v = version(4, 100_000);
+    let v = crate::random(100_000, 4);
     check_execute_with(&v, &v[..60_000], 60_000);
 }
 #[test]
 fn execute_with_empty_data_is_an_error() {
-    check_execute_with(&version(5, 100_000), &[], 0);
+    check_execute_with(&crate::random(100_000, 5), &[], 0);
 }
 #[test]
 fn execute_with_longer_data_is_an_error() {
-    let v = version(6, 100_000);
+    let v = crate::random(100_000, 6);
     let mut longer = v.clone();
     longer.extend_from_slice(b"tail");
     check_execute_with(&v, &longer, 100_004);
@@ -102,7 +90,7 @@ fn execute_with_longer_data_is_an_error() {
 #[test]
 fn execute_with_a_chunk_outside_the_data_is_an_error() {
     let store = MemStore::new(DigestFunction::Sha256, params());
-    let v = version(7, 100_000);
+    let v = crate::random(100_000, 7);
     let mut plan = upload_plan(&store, &params(), &v).expect("plan");
     plan.missing[1].chunk.offset = u64::MAX - 10;
     assert!(matches!(plan.execute(&store, &v), Err(Error::PlanDataMismatch { actual: 100_000, .. })));

@@ -4,18 +4,6 @@ use agentry_cdc::{Error, Params, StreamChunker, chunk, chunk_file};
 
 const IMAGE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/SekienAkashita.jpg");
 
-fn random(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
-}
-
 /// `chunk_file` on a file with `data` equals `chunk` on `data`.
 fn check_file(params: &Params, data: &[u8]) {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -36,11 +24,11 @@ fn file_equals_slice_image_vectors() {
 }
 #[test]
 fn file_equals_slice_random() {
-    check_file(&Params::reapi(1024, 0).expect("valid"), &random(3 << 20, 9));
+    check_file(&Params::reapi(1024, 0).expect("valid"), &crate::random(3 << 20, 9));
 }
 #[test]
 fn file_equals_slice_below_threshold() {
-    check_file(&Params::reapi(4096, 0).expect("valid"), &random(16 * 1024, 10));
+    check_file(&Params::reapi(4096, 0).expect("valid"), &crate::random(16 * 1024, 10));
 }
 #[test]
 fn file_equals_slice_empty() {
@@ -93,32 +81,32 @@ fn check_bound(params: &Params, data: &[u8], most: usize) {
 
 #[test]
 fn buffer_within_bound_small_max() {
-    check_bound(&Params::reapi(1024, 0).expect("valid"), &random(1 << 20, 11), 1 << 20);
+    check_bound(&Params::reapi(1024, 0).expect("valid"), &crate::random(1 << 20, 11), 1 << 20);
 }
 #[test]
 fn buffer_within_bound_short_reads() {
-    check_bound(&Params::reapi(1024, 0).expect("valid"), &random(1 << 20, 12), 700);
+    check_bound(&Params::reapi(1024, 0).expect("valid"), &crate::random(1 << 20, 12), 700);
 }
 #[test]
 fn buffer_within_bound_default_avg() {
-    check_bound(&Params::reapi(512 * 1024, 0).expect("valid"), &random(9 << 20, 13), 3 << 20);
+    check_bound(&Params::reapi(512 * 1024, 0).expect("valid"), &crate::random(9 << 20, 13), 3 << 20);
 }
 #[test]
 fn buffer_within_bound_large_threshold() {
     // BuildBuddy's threshold (2 MiB) above 2 * max (32 KiB): the first chunk needs threshold + 1 bytes.
     let params = Params::reapi(4096, 0).expect("valid").with_chunking_threshold(2 << 20);
-    check_bound(&params, &random(5 << 20, 14), 1 << 20);
+    check_bound(&params, &crate::random(5 << 20, 14), 1 << 20);
 }
 #[test]
 fn buffer_within_bound_stream_below_large_threshold() {
     let params = Params::reapi(4096, 0).expect("valid").with_chunking_threshold(2 << 20);
-    check_bound(&params, &random(1 << 20, 15), 100_000);
+    check_bound(&params, &crate::random(1 << 20, 15), 100_000);
 }
 #[test]
 fn buffer_within_bound_threshold_zero() {
     check_bound(
         &Params::reapi(2048, 0).expect("valid").with_chunking_threshold(0),
-        &random(1 << 20, 16),
+        &crate::random(1 << 20, 16),
         50_000,
     );
 }
