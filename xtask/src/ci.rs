@@ -83,6 +83,13 @@ fn feature_steps(root: &Path) -> Vec<(&'static str, &'static [&'static str])> {
             "columns",
         ],
     ));
+    // The heavy optional parts of ingest: the HNSW graph (usearch, C++) and the MiniLM embedder (candle). The
+    // MiniLM tests need the model (`cargo xtask fetch-minilm`); .ci/run fetches it and names its folder with
+    // AGENTRY_MINILM_DIR, which makes a missing model a failure instead of a skip.
+    out.push((
+        "ingest hnsw minilm",
+        &["test", "-p", "agentry-ingest", "--features", "hnsw,minilm", "--locked", "--", "hnsw", "minilm"],
+    ));
     // cache-econ's charts (plotters), SVG and PNG.
     out.push((
         "cache-econ plot",
