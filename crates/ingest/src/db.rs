@@ -258,6 +258,11 @@ CREATE TABLE IF NOT EXISTS embeddings (
     created_at INTEGER NOT NULL,
     PRIMARY KEY (hash, embedder)
 );
+CREATE TABLE IF NOT EXISTS version_schedule (
+    version INTEGER PRIMARY KEY,
+    live_from INTEGER NOT NULL,
+    fallback INTEGER
+);
 CREATE TABLE IF NOT EXISTS aliases (
     name TEXT PRIMARY KEY,
     version INTEGER NOT NULL,

@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use agentry_types::Timestamp;
+
 /// Why an ingest, registry or retrieval operation failed. Per-file problems during an ingest (binary,
 /// malformed, too large) are not errors: they are listed in the report and the run goes on.
 #[derive(Debug, thiserror::Error)]
@@ -57,6 +59,17 @@ pub enum Error {
     /// The alias `current` points nowhere yet: nothing was promoted.
     #[error("no index version has been promoted yet")]
     NoCurrentVersion,
+    /// `current` points at a version staged for a later clock time, and nothing it falls back to (the
+    /// version `current` pointed at when it was promoted, and so on) is live at the time asked about.
+    #[error("no index version is live at {at}: current version {current} goes live at {live_from}")]
+    NotLiveYet {
+        /// The version `current` points at.
+        current: u32,
+        /// When the last version on the way goes live.
+        live_from: Timestamp,
+        /// The clock time asked about.
+        at: Timestamp,
+    },
     /// Rollback asked for, but the alias has no previous version to go back to.
     #[error("alias current has no previous version to roll back to")]
     NothingToRollBack,

@@ -6,7 +6,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use agentry_types::DocumentId;
+use agentry_types::{DocumentId, Timestamp};
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 
@@ -56,6 +56,10 @@ pub struct IngestOptions {
     pub max_file_bytes: u64,
     /// Optional recall gate before promotion.
     pub validation: Option<Validation>,
+    /// The clock time the new version goes live. It is promoted as usual (unless `promote` is false), but
+    /// until then queries that resolve `current` ([`Registry::snapshot_at`], [`Registry::snapshot`] with
+    /// `None`) are served what they were served before. `None`: live at once.
+    pub live_from: Option<Timestamp>,
 }
 
 impl Default for IngestOptions {
@@ -67,6 +71,7 @@ impl Default for IngestOptions {
             keep_versions: 5,
             max_file_bytes: 8 * 1024 * 1024,
             validation: None,
+            live_from: None,
         }
     }
 }
@@ -277,6 +282,8 @@ struct ActiveDoc {
 struct Build {
     version: u32,
     created: bool,
+    /// The clock time (microseconds since the epoch) the version goes live, when staged by time.
+    live_from: Option<i64>,
 }
 
 fn empty_report(version: u32) -> IngestReport {
@@ -342,7 +349,7 @@ impl Registry {
         let _span = tracing::info_span!("ingest", embedder = embedder.id()).entered();
         self.undo_interrupted_builds()?;
         self.retain(options.keep_versions)?;
-        let (base, mut build) = self.start_build()?;
+        let (base, mut build) = self.start_build(options)?;
         let active = self.active_documents()?;
         let mut report = empty_report(build.version);
         let mut seen: HashSet<String> = HashSet::new();
@@ -428,7 +435,7 @@ impl Registry {
         if let Some(missing) = ids.iter().find(|id| !active.contains_key(id.as_str())) {
             return Err(Error::UnknownDocument(missing.as_str().to_owned()));
         }
-        let (base, mut build) = self.start_build()?;
+        let (base, mut build) = self.start_build(options)?;
         let mut report = empty_report(build.version);
         for id in ids {
             self.close_document(&mut build, id.as_str(), embedder)?;
@@ -438,7 +445,7 @@ impl Registry {
     }
 
     /// The newest complete version (number and embedder) and the number the next version gets.
-    fn start_build(&mut self) -> Result<(Option<(u32, String)>, Build), Error> {
+    fn start_build(&mut self, options: &IngestOptions) -> Result<(Option<(u32, String)>, Build), Error> {
         let mut tx = Tx::read(self.db.as_mut())?;
         let base = tx
             .row(
@@ -452,7 +459,8 @@ impl Registry {
             .one("numbering the new version", "SELECT COALESCE(MAX(id), 0) + 1 FROM index_versions", &[])?
             .u32(0)?;
         tx.commit()?;
-        Ok((base, Build { version: next, created: false }))
+        let live_from = options.live_from.map(Timestamp::unix_micros);
+        Ok((base, Build { version: next, created: false, live_from }))
     }
 
     fn active_documents(&mut self) -> Result<HashMap<String, ActiveDoc>, Error> {
@@ -477,6 +485,14 @@ impl Registry {
             "INSERT INTO index_versions (id, state, embedder, dim, created_at) VALUES (?1, 'building', ?2, ?3, ?4)",
             vals![build.version, embedder.id(), embedder.dim() as i64, now()],
         )?;
+        // In the same transaction as the version row, so no version ever exists without its schedule.
+        if let Some(at) = build.live_from {
+            tx.exec(
+                "scheduling the new version",
+                "INSERT INTO version_schedule (version, live_from) VALUES (?1, ?2)",
+                vals![build.version, at],
+            )?;
+        }
         build.created = true;
         Ok(())
     }
@@ -612,9 +628,13 @@ impl Registry {
         options: &IngestOptions,
         mut report: IngestReport,
     ) -> Result<IngestReport, Error> {
+        let current = self.current_version()?;
+        // A time-staged run over an unchanged source whose newest version is not current (staged or rolled
+        // back) builds a version of its own, so the staged content goes live at the time asked for.
         if let Some((v, base_embedder)) = &base
             && !build.created
             && base_embedder == embedder.id()
+            && (options.live_from.is_none() || current == Some(*v))
         {
             // Nothing changed: the newest version already is the result.
             let v = *v;

@@ -7,6 +7,10 @@
 //! contains. Readers resolve the alias `current` and read that version inside one read transaction, so they
 //! see one complete version whatever an ingest is doing. A version left `building` by a crash is undone by
 //! deleting its inserted rows and reopening the rows it closed.
+//!
+//! A version can also carry a clock time (`version_schedule.live_from`) from which it is live. While `current`
+//! points at a version whose time has not come, readers are served its fallback instead: the version the
+//! alias pointed at when it was promoted, resolved the same way. Whole versions go live, never single rows.
 
 use std::path::Path;
 
@@ -14,7 +18,7 @@ use agentry_types::Timestamp;
 use serde::Serialize;
 
 use crate::{
-    db::{Backend, Sqlite, Tx, vals},
+    db::{Backend, Sqlite, Tx, Val, vals},
     embed::Embedder,
     error::Error,
 };
@@ -82,6 +86,9 @@ pub struct VersionInfo {
     pub recall: Option<f64>,
     /// Whether the alias `current` points here.
     pub current: bool,
+    /// The clock time this version goes live, when it was staged by time
+    /// ([`IngestOptions::live_from`](crate::IngestOptions::live_from)).
+    pub live_from: Option<Timestamp>,
 }
 
 /// Counts shown by `status`.
@@ -91,6 +98,11 @@ pub struct Status {
     pub current_version: Option<u32>,
     /// The version `current` pointed at before the last swap.
     pub previous_version: Option<u32>,
+    /// The clock time the version `current` points at goes live, when it was staged by time.
+    pub current_live_from: Option<Timestamp>,
+    /// The version queries are served now: `current`, or its fallback while `current` is not live yet
+    /// (see [`Registry::snapshot_at`]); `None` when nothing is live.
+    pub live_version: Option<u32>,
     /// Documents active in the newest built version.
     pub documents_active: u64,
     /// Documents whose newest row is a deletion.
@@ -184,8 +196,9 @@ impl Registry {
                 (SELECT COUNT(*) FROM documents d WHERE d.valid_from <= v.id
                     AND (d.valid_to IS NULL OR d.valid_to > v.id)),
                 (SELECT COUNT(*) FROM chunks c WHERE c.valid_from <= v.id
-                    AND (c.valid_to IS NULL OR c.valid_to > v.id))
-             FROM index_versions v ORDER BY v.id",
+                    AND (c.valid_to IS NULL OR c.valid_to > v.id)),
+                s.live_from
+             FROM index_versions v LEFT JOIN version_schedule s ON s.version = v.id ORDER BY v.id",
             &[],
         )?;
         tx.commit()?;
@@ -202,6 +215,7 @@ impl Registry {
                     chunks: r.count(7)?,
                     recall: r.opt_real(5)?,
                     current: current == Some(version),
+                    live_from: r.opt_int(8)?.map(Timestamp::from_unix_micros),
                 })
             })
             .collect()
@@ -215,6 +229,14 @@ impl Registry {
             None => (None, None),
         };
         let cur = current_version.unwrap_or(0);
+        let current_live_from = match current_version {
+            Some(v) => schedule(&mut tx, v)?.map(|s| Timestamp::from_unix_micros(s.live_from)),
+            None => None,
+        };
+        let live_version = match current_version {
+            Some(v) => live_chain(&mut tx, v, Timestamp::now())?.live,
+            None => None,
+        };
         let mut versions = [0u64; 4];
         for (i, s) in ["building", "ready", "failed", "retired"].iter().enumerate() {
             versions[i] = tx
@@ -224,6 +246,8 @@ impl Registry {
         let status = Status {
             current_version,
             previous_version,
+            current_live_from,
+            live_version,
             documents_active: tx
                 .one(
                     "counting documents",
@@ -249,7 +273,8 @@ impl Registry {
         Ok(status)
     }
 
-    /// Points `current` at `version` in one transaction; the version must be ready.
+    /// Points `current` at `version` in one transaction; the version must be ready. A version staged by time
+    /// keeps its time: until then queries are served what they were served before the promotion.
     pub fn promote(&mut self, version: u32) -> Result<(), Error> {
         let mut tx = Tx::write(self.db.as_mut())?;
         let state = version_state(&mut tx, version)?.ok_or(Error::NoSuchVersion(version))?;
@@ -260,7 +285,9 @@ impl Registry {
         tx.commit()
     }
 
-    /// Swaps `current` back to the version it pointed at before the last swap; returns that version.
+    /// Swaps `current` back to the version it pointed at before the last swap; returns that version. Going
+    /// back to a version staged by time restores what was served then: its fallback stays as recorded when
+    /// it was promoted.
     pub fn rollback(&mut self) -> Result<u32, Error> {
         let mut tx = Tx::write(self.db.as_mut())?;
         let (_, previous) = alias(&mut tx, CURRENT_ALIAS)?.ok_or(Error::NoCurrentVersion)?;
@@ -269,14 +296,15 @@ impl Registry {
         if state != VersionState::Ready {
             return Err(Error::VersionNotReady { version: previous, state: state.as_str().to_owned() });
         }
-        swap_alias(&mut tx, previous)?;
+        move_alias(&mut tx, previous)?;
         tx.commit()?;
         Ok(previous)
     }
 
     /// Finds and repairs drift between the registry and the stored vectors: undoes interrupted builds,
     /// re-embeds chunks of kept versions whose vector is missing or malformed (for versions built with
-    /// `embedder`), deletes vectors nothing refers to, and moves a dangling alias to the newest ready version.
+    /// `embedder`), deletes vectors nothing refers to, and moves a dangling alias to the newest ready version
+    /// that is live now (the newest ready one when none is).
     /// Takes the writer lock like [`Registry::ingest`], so it never undoes a build another run is writing.
     pub fn reconcile(&mut self, embedder: &dyn Embedder) -> Result<ReconcileReport, Error> {
         self.with_writer_lock(|r| r.reconcile_locked(embedder))
@@ -322,11 +350,15 @@ impl Registry {
         if let Some((cur, _)) = alias(&mut tx, CURRENT_ALIAS)?
             && version_state(&mut tx, cur)? != Some(VersionState::Ready)
         {
+            // A version staged for a later time would fall back to the dangling target: a live one first.
             let newest = tx
                 .one(
                     "finding the newest ready version",
-                    "SELECT MAX(id) FROM index_versions WHERE state = 'ready'",
-                    &[],
+                    "SELECT COALESCE(
+                        (SELECT MAX(v.id) FROM index_versions v LEFT JOIN version_schedule s ON s.version = v.id
+                         WHERE v.state = 'ready' AND (s.live_from IS NULL OR s.live_from <= ?1)),
+                        (SELECT MAX(id) FROM index_versions WHERE state = 'ready'))",
+                    vals![now()],
                 )?
                 .opt_int(0)?;
             if let Some(n) = newest {
@@ -374,6 +406,7 @@ impl Registry {
                      UPDATE documents SET valid_to = NULL, status = 'active' WHERE valid_to = {v};
                      DELETE FROM chunks WHERE valid_from = {v};
                      UPDATE chunks SET valid_to = NULL WHERE valid_to = {v};
+                     DELETE FROM version_schedule WHERE version = {v};
                      DELETE FROM index_versions WHERE id = {v};"
                 ),
             )?;
@@ -382,14 +415,20 @@ impl Registry {
         Ok(building.len() as u64)
     }
 
-    /// Retires all but the `keep` newest complete versions (never the alias targets) and deletes the rows
-    /// only retired versions could see.
+    /// Retires all but the `keep` newest complete versions (never the alias targets, nor the versions a target
+    /// staged by time falls back to until it is live) and deletes the rows only retired versions could see.
     pub(crate) fn retain(&mut self, keep: usize) -> Result<(), Error> {
         let mut tx = Tx::write(self.db.as_mut())?;
         let (cur, prev) = match alias(&mut tx, CURRENT_ALIAS)? {
             Some((c, p)) => (Some(c), p),
             None => (None, None),
         };
+        // Fallbacks only grow live over time, so what a target needs later is part of what it needs now.
+        let at = Timestamp::now();
+        let mut needed = Vec::new();
+        for target in [cur, prev].into_iter().flatten() {
+            needed.extend(live_chain(&mut tx, target, at)?.visited);
+        }
         let ids = tx.query(
             "listing versions for retention",
             "SELECT id FROM index_versions WHERE state IN ('ready', 'failed') ORDER BY id DESC",
@@ -397,7 +436,7 @@ impl Registry {
         )?;
         for row in ids.iter().skip(keep.max(1)) {
             let v = row.u32(0)?;
-            if Some(v) == cur || Some(v) == prev {
+            if needed.contains(&v) {
                 continue;
             }
             tx.exec(
@@ -438,6 +477,66 @@ pub(crate) fn alias(tx: &mut Tx<'_>, name: &str) -> Result<Option<(u32, Option<u
     Ok(Some((row.u32(0)?, previous)))
 }
 
+/// When a version staged by time goes live and what it falls back to until then.
+pub(crate) struct Schedule {
+    /// Microseconds since the epoch.
+    pub(crate) live_from: i64,
+    /// The version `current` pointed at when this one was promoted.
+    pub(crate) fallback: Option<u32>,
+}
+
+pub(crate) fn schedule(tx: &mut Tx<'_>, version: u32) -> Result<Option<Schedule>, Error> {
+    let Some(row) = tx.row(
+        "reading a version's schedule",
+        "SELECT live_from, fallback FROM version_schedule WHERE version = ?1",
+        vals![version],
+    )?
+    else {
+        return Ok(None);
+    };
+    let fallback = row
+        .opt_int(1)?
+        .map(|f| {
+            u32::try_from(f).map_err(|_| Error::Corrupt { what: "version number", detail: f.to_string() })
+        })
+        .transpose()?;
+    Ok(Some(Schedule { live_from: row.int(0)?, fallback }))
+}
+
+/// The versions resolving `start` at clock time `at` walks through, and the one it ends at.
+pub(crate) struct LiveChain {
+    /// `start`, then each fallback taken, up to and including `live`.
+    pub(crate) visited: Vec<u32>,
+    /// The first version on the way that is live at `at` (unscheduled or its time passed); `None` when the
+    /// chain ends, or runs in a circle, before one.
+    pub(crate) live: Option<u32>,
+    /// The clock time of the last version visited that is not live yet.
+    pub(crate) pending: Option<Timestamp>,
+}
+
+/// Follows fallbacks from `start` until a version live at `at`.
+pub(crate) fn live_chain(tx: &mut Tx<'_>, start: u32, at: Timestamp) -> Result<LiveChain, Error> {
+    let mut chain = LiveChain { visited: Vec::new(), live: None, pending: None };
+    let mut next = Some(start);
+    while let Some(v) = next {
+        if chain.visited.contains(&v) {
+            break;
+        }
+        chain.visited.push(v);
+        match schedule(tx, v)? {
+            Some(s) if s.live_from > at.unix_micros() => {
+                chain.pending = Some(Timestamp::from_unix_micros(s.live_from));
+                next = s.fallback;
+            }
+            _ => {
+                chain.live = Some(v);
+                break;
+            }
+        }
+    }
+    Ok(chain)
+}
+
 pub(crate) fn version_state(tx: &mut Tx<'_>, version: u32) -> Result<Option<VersionState>, Error> {
     tx.row("reading a version's state", "SELECT state FROM index_versions WHERE id = ?1", vals![version])?
         .map(|r| VersionState::parse(&r.text(0)?))
@@ -454,7 +553,22 @@ pub(crate) fn version_embedder(tx: &mut Tx<'_>, version: u32) -> Result<Option<(
     .transpose()
 }
 
+/// Promotes `version`: points `current` at it, and when it is staged by time records the version `current`
+/// pointed at so far as its fallback, so queries keep being served that until `version` is live.
 pub(crate) fn swap_alias(tx: &mut Tx<'_>, version: u32) -> Result<(), Error> {
+    let before = alias(tx, CURRENT_ALIAS)?.map(|(v, _)| v);
+    if before != Some(version) {
+        tx.exec(
+            "recording a staged version's fallback",
+            "UPDATE version_schedule SET fallback = ?1 WHERE version = ?2",
+            vals![before.map_or(Val::Null, Val::from), version],
+        )?;
+    }
+    move_alias(tx, version)
+}
+
+/// Points `current` at `version` and remembers the old target as `previous`; schedules stay as they are.
+pub(crate) fn move_alias(tx: &mut Tx<'_>, version: u32) -> Result<(), Error> {
     tx.exec(
         "swapping the alias",
         "INSERT INTO aliases (name, version, previous, swapped_at) VALUES (?1, ?2, NULL, ?3)

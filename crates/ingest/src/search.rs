@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use agentry_types::{ChunkId, DocumentId};
+use agentry_types::{ChunkId, DocumentId, Timestamp};
 use serde::Serialize;
 
 use crate::{
@@ -98,21 +98,38 @@ pub struct Snapshot {
 }
 
 impl Registry {
-    /// Loads the version `current` points at (or `version`), which must be ready.
+    /// Loads `version`, which must be ready, whatever its schedule; with `None`, the version live now under
+    /// `current` ([`Registry::snapshot_at`] now).
     pub fn snapshot(&mut self, version: Option<u32>) -> Result<Snapshot, Error> {
-        let mut tx = Tx::read(self.db.as_mut())?;
-        let v = match version {
-            Some(v) => v,
-            None => registry::alias(&mut tx, CURRENT_ALIAS)?.ok_or(Error::NoCurrentVersion)?.0,
-        };
-        let state = registry::version_state(&mut tx, v)?.ok_or(Error::NoSuchVersion(v))?;
-        if state != VersionState::Ready {
-            return Err(Error::VersionNotReady { version: v, state: state.as_str().to_owned() });
-        }
-        let snapshot = Snapshot::load(&mut tx, v)?;
-        tx.commit()?;
-        Ok(snapshot)
+        let Some(v) = version else { return self.snapshot_at(Timestamp::now()) };
+        load_ready(Tx::read(self.db.as_mut())?, v)
     }
+
+    /// Loads the version live at clock time `at`: the version `current` points at, unless it was staged by
+    /// time ([`IngestOptions::live_from`](crate::IngestOptions::live_from)) and `at` is earlier; then the
+    /// version `current` pointed at when it was promoted, resolved the same way. The alias, the schedule and
+    /// the chunks are read in one read transaction, so a query sees the whole old or the whole new version,
+    /// never half of an update. [`Error::NotLiveYet`] when nothing on the way is live at `at`.
+    pub fn snapshot_at(&mut self, at: Timestamp) -> Result<Snapshot, Error> {
+        let mut tx = Tx::read(self.db.as_mut())?;
+        let current = registry::alias(&mut tx, CURRENT_ALIAS)?.ok_or(Error::NoCurrentVersion)?.0;
+        let chain = registry::live_chain(&mut tx, current, at)?;
+        let Some(v) = chain.live else {
+            return Err(Error::NotLiveYet { current, live_from: chain.pending.unwrap_or(at), at });
+        };
+        load_ready(tx, v)
+    }
+}
+
+/// Loads version `v`, which must be ready, and ends the read transaction.
+fn load_ready(mut tx: Tx<'_>, v: u32) -> Result<Snapshot, Error> {
+    let state = registry::version_state(&mut tx, v)?.ok_or(Error::NoSuchVersion(v))?;
+    if state != VersionState::Ready {
+        return Err(Error::VersionNotReady { version: v, state: state.as_str().to_owned() });
+    }
+    let snapshot = Snapshot::load(&mut tx, v)?;
+    tx.commit()?;
+    Ok(snapshot)
 }
 
 impl Snapshot {

@@ -112,3 +112,56 @@ fn no_promote_stages_and_query_on_empty_registry_fails() {
     assert!(ok);
     assert_eq!(json(&out)["hits"][0]["doc_id"], "a.txt");
 }
+
+#[test]
+fn valid_from_on_index_and_delete_and_at_on_query() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let src = dir.path().join("docs");
+    std::fs::create_dir_all(&src).expect("mkdir");
+    std::fs::write(src.join("a.txt"), "alpha").expect("write");
+    std::fs::write(src.join("b.txt"), "beta").expect("write");
+    let db = dir.path().join("r.db");
+    let src_s = src.to_str().expect("utf-8 temp path");
+    assert!(run(&db, &["index", src_s]).0);
+    std::fs::write(src.join("a.txt"), "alpha gamma").expect("write");
+    let (ok, _, err) = run(&db, &["index", src_s, "--valid-from", "2999-01-01T00:00:00Z"]);
+    assert!(ok, "{err}");
+    let version_at = |at: &str, text: &str| {
+        let (ok, out, err) = run(&db, &["query", text, "--at", at, "--mode", "lexical", "--json"]);
+        assert!(ok, "{err}");
+        let v = json(&out);
+        (v["index_version"].as_u64(), v["hits"].as_array().map_or(0, Vec::len))
+    };
+    assert_eq!(version_at("2998-12-31T23:59:59Z", "gamma"), (Some(1), 0));
+    assert_eq!(version_at("2999-01-01T00:00:00Z", "gamma"), (Some(2), 1));
+    // Without --at the query runs now, before the clock time; --version ignores the schedule.
+    let (ok, out, _) = run(&db, &["query", "gamma", "--json"]);
+    assert!(ok);
+    assert_eq!(json(&out)["index_version"], 1);
+    let (ok, out, _) = run(&db, &["query", "gamma", "--version", "2", "--json"]);
+    assert!(ok);
+    assert_eq!(json(&out)["index_version"], 2);
+    let (ok, out, _) = run(&db, &["status", "--json"]);
+    assert!(ok);
+    let status = json(&out);
+    assert_eq!(
+        (&status["current_version"], &status["current_live_from"], &status["live_version"]),
+        (&serde_json::json!(2), &serde_json::json!("2999-01-01T00:00:00.000Z"), &serde_json::json!(1))
+    );
+
+    // A deletion staged for a later time than version 2's: b.txt is there until then.
+    let (ok, _, err) = run(&db, &["delete", "b.txt", "--valid-from", "3000-01-01T00:00:00Z"]);
+    assert!(ok, "{err}");
+    assert_eq!(version_at("2999-06-01T00:00:00Z", "beta"), (Some(2), 1));
+    assert_eq!(version_at("3000-01-01T00:00:00Z", "beta"), (Some(3), 0));
+
+    for args in [
+        &["index", src_s, "--valid-from", "tomorrow"][..],
+        &["query", "alpha", "--at", "2999-13-01T00:00:00Z"][..],
+        &["delete", "a.txt", "--valid-from", "2999-01-01"][..],
+    ] {
+        let (ok, _, err) = run(&db, args);
+        assert!(!ok, "{args:?}");
+        assert!(err.contains(args[args.len() - 1]) && err.contains("invalid timestamp"), "{args:?}: {err}");
+    }
+}

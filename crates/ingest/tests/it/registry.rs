@@ -6,7 +6,7 @@ use agentry_ingest::{
     Embedder, Error, HashingEmbedder, IngestOptions, KnownItem, SearchMode, SearchOptions, SyncMode,
     Validation, VersionState,
 };
-use agentry_types::DocumentId;
+use agentry_types::{DocumentId, Timestamp};
 
 use crate::common::{Store, items};
 
@@ -173,6 +173,197 @@ fn retention_keeps_n_versions_and_alias_targets(s: &Store) {
     );
     assert!(matches!(r.promote(2), Err(Error::VersionNotReady { version: 2, .. })));
     assert_eq!(r.rollback().expect("rollback"), 4);
+}
+
+/// A clock time far enough ahead that no test run reaches it: versions staged for it are not live now.
+fn future() -> Timestamp {
+    "2999-01-01T00:00:00Z".parse().expect("timestamp")
+}
+
+fn just_before(t: Timestamp) -> Timestamp {
+    Timestamp::from_unix_micros(t.unix_micros() - 1)
+}
+
+/// The chunk texts a lexical query for `word` finds in the version live at `at`, and that version.
+fn live_texts(r: &mut agentry_ingest::Registry, at: Timestamp, word: &str) -> (u32, Vec<String>) {
+    let snap = r.snapshot_at(at).expect("live version");
+    let opts = SearchOptions { k: 10, mode: SearchMode::Lexical, doc_prefix: None };
+    let hits = snap.search(&HashingEmbedder::new(), word, &opts).expect("search");
+    (snap.version(), hits.into_iter().map(|h| h.text).collect())
+}
+
+/// Every chunk (document, text) of a snapshot, sorted.
+fn all_chunks(snap: &agentry_ingest::Snapshot) -> Vec<(String, String)> {
+    let opts = SearchOptions { k: 1000, mode: SearchMode::Vector, doc_prefix: None };
+    let hits = snap.search(&HashingEmbedder::new(), "anything", &opts).expect("search");
+    let mut out: Vec<(String, String)> =
+        hits.into_iter().map(|h| (h.doc_id.as_str().to_owned(), h.text)).collect();
+    out.sort();
+    out
+}
+
+/// The version live at `at`.
+fn live_at(r: &mut agentry_ingest::Registry, at: Timestamp) -> u32 {
+    r.snapshot_at(at).expect("a live version").version()
+}
+
+fn valid_from_stages_a_whole_version_until_its_clock_time(s: &Store) {
+    let (mut r, e) = (s.open(), HashingEmbedder::new());
+    r.ingest(items(&[("guide.md", GUIDE)]), &e, &opts()).expect("first");
+    let live_from = future();
+    let before = just_before(live_from);
+    let edited = GUIDE.replace("References let you borrow.", "References let you borrow traits.");
+    let staged = IngestOptions { live_from: Some(live_from), ..opts() };
+    let rep = r.ingest(items(&[("guide.md", &edited), ("notes.txt", NOTES)]), &e, &staged).expect("staged");
+    assert!(rep.promoted);
+    assert_eq!(r.current_version().expect("alias"), Some(2));
+
+    // Before the clock time: all of version 1 (the old paragraph, no notes), nothing of version 2.
+    assert_eq!(live_texts(&mut r, before, "borrow"), (1, vec!["References let you borrow.".to_owned()]));
+    assert_eq!(live_texts(&mut r, before, "vectors").1, Vec::<String>::new());
+    assert_eq!(r.snapshot(None).expect("now").version(), 1, "the test's clock time lies in the future");
+    // From the clock time on: all of version 2.
+    assert_eq!(
+        live_texts(&mut r, live_from, "borrow"),
+        (2, vec!["References let you borrow traits.".to_owned()])
+    );
+    assert_eq!(live_texts(&mut r, live_from, "vectors").1, vec!["About vectors and slices.".to_owned()]);
+    // An explicit version ignores the schedule.
+    assert_eq!(r.snapshot(Some(2)).expect("v2").version(), 2);
+    let status = r.status().expect("status");
+    assert_eq!(
+        (status.current_version, status.current_live_from, status.live_version),
+        (Some(2), Some(live_from), Some(1))
+    );
+    let listed: Vec<Option<Timestamp>> =
+        r.versions().expect("versions").iter().map(|v| v.live_from).collect();
+    assert_eq!(listed, vec![None, Some(live_from)]);
+}
+
+fn a_staged_version_is_served_whole_or_not_at_all(s: &Store) {
+    let (mut r, e) = (s.open(), HashingEmbedder::new());
+    r.ingest(items(&[("guide.md", GUIDE), ("notes.txt", NOTES)]), &e, &opts()).expect("first");
+    let edited = GUIDE.replace("Intro paragraph about ownership.", "Intro paragraph, rewritten.");
+    let staged = IngestOptions { live_from: Some(future()), ..opts() };
+    r.ingest(items(&[("guide.md", &edited), ("other.md", "# Other\n\nNew text.\n")]), &e, &staged)
+        .expect("staged");
+    let (v1, v2) = (r.snapshot(Some(1)).expect("v1"), r.snapshot(Some(2)).expect("v2"));
+    assert_ne!(all_chunks(&v1), all_chunks(&v2));
+    for (at, want) in [(just_before(future()), &v1), (future(), &v2)] {
+        let snap = r.snapshot_at(at).expect("live");
+        assert_eq!((snap.version(), all_chunks(&snap)), (want.version(), all_chunks(want)), "at {at}");
+    }
+}
+
+fn nothing_is_served_before_the_first_version_goes_live(s: &Store) {
+    let (mut r, e) = (s.open(), HashingEmbedder::new());
+    let live_from = future();
+    let staged = IngestOptions { live_from: Some(live_from), ..opts() };
+    r.ingest(items(&[("guide.md", GUIDE)]), &e, &staged).expect("staged");
+    let early = Timestamp::from_unix_seconds(live_from.unix_seconds() - 60);
+    match r.snapshot_at(early) {
+        Err(Error::NotLiveYet { current: 1, live_from: l, at }) => assert_eq!((l, at), (live_from, early)),
+        other => panic!("expected NotLiveYet, got {other:?}"),
+    }
+    assert!(matches!(r.snapshot(None), Err(Error::NotLiveYet { current: 1, .. })));
+    assert_eq!(live_at(&mut r, live_from), 1);
+}
+
+/// The fallback is what was served before the promotion, never a version that was only staged or that was
+/// rolled back: the first attempt took "the newest earlier ready version" and served both.
+fn the_fallback_is_what_was_served_not_a_staged_or_rolled_back_version(s: &Store) {
+    let (mut r, e) = (s.open(), HashingEmbedder::new());
+    let text = |i: u32| format!("{GUIDE}\nrevision {i}\n");
+    r.ingest(items(&[("guide.md", &text(1))]), &e, &opts()).expect("v1");
+    r.ingest(items(&[("guide.md", &text(2))]), &e, &opts()).expect("v2");
+    assert_eq!(r.rollback().expect("rollback"), 1);
+    let no_promote = IngestOptions { promote: false, ..opts() };
+    r.ingest(items(&[("guide.md", &text(3))]), &e, &no_promote).expect("v3 staged by version");
+    let staged = IngestOptions { live_from: Some(future()), ..opts() };
+    r.ingest(items(&[("guide.md", &text(4))]), &e, &staged).expect("v4 staged by time");
+    assert_eq!(r.current_version().expect("alias"), Some(4));
+    assert_eq!(live_at(&mut r, just_before(future())), 1);
+    assert_eq!(live_at(&mut r, future()), 4);
+}
+
+fn rollback_and_promote_keep_what_a_staged_version_falls_back_to(s: &Store) {
+    let (mut r, e) = (s.open(), HashingEmbedder::new());
+    let text = |i: u32| format!("{GUIDE}\nrevision {i}\n");
+    let before = just_before(future());
+    r.ingest(items(&[("guide.md", &text(1))]), &e, &opts()).expect("v1");
+    let staged = IngestOptions { live_from: Some(future()), ..opts() };
+    r.ingest(items(&[("guide.md", &text(2))]), &e, &staged).expect("v2 staged by time");
+    r.ingest(items(&[("guide.md", &text(3))]), &e, &opts()).expect("v3 live at once");
+    assert_eq!((live_at(&mut r, before), live_at(&mut r, future())), (3, 3));
+    // Back to v2: what was served then (v1 until the time, then v2), not the version rolled back from.
+    assert_eq!(r.rollback().expect("rollback"), 2);
+    assert_eq!((live_at(&mut r, before), live_at(&mut r, future())), (1, 2));
+    // Promoting a staged version keeps its time and keeps serving what was served until then.
+    r.promote(3).expect("promote 3");
+    r.promote(2).expect("promote 2");
+    assert_eq!((live_at(&mut r, before), live_at(&mut r, future())), (3, 2));
+    // An unchanged source staged by time over a current version builds nothing.
+    r.promote(3).expect("promote 3");
+    let rep = r.ingest(items(&[("guide.md", &text(3))]), &e, &staged).expect("unchanged");
+    assert_eq!((rep.index_version, rep.promoted), (3, true));
+    assert_eq!(live_at(&mut r, before), 3);
+}
+
+fn retention_keeps_what_a_staged_current_falls_back_to(s: &Store) {
+    let (mut r, e) = (s.open(), HashingEmbedder::new());
+    let text = |i: u32| format!("{GUIDE}\nrevision {i}\n");
+    let keep = IngestOptions { keep_versions: 1, ..opts() };
+    r.ingest(items(&[("guide.md", &text(1))]), &e, &keep).expect("v1");
+    // Three versions staged for successively later times: each falls back to the one before it.
+    for (i, year) in [(2, 2997), (3, 2998), (4, 2999)] {
+        let at: Timestamp = format!("{year}-01-01T00:00:00Z").parse().expect("timestamp");
+        let staged = IngestOptions { live_from: Some(at), ..keep.clone() };
+        r.ingest(items(&[("guide.md", &text(i))]), &e, &staged).expect("staged");
+    }
+    // A run that builds nothing still applies retention.
+    r.ingest(items(&[("guide.md", &text(4))]), &e, &keep).expect("unchanged");
+    let states: Vec<(u32, VersionState)> =
+        r.versions().expect("versions").iter().map(|v| (v.version, v.state)).collect();
+    assert_eq!(states, (1..=4).map(|v| (v, VersionState::Ready)).collect::<Vec<_>>());
+    let at = |t: &str| t.parse::<Timestamp>().expect("timestamp");
+    assert_eq!(
+        live_texts(&mut r, at("2996-06-01T00:00:00Z"), "revision"),
+        (1, vec!["revision 1".to_owned()])
+    );
+    assert_eq!(live_at(&mut r, at("2997-06-01T00:00:00Z")), 2);
+    assert_eq!(live_at(&mut r, at("2998-06-01T00:00:00Z")), 3);
+    assert_eq!(live_texts(&mut r, future(), "revision"), (4, vec!["revision 4".to_owned()]));
+    // Once versions built live at once are current and previous, the chain is no longer needed.
+    r.ingest(items(&[("guide.md", &text(5))]), &e, &keep).expect("v5");
+    r.ingest(items(&[("guide.md", &text(6))]), &e, &keep).expect("v6");
+    let states: Vec<(u32, VersionState)> =
+        r.versions().expect("versions").iter().map(|v| (v.version, v.state)).collect();
+    assert_eq!(states.iter().filter(|(_, s)| *s == VersionState::Ready).count(), 2, "{states:?}");
+}
+
+fn an_interrupted_staged_build_leaves_no_schedule_behind(s: &Store) {
+    let (mut r, e) = (s.open(), HashingEmbedder::new());
+    r.ingest(items(&[("guide.md", GUIDE)]), &e, &opts()).expect("first");
+    // A crash after the version row (and its schedule) committed: the version is left building.
+    s.raw(
+        "INSERT INTO index_versions (id, state, embedder, dim, created_at) VALUES (2, 'building', 'x', 1, 0);
+         INSERT INTO version_schedule (version, live_from) VALUES (2, 32472144000000000);",
+    );
+    let rep = r.ingest(items(&[("guide.md", GUIDE), ("notes.txt", NOTES)]), &e, &opts()).expect("rerun");
+    assert_eq!((rep.index_version, rep.promoted), (2, true));
+    assert_eq!(r.versions().expect("versions")[1].live_from, None, "the undone build's schedule is gone");
+    assert_eq!(live_at(&mut r, Timestamp::UNIX_EPOCH), 2);
+}
+
+fn a_registry_without_the_schedule_table_gets_it_on_open(s: &Store) {
+    let (mut r, e) = (s.open(), HashingEmbedder::new());
+    r.ingest(items(&[("guide.md", GUIDE)]), &e, &opts()).expect("first");
+    drop(r);
+    s.raw("DROP TABLE version_schedule");
+    let mut r = s.open();
+    let staged = IngestOptions { live_from: Some(future()), ..opts() };
+    r.ingest(items(&[("guide.md", GUIDE), ("notes.txt", NOTES)]), &e, &staged).expect("staged");
+    assert_eq!((live_at(&mut r, just_before(future())), live_at(&mut r, future())), (1, 2));
 }
 
 fn hits_carry_ids_scores_headings_and_version(s: &Store) {
@@ -516,4 +707,12 @@ on_every_backend!(
     readers_during_an_ingest_see_one_whole_version,
     opening_does_not_wait_for_a_writer_transaction,
     a_second_writer_is_refused_while_an_ingest_builds,
+    valid_from_stages_a_whole_version_until_its_clock_time,
+    a_staged_version_is_served_whole_or_not_at_all,
+    nothing_is_served_before_the_first_version_goes_live,
+    the_fallback_is_what_was_served_not_a_staged_or_rolled_back_version,
+    rollback_and_promote_keep_what_a_staged_version_falls_back_to,
+    retention_keeps_what_a_staged_current_falls_back_to,
+    an_interrupted_staged_build_leaves_no_schedule_behind,
+    a_registry_without_the_schedule_table_gets_it_on_open,
 );

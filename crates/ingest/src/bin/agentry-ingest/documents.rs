@@ -10,7 +10,7 @@ use agentry_ingest::{
     ChunkConfig, Embedder, HashingEmbedder, IngestOptions, KnownItem, Registry, SearchMode, SearchOptions,
     SyncMode, Validation,
 };
-use agentry_types::DocumentId;
+use agentry_types::{DocumentId, Timestamp};
 use anyhow::{Context, bail};
 
 /// Where the registry lives (every document command takes it).
@@ -69,6 +69,10 @@ pub(crate) struct IndexArgs {
     /// Build and validate the version but leave `current` where it is (promote it later).
     #[arg(long)]
     no_promote: bool,
+    /// Clock time (RFC 3339, e.g. 2026-12-01T09:00:00Z) the new version goes live; until then queries are
+    /// served what they were served before.
+    #[arg(long, value_name = "RFC3339")]
+    valid_from: Option<Timestamp>,
     /// Largest chunk in bytes.
     #[arg(long, default_value_t = 1500)]
     max_chunk_bytes: usize,
@@ -105,9 +109,12 @@ pub(crate) struct QueryArgs {
     /// Only documents whose id starts with this prefix.
     #[arg(long)]
     doc_prefix: Option<String>,
-    /// Query this version instead of `current` (it must be ready).
-    #[arg(long)]
+    /// Query this version instead of `current` (it must be ready); ignores `--valid-from` schedules.
+    #[arg(long, conflicts_with = "at")]
     version: Option<u32>,
+    /// Query as of this clock time (RFC 3339) instead of now: a version staged for a later time is not live.
+    #[arg(long, value_name = "RFC3339")]
+    at: Option<Timestamp>,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -143,6 +150,9 @@ pub(crate) struct DeleteArgs {
     /// Stage the deletion in a new version without promoting it.
     #[arg(long)]
     no_promote: bool,
+    /// Clock time (RFC 3339) the deletion goes live; until then queries are served what they were before.
+    #[arg(long, value_name = "RFC3339")]
+    valid_from: Option<Timestamp>,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -234,6 +244,7 @@ pub(crate) fn index(args: IndexArgs) -> anyhow::Result<ExitCode> {
         keep_versions: args.keep,
         max_file_bytes: args.max_file_bytes,
         validation,
+        live_from: args.valid_from,
     };
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(
@@ -275,7 +286,10 @@ pub(crate) fn index(args: IndexArgs) -> anyhow::Result<ExitCode> {
 
 pub(crate) fn query(args: QueryArgs) -> anyhow::Result<ExitCode> {
     let mut registry = args.db.open()?;
-    let snapshot = registry.snapshot(args.version)?;
+    let snapshot = match (args.version, args.at) {
+        (None, Some(at)) => registry.snapshot_at(at)?,
+        (version, _) => registry.snapshot(version)?,
+    };
     let embedder = embedder_for_id(snapshot.embedder_id())?;
     let options = SearchOptions {
         k: args.k,
@@ -306,6 +320,9 @@ pub(crate) fn status(args: ShowArgs) -> anyhow::Result<ExitCode> {
     } else {
         let v = |v: Option<u32>| v.map_or_else(|| "none".to_owned(), |v| v.to_string());
         println!("current version: {} (previous {})", v(s.current_version), v(s.previous_version));
+        if let Some(t) = s.current_live_from {
+            println!("current goes live at {t}; live now: {}", v(s.live_version));
+        }
         println!("documents: {} active, {} deleted", s.documents_active, s.documents_deleted);
         println!("chunks in current: {}; stored vectors: {}", s.chunks_current, s.embeddings);
         let [b, r, f, t] = s.versions;
@@ -321,14 +338,15 @@ pub(crate) fn versions(args: ShowArgs) -> anyhow::Result<ExitCode> {
     } else {
         for v in versions {
             println!(
-                "{}{:>4} {:<8} {:>6} docs {:>7} chunks  {}  {}",
+                "{}{:>4} {:<8} {:>6} docs {:>7} chunks  {}  {}{}",
                 if v.current { '*' } else { ' ' },
                 v.version,
                 v.state.as_str(),
                 v.documents,
                 v.chunks,
                 v.embedder,
-                v.created_at
+                v.created_at,
+                v.live_from.map_or_else(String::new, |t| format!("  live from {t}"))
             );
         }
     }
@@ -386,7 +404,8 @@ pub(crate) fn delete(args: DeleteArgs) -> anyhow::Result<ExitCode> {
         },
         None => Box::new(HashingEmbedder::new()),
     };
-    let options = IngestOptions { promote: !args.no_promote, ..IngestOptions::default() };
+    let options =
+        IngestOptions { promote: !args.no_promote, live_from: args.valid_from, ..IngestOptions::default() };
     let report = registry.delete(&ids, embedder.as_ref(), &options)?;
     if args.json {
         println!("{}", serde_json::to_string(&report)?);
