@@ -7,7 +7,6 @@ use agentry_types::Digest;
 use crate::{
     digest::{DigestedChunk, chunk_and_digest, digest},
     error::Error,
-    params::Params,
     store::ChunkStore,
 };
 
@@ -59,11 +58,13 @@ pub struct UploadPlan {
     pub stats: TransferStats,
 }
 
-/// Chunks `data`, asks `store` which chunks it lacks, and plans the upload.
-pub fn upload_plan(store: &dyn ChunkStore, params: &Params, data: &[u8]) -> Result<UploadPlan, Error> {
+/// Chunks `data` with the store's own chunking parameters (so its chunks meet those already stored, as a REAPI
+/// client chunks with the parameters the server announces), asks `store` which chunks it lacks, and plans the
+/// upload.
+pub fn upload_plan(store: &dyn ChunkStore, data: &[u8]) -> Result<UploadPlan, Error> {
     let function = store.digest_function();
     let blob = digest(function, data);
-    let chunks = chunk_and_digest(params, data, function, 0);
+    let chunks = chunk_and_digest(store.params(), data, function, 0);
     let layout: Vec<Digest> = chunks.iter().map(|c| c.digest).collect();
     let missing_set: HashSet<Digest> = store.find_missing(&layout)?.into_iter().collect();
     let mut seen = HashSet::new();

@@ -14,12 +14,12 @@ fn second_upload_of_an_edited_blob_sends_little() {
     let mut v2 = v1.clone();
     v2.splice(500_000..500_000, b"an insertion in the middle".iter().copied());
 
-    let first = upload_plan(&store, &params(), &v1).expect("plan");
+    let first = upload_plan(&store, &v1).expect("plan");
     assert_eq!(first.stats.bytes_to_transfer, v1.len() as u64);
     first.execute(&store, &v1).expect("upload");
     assert_eq!(store.get(&first.blob).expect("get"), Some(v1.clone()));
 
-    let second = upload_plan(&store, &params(), &v2).expect("plan");
+    let second = upload_plan(&store, &v2).expect("plan");
     let s = second.stats;
     assert_eq!(s.bytes_total, v2.len() as u64);
     assert_eq!(s.bytes_deduplicated + s.bytes_to_transfer, s.bytes_total);
@@ -44,7 +44,7 @@ fn download_fetches_only_missing_chunks() {
     v2.truncate(550_000);
     v2.extend_from_slice(&crate::random(30_000, 3));
     for v in [&v1, &v2] {
-        upload_plan(&remote, &params(), v).and_then(|p| p.execute(&remote, v)).expect("upload");
+        upload_plan(&remote, v).and_then(|p| p.execute(&remote, v)).expect("upload");
     }
     let b1 = agentry_cdc::digest(DigestFunction::Blake3, &v1);
     let b2 = agentry_cdc::digest(DigestFunction::Blake3, &v2);
@@ -61,7 +61,7 @@ fn download_fetches_only_missing_chunks() {
 /// Executes a plan made for one blob with other bytes: a typed error, and the store stays as it was.
 fn check_execute_with(data: &[u8], other: &[u8], expected_actual: u64) {
     let store = MemStore::new(DigestFunction::Sha256, params());
-    let plan = upload_plan(&store, &params(), data).expect("plan");
+    let plan = upload_plan(&store, data).expect("plan");
     let result = plan.execute(&store, other);
     assert!(
         matches!(&result, Err(Error::PlanDataMismatch { blob, actual }) if *blob == plan.blob && *actual == expected_actual),
@@ -91,7 +91,7 @@ fn execute_with_longer_data_is_an_error() {
 fn execute_with_a_chunk_outside_the_data_is_an_error() {
     let store = MemStore::new(DigestFunction::Sha256, params());
     let v = crate::random(100_000, 7);
-    let mut plan = upload_plan(&store, &params(), &v).expect("plan");
+    let mut plan = upload_plan(&store, &v).expect("plan");
     plan.missing[1].chunk.offset = u64::MAX - 10;
     assert!(matches!(plan.execute(&store, &v), Err(Error::PlanDataMismatch { actual: 100_000, .. })));
     assert_eq!(store.usage(), (0, 0), "nothing was stored");
