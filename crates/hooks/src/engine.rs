@@ -122,7 +122,7 @@ impl Engine {
                 self.ops(&ops, acc)
             }
             Tool::Argv(argv) => {
-                let ops = shell::analyze_argv(argv, cwd, self.home.as_deref());
+                let ops = shell::analyze_argv(argv, cwd, &self.root.canon, self.home.as_deref());
                 self.ops(&ops, acc)
             }
             Tool::Write(paths) | Tool::Other(paths) => {

@@ -19,6 +19,10 @@ const MAX_DEPTH: usize = 12;
 const MAX_LOOP_VALUES: usize = 16;
 /// The largest file whose text the analyzer reads (a script on standard input, `psql -f`, `git apply`).
 const MAX_INSPECTED_FILE: u64 = 1 << 20;
+/// How many script files (`sh s.sh`, `source s.sh`, `./s.sh`) one decision reads and analyzes.
+const MAX_SCRIPTS: usize = 32;
+/// The bytes at the start of an executed file that tell a shell script from a binary or another interpreter.
+const SNIFF_BYTES: u64 = 512;
 
 /// One shell word after static expansion.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,6 +90,9 @@ enum Stdin {
     Inherited,
     /// Known text (here-document, here-string, `echo` upstream).
     Text(String),
+    /// A here-document with an unquoted delimiter: the shell expands `raw` before the command reads it.
+    /// `expanded` is that text when every expansion in it is known statically.
+    Template { raw: String, expanded: Option<String> },
     /// Output of an upstream stage of a pipeline.
     Pipe(Upstream),
     /// A redirected file whose text cannot be inspected (a device, a FIFO, too large): why.
@@ -124,6 +131,23 @@ pub(crate) struct Analyzer {
     home: Option<String>,
     ops: Vec<Op>,
     depth: usize,
+    /// The canonical project root: only scripts inside it are read.
+    root: PathBuf,
+    /// The canonical paths of the scripts being analyzed, outermost first (a script that runs itself is seen).
+    scripts: Vec<PathBuf>,
+    /// How many script files this analysis has read.
+    scripts_read: usize,
+}
+
+/// What reading a script that a command runs found.
+#[derive(Debug)]
+enum ScriptText {
+    /// The canonical path and the text of a shell script inside the root.
+    Text(PathBuf, String),
+    /// Not inspected, as before: missing, outside the root, a folder, a binary or another interpreter's script.
+    Skipped,
+    /// A script inside the root whose text cannot be inspected: why.
+    Opaque(String),
 }
 
 /// Analyzes `command` as bash would parse it, run from `cwd`, with the project root `root` (for
@@ -139,26 +163,14 @@ pub(crate) fn analyze(command: &str, cwd: &Path, root: &Path, home: Option<&str>
     if let Some(h) = home {
         vars.insert("HOME".to_owned(), Some(h.to_owned()));
     }
-    let mut a = Analyzer {
-        vars,
-        cwd: Some(cwd.to_path_buf()),
-        home: home.map(str::to_owned),
-        ops: Vec::new(),
-        depth: 0,
-    };
+    let mut a = Analyzer::new(vars, cwd, root, home);
     a.script(command, Stdin::Inherited);
     a.ops
 }
 
 /// Analyzes an argv that is executed directly (no shell), as Codex may send it.
-pub(crate) fn analyze_argv(argv: &[String], cwd: &Path, home: Option<&str>) -> Vec<Op> {
-    let mut a = Analyzer {
-        vars: HashMap::new(),
-        cwd: Some(cwd.to_path_buf()),
-        home: home.map(str::to_owned),
-        ops: Vec::new(),
-        depth: 0,
-    };
+pub(crate) fn analyze_argv(argv: &[String], cwd: &Path, root: &Path, home: Option<&str>) -> Vec<Op> {
+    let mut a = Analyzer::new(HashMap::new(), cwd, root, home);
     let words = argv.iter().map(Word::lit).collect();
     a.argv(words, Vec::new(), Stdin::Inherited);
     a.ops
@@ -364,6 +376,19 @@ fn has_short_flag(arg: &str, c: char) -> bool {
 }
 
 impl Analyzer {
+    fn new(vars: HashMap<String, Option<String>>, cwd: &Path, root: &Path, home: Option<&str>) -> Self {
+        Self {
+            vars,
+            cwd: Some(cwd.to_path_buf()),
+            home: home.map(str::to_owned),
+            ops: Vec::new(),
+            depth: 0,
+            root: root.to_path_buf(),
+            scripts: Vec::new(),
+            scripts_read: 0,
+        }
+    }
+
     fn deny(&mut self, reason: impl Into<String>) {
         self.ops.push(Op::Deny { rule: "shell-unresolvable", reason: reason.into() });
     }
@@ -598,10 +623,13 @@ impl Analyzer {
                     ast::IoFileRedirectTarget::ProcessSubstitution(_, sub) => self.subshell(&sub.list),
                 },
                 ast::IoRedirect::HereDocument(_, doc) => {
-                    if doc.requires_expansion {
-                        self.heredoc_expansions(&doc.doc.value);
-                    }
-                    stdin = Stdin::Text(doc.doc.value.clone());
+                    let raw = doc.doc.value.clone();
+                    stdin = if doc.requires_expansion {
+                        let expanded = self.heredoc_expansions(&raw);
+                        Stdin::Template { raw, expanded }
+                    } else {
+                        Stdin::Text(raw)
+                    };
                 }
                 ast::IoRedirect::HereString(_, w) => {
                     let words = self.expand(&w.value);
@@ -637,12 +665,19 @@ impl Analyzer {
         self.path(access, word, "redirection");
     }
 
-    fn heredoc_expansions(&mut self, body: &str) {
+    /// Walks the expansions of a here-document; its expanded text when every expansion is known.
+    fn heredoc_expansions(&mut self, body: &str) -> Option<String> {
         match word::parse_heredoc(body, &parser_options()) {
             Ok(pieces) => {
-                self.pieces_text(&pieces, true);
+                let mut chars = Vec::new();
+                let (mut dynamic, mut glob) = (false, false);
+                self.pieces(&pieces, true, &mut chars, &mut dynamic, &mut glob);
+                (!dynamic).then(|| chars.into_iter().map(|(c, _)| c).collect())
             }
-            Err(e) => self.deny(format!("here-document cannot be parsed ({e})")),
+            Err(e) => {
+                self.deny(format!("here-document cannot be parsed ({e})"));
+                None
+            }
         }
     }
 
@@ -818,14 +853,6 @@ impl Analyzer {
         Word { text: chars.into_iter().map(|(c, _)| c).collect(), dynamic, glob: false }
     }
 
-    /// Walks word pieces (running nested command substitutions through the analyzer) and returns the text.
-    fn pieces_text(&mut self, pieces: &[WordPieceWithSource], quoted: bool) -> String {
-        let mut chars = Vec::new();
-        let (mut d, mut g) = (false, false);
-        self.pieces(pieces, quoted, &mut chars, &mut d, &mut g);
-        chars.into_iter().map(|(c, _)| c).collect()
-    }
-
     fn pieces(
         &mut self,
         pieces: &[WordPieceWithSource],
@@ -919,13 +946,19 @@ impl Analyzer {
             ));
             return;
         }
-        if first.glob {
+        // `[` alone is the test command: a bracket without its closing `]` is no pattern, bash keeps it as is.
+        if first.glob && first.text != "[" {
             self.deny(format!("the command name `{}` is a glob pattern", first.text));
             return;
         }
         let name = basename(&first.text).to_owned();
         let args = &words[1..];
         self.ops.push(Op::Command { argv: words.clone(), env: env.clone() });
+        if first.text.contains('/') {
+            // `./s.sh`, `scripts/x`: a file run by its path; a shell script inside the root is read.
+            let first = first.clone();
+            self.run_script(&first, &first.text, true, true);
+        }
         match name.as_str() {
             "env" => self.wrapper_env(args, env, stdin),
             "sudo" | "doas" | "run0" => {
@@ -1005,10 +1038,14 @@ impl Analyzer {
             "cd" | "pushd" => self.cd(args),
             "popd" => self.cwd = None,
             "source" | "." => {
-                for a in args.iter().take(1) {
+                if let Some(a) = args.first() {
                     self.read_arg(a.clone(), &name, true);
+                    // Sourced code runs in this shell: its variables and `cd` stay in force afterwards.
+                    self.run_script(a, &name, false, false);
                 }
             }
+            "apply_patch" | "applypatch" => self.apply_patch(&name, args, &stdin),
+            "patch" => self.patch(args, &stdin),
             "rm" | "unlink" | "rmdir" | "srm" | "trash" | "trash-put" | "gio" => self.rm(&name, args),
             "cp" | "install" | "ln" | "rsync" | "scp" => self.copy(&name, args),
             // `link A B` is `ln A B` without options.
@@ -1073,7 +1110,7 @@ impl Analyzer {
                     self.path(Access::Write, a.clone(), "mkdir");
                 }
             }
-            "git" => self.git(args),
+            "git" => self.git(args, &stdin),
             "make" | "gmake" | "tar" | "bsdtar" | "unzip" | "npm" | "pnpm" | "yarn" => {
                 self.dir_flags(&name, args);
                 if name == "unzip"
@@ -1225,6 +1262,8 @@ impl Analyzer {
                 return;
             }
             self.read_arg(script.clone(), name, true);
+            let script = script.clone();
+            self.run_script(&script, name, false, true);
             return;
         }
         self.program_from_stdin(name, stdin, |a, text| a.script(text, Stdin::Inherited));
@@ -1232,7 +1271,7 @@ impl Analyzer {
 
     fn program_from_stdin(&mut self, name: &str, stdin: &Stdin, on_text: impl FnOnce(&mut Self, &str)) {
         match stdin {
-            Stdin::Text(t) => on_text(self, t),
+            Stdin::Text(t) | Stdin::Template { raw: t, .. } => on_text(self, t),
             Stdin::Pipe(up) if up.decodes_or_downloads => self.deny_rule(
                 "pipe-to-shell",
                 format!(
@@ -1390,7 +1429,7 @@ impl Analyzer {
             }
         }
         match stdin {
-            Stdin::Text(t) => {
+            Stdin::Text(t) | Stdin::Template { raw: t, .. } => {
                 self.ops.push(Op::Sql { text: t.clone(), via: format!("{name} standard input") })
             }
             Stdin::Pipe(up) => match &up.text {
@@ -1498,7 +1537,7 @@ impl Analyzer {
         }
         let items: Vec<Word> = match stdin {
             Stdin::Pipe(up) => up.items.clone().unwrap_or_else(|| vec![Word::unknown("<stdin>")]),
-            Stdin::Text(t) => t.split_whitespace().map(Word::lit).collect(),
+            Stdin::Text(t) | Stdin::Template { raw: t, .. } => t.split_whitespace().map(Word::lit).collect(),
             Stdin::Inherited | Stdin::Opaque(_) => vec![Word::unknown("<stdin>")],
         };
         match replace {
@@ -1815,7 +1854,7 @@ impl Analyzer {
         }
     }
 
-    fn git(&mut self, args: &[Word]) {
+    fn git(&mut self, args: &[Word], stdin: &Stdin) {
         let mut i = 0;
         let mut dir: Option<Word> = None;
         while i < args.len() {
@@ -1931,25 +1970,310 @@ impl Analyzer {
                     "git clean",
                 );
             }
-            "apply" | "am" => {
-                for a in operands(rest, &["-p", "--directory", "--exclude", "--include"]) {
-                    self.read_arg(a.clone(), "git apply", true);
-                    match self.read_small_file(a) {
-                        FileText::Text(text) => {
-                            for (access, p) in crate::patch::unified_diff_paths(&text) {
-                                self.path(access, Word::lit(p), "git apply");
-                            }
-                        }
-                        FileText::Opaque(why) => {
-                            self.deny(format!("`git apply` writes the files a patch names, and {why}"))
-                        }
-                        FileText::Missing => {}
-                    }
-                }
-            }
+            "apply" | "am" => self.git_apply(&sub.text, rest, stdin),
             _ => self.generic_reads("git", rest),
         }
         self.cwd = saved;
+    }
+
+    /// `git apply` / `git am`: every file the patches name (from files, or standard input without one) is
+    /// written, after `-pN` (1 by default) and under `--directory`. `--check`, `--stat` and friends only read.
+    fn git_apply(&mut self, sub: &str, rest: &[Word], stdin: &Stdin) {
+        let via = format!("git {sub}");
+        let mut strip = 1;
+        let mut prefix: Option<Word> = None;
+        let mut writes = true;
+        for (i, a) in rest.iter().enumerate() {
+            let t = a.text.as_str();
+            if let Some(n) = t.strip_prefix("-p").and_then(|n| n.parse().ok()) {
+                strip = n;
+            } else if t == "-p"
+                && let Some(n) = rest.get(i + 1).and_then(|n| n.text.parse().ok())
+            {
+                strip = n;
+            } else if let Some(d) = t.strip_prefix("--directory=") {
+                prefix = Some(Word { text: d.to_owned(), ..a.clone() });
+            } else if t == "--directory" {
+                prefix = rest.get(i + 1).cloned();
+            } else if matches!(t, "--check" | "--stat" | "--numstat" | "--summary") {
+                writes = false;
+            } else if t == "--apply" {
+                writes = true;
+                break;
+            }
+        }
+        let files = operands(rest, &["-p", "--directory", "--exclude", "--include", "-C", "--whitespace"]);
+        let mut texts = Vec::new();
+        for a in &files {
+            self.read_arg((*a).clone(), &via, true);
+            match self.read_small_file(a) {
+                FileText::Text(text) => texts.push(text),
+                FileText::Opaque(why) => {
+                    self.deny(format!("`{via}` writes the files a patch names, and {why}"))
+                }
+                FileText::Missing => {}
+            }
+        }
+        if files.is_empty() && matches!(sub, "apply") {
+            match self.stdin_text(&via, stdin) {
+                Some(t) => texts.push(t),
+                None => return,
+            }
+        }
+        if !writes {
+            return;
+        }
+        for text in texts {
+            for p in crate::patch::diff_targets(&text, Some(strip)) {
+                let text = match &prefix {
+                    Some(d) => format!("{}/{p}", d.text.trim_end_matches('/')),
+                    None => p,
+                };
+                let dynamic = prefix.as_ref().is_some_and(|d| d.dynamic);
+                self.path(Access::Write, Word { text, dynamic, glob: false }, &via);
+            }
+        }
+    }
+
+    /// The text a command reads on standard input as its patch; `None` (after a deny) when it cannot be seen.
+    fn stdin_text(&mut self, via: &str, stdin: &Stdin) -> Option<String> {
+        let why = match stdin {
+            Stdin::Text(t) | Stdin::Template { expanded: Some(t), .. } => return Some(t.clone()),
+            Stdin::Template { expanded: None, .. } => {
+                "comes from a here-document whose expansions cannot be resolved statically".to_owned()
+            }
+            Stdin::Pipe(up) => match &up.text {
+                Some(t) => return Some(t.clone()),
+                None => format!("is the output of `{}`, which cannot be seen", up.names.join(" | ")),
+            },
+            Stdin::Opaque(why) => format!("is a redirected file: {why}"),
+            Stdin::Inherited => "is not given (no file, argument or here-document)".to_owned(),
+        };
+        self.deny(format!("`{via}` reads the patch it applies from standard input, which {why}"));
+        None
+    }
+
+    /// `apply_patch` run as a command (Codex models do): the patch is the first argument or standard input
+    /// (a here-document, a here-string), and every path in it is checked as the `apply_patch` tool's are.
+    fn apply_patch(&mut self, name: &str, args: &[Word], stdin: &Stdin) {
+        let text = match args.first() {
+            Some(a) if a.dynamic => {
+                self.deny(format!("`{name}` applies a patch that cannot be resolved statically: {}", a.text));
+                return;
+            }
+            Some(a) => a.text.clone(),
+            None => match self.stdin_text(name, stdin) {
+                Some(t) => t,
+                None => return,
+            },
+        };
+        let Some(list) = crate::patch::patch_paths(&text) else {
+            self.deny(format!(
+                "`{name}` is given text that is neither an apply_patch envelope nor a unified diff, so the \
+                 files it changes cannot be read"
+            ));
+            return;
+        };
+        for (access, p) in list {
+            self.path(access, Word::lit(p), name);
+        }
+    }
+
+    /// `patch(1)`: the file named on the command line, or every file the diff's headers name (after `-pN`,
+    /// every suffix without it), under `-d DIR`; `-o` and `-r` files are written too. The diff comes from
+    /// `-i FILE`, the second operand or standard input.
+    fn patch(&mut self, args: &[Word], stdin: &Stdin) {
+        if args.iter().any(|a| matches!(a.text.as_str(), "-v" | "--version" | "--help")) {
+            return;
+        }
+        let mut strip: Option<usize> = None;
+        let mut input: Option<Word> = None;
+        let mut dir: Option<Word> = None;
+        let mut outputs: Vec<Word> = Vec::new();
+        let mut positional: Vec<Word> = Vec::new();
+        let mut i = 0;
+        let mut ended = false;
+        while i < args.len() {
+            let a = &args[i];
+            let t = a.text.as_str();
+            let next = args.get(i + 1).cloned();
+            let glued = |v: &str| Word { text: v.to_owned(), ..a.clone() };
+            i += 1;
+            if ended || !t.starts_with('-') || t == "-" {
+                positional.push(a.clone());
+                continue;
+            }
+            if t == "--" {
+                ended = true;
+            } else if t == "-p" || t == "--strip" {
+                strip = next.and_then(|n| n.text.parse().ok()).or(Some(0));
+                i += 1;
+            } else if let Some(n) = t.strip_prefix("--strip=").or_else(|| t.strip_prefix("-p")) {
+                strip = Some(n.parse().unwrap_or(0));
+            } else if t == "-i" || t == "--input" {
+                input = next;
+                i += 1;
+            } else if let Some(v) = t.strip_prefix("--input=").or_else(|| t.strip_prefix("-i")) {
+                input = Some(glued(v));
+            } else if t == "-d" || t == "--directory" {
+                dir = next;
+                i += 1;
+            } else if let Some(v) = t.strip_prefix("--directory=").or_else(|| t.strip_prefix("-d")) {
+                dir = Some(glued(v));
+            } else if matches!(t, "-o" | "--output" | "-r" | "--reject-file") {
+                outputs.extend(next);
+                i += 1;
+            } else if let Some(v) =
+                ["--output=", "--reject-file=", "-o", "-r"].iter().find_map(|p| t.strip_prefix(p))
+            {
+                outputs.push(glued(v));
+            } else if matches!(t, "-B" | "-D" | "-F" | "-V" | "-Y" | "-z" | "-g" | "--prefix" | "--suffix") {
+                i += 1;
+            }
+        }
+        let original = positional.first().cloned();
+        if input.is_none() {
+            input = positional.get(1).cloned();
+        }
+        // Paths the command line names resolve from the caller's folder; the diff's names from `-d`.
+        for o in outputs.iter().filter(|o| !(o.is_static() && (o.text == "-" || is_dev_sink(&o.text)))) {
+            self.path(Access::Write, o.clone(), "patch");
+        }
+        let text = match &input {
+            Some(f) => {
+                self.read_arg(f.clone(), "patch", true);
+                match self.read_small_file(f) {
+                    FileText::Text(t) => Some(t),
+                    FileText::Opaque(why) => {
+                        self.deny(format!("`patch` writes the files a diff names, and {why}"));
+                        None
+                    }
+                    FileText::Missing => None,
+                }
+            }
+            None => self.stdin_text("patch", stdin),
+        };
+        let saved = self.cwd.clone();
+        if let Some(d) = &dir {
+            self.cd(std::slice::from_ref(d));
+        }
+        if let Some(o) = original {
+            self.path(Access::Write, o, "patch");
+        } else if let Some(text) = text {
+            let targets = crate::patch::diff_targets(&text, strip);
+            if targets.is_empty() {
+                self.deny(
+                    "`patch` is given a diff whose headers name no file, so what it changes cannot be read",
+                );
+            }
+            for t in targets {
+                self.path(Access::Write, Word::lit(t), "patch");
+            }
+        }
+        self.cwd = saved;
+    }
+
+    /// Analyzes the shell script `w` that a command runs (`sh w`, `source w`, `./w`): a regular file inside the
+    /// root is read (at most 1 MiB) and walked like a `bash -c` string. `child` when it runs in a new process
+    /// (its variables and `cd` do not come back). A file inside the root that cannot be read is denied.
+    fn run_script(&mut self, w: &Word, via: &str, direct: bool, child: bool) {
+        match self.script_file(w, direct) {
+            ScriptText::Skipped => {}
+            ScriptText::Opaque(why) => self
+                .deny(format!("`{via}` runs the script `{}`, whose text cannot be inspected: {why}", w.text)),
+            ScriptText::Text(canon, text) => {
+                if self.scripts.contains(&canon) {
+                    self.deny(format!(
+                        "the script `{}` runs itself, and its recursion cannot be followed statically",
+                        w.text
+                    ));
+                    return;
+                }
+                if self.scripts_read > MAX_SCRIPTS {
+                    self.deny(format!(
+                        "the command runs more than {MAX_SCRIPTS} scripts, too many to inspect"
+                    ));
+                    return;
+                }
+                self.scripts.push(canon);
+                let saved = child.then(|| (self.vars.clone(), self.cwd.clone()));
+                self.script(&text, Stdin::Inherited);
+                if let Some((vars, cwd)) = saved {
+                    self.vars = vars;
+                    self.cwd = cwd;
+                }
+                self.scripts.pop();
+            }
+        }
+    }
+
+    /// Reads the script a command runs. Only a file inside the root is read; `direct` (run by its path, so
+    /// the kernel picks the interpreter) skips binaries and scripts of other interpreters by their first bytes.
+    fn script_file(&mut self, w: &Word, direct: bool) -> ScriptText {
+        use std::io::Read;
+
+        if w.dynamic || w.glob {
+            return ScriptText::Skipped;
+        }
+        let p = Path::new(&w.text);
+        let p = match (p.is_absolute(), &self.cwd) {
+            (true, _) => p.to_path_buf(),
+            (false, Some(cwd)) => cwd.join(p),
+            (false, None) => return ScriptText::Skipped,
+        };
+        let canon = match std::fs::canonicalize(&p) {
+            Ok(c) => c,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return ScriptText::Skipped,
+            Err(e) if lexically_inside(&p, &self.root) => {
+                return ScriptText::Opaque(format!("it cannot be resolved ({e})"));
+            }
+            Err(_) => return ScriptText::Skipped,
+        };
+        if !canon.starts_with(&self.root) {
+            return ScriptText::Skipped;
+        }
+        // A sourced `.env` is denied as a secret read; its values are not to be quoted in a deny reason.
+        let name = canon.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
+        if name == ".env" || name.starts_with(".env.") {
+            return ScriptText::Skipped;
+        }
+        let meta = match std::fs::metadata(&canon) {
+            Ok(m) => m,
+            Err(e) => return ScriptText::Opaque(format!("it cannot be inspected ({e})")),
+        };
+        if meta.is_dir() {
+            return ScriptText::Skipped;
+        }
+        if !meta.is_file() {
+            return ScriptText::Opaque("it is not a regular file".to_owned());
+        }
+        let file = match std::fs::File::open(&canon) {
+            Ok(f) => f,
+            Err(e) => return ScriptText::Opaque(format!("it cannot be read ({e})")),
+        };
+        // The file may have been swapped since the check above: look again at what was opened.
+        if !file.metadata().is_ok_and(|m| m.is_file()) {
+            return ScriptText::Opaque("it is not a regular file".to_owned());
+        }
+        self.scripts_read += 1;
+        let mut file = file.take(MAX_INSPECTED_FILE + 1);
+        let mut bytes = Vec::new();
+        if let Err(e) = (&mut file).take(SNIFF_BYTES).read_to_end(&mut bytes) {
+            return ScriptText::Opaque(format!("it cannot be read ({e})"));
+        }
+        if direct && !runs_as_shell(&bytes) {
+            return ScriptText::Skipped;
+        }
+        if meta.len() > MAX_INSPECTED_FILE {
+            return ScriptText::Opaque(format!("it is larger than {MAX_INSPECTED_FILE} bytes"));
+        }
+        if let Err(e) = file.read_to_end(&mut bytes) {
+            return ScriptText::Opaque(format!("it cannot be read ({e})"));
+        }
+        if bytes.len() as u64 > MAX_INSPECTED_FILE {
+            return ScriptText::Opaque(format!("it is larger than {MAX_INSPECTED_FILE} bytes"));
+        }
+        ScriptText::Text(canon, String::from_utf8_lossy(&bytes).into_owned())
     }
 
     fn dir_flags(&mut self, name: &str, args: &[Word]) {
@@ -2034,6 +2358,41 @@ impl Analyzer {
             self.path(Access::Read, Word { text: c, dynamic: false, glob: a.glob }, name);
         }
     }
+}
+
+/// Whether a file run by its path is interpreted by a shell, from its first bytes: a `#!` line naming a
+/// shell (directly or through `env`), or text without one (the calling shell runs such a file itself).
+/// Binaries (a NUL byte, an ELF header) and scripts of other interpreters are not.
+fn runs_as_shell(head: &[u8]) -> bool {
+    if let Some(line) = head.strip_prefix(b"#!") {
+        let line = line.split(|b| *b == b'\n').next().unwrap_or(line);
+        let line = String::from_utf8_lossy(line);
+        let mut words = line.split_whitespace();
+        let Some(interp) = words.next() else { return true };
+        let interp = basename(interp);
+        if interp == "env" {
+            return words
+                .find(|w| !w.starts_with('-') && !w.contains('='))
+                .is_some_and(|w| is_shell(basename(w)));
+        }
+        return is_shell(interp);
+    }
+    !head.contains(&0) && !head.starts_with(b"\x7fELF")
+}
+
+/// Whether `p` (absolute) lies inside `root` once `.` and `..` are applied to it as text.
+fn lexically_inside(p: &Path, root: &Path) -> bool {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out.starts_with(root)
 }
 
 /// Whether the command reads whole folders given as operands.
@@ -2383,6 +2742,40 @@ mod tests {
     #[test]
     fn ansi_c() {
         has("$'\\x72m' -rf /", Access::Delete { recursive: true }, "/");
+    }
+
+    #[test]
+    fn shell_scripts_by_first_bytes() {
+        assert!(runs_as_shell(b"#!/bin/sh\nrm -rf /\n"));
+        assert!(runs_as_shell(b"#!/usr/bin/env -S bash -e\n"));
+        assert!(runs_as_shell(b"echo no shebang\n"));
+        assert!(!runs_as_shell(b"#!/usr/bin/env python3\n"));
+        assert!(!runs_as_shell(b"#!/usr/bin/node\n"));
+        assert!(!runs_as_shell(b"\x7fELF\x02\x01"));
+        assert!(!runs_as_shell(b"MZ\x90\0\x03"));
+    }
+
+    #[test]
+    fn apply_patch_commands() {
+        let patch = "*** Begin Patch\n*** Update File: a.rs\n*** Move to: generated/b.rs\n*** End Patch\n";
+        has(&format!("apply_patch <<'EOF'\n{patch}EOF"), Access::Write, "generated/b.rs");
+        has(&format!("applypatch '{patch}'"), Access::Delete { recursive: false }, "a.rs");
+        has(&format!("sudo apply_patch <<< '{patch}'"), Access::Write, "generated/b.rs");
+        assert!(denied("apply_patch"));
+        assert!(denied("apply_patch 'not a patch'"));
+        assert!(denied(&format!("apply_patch <<EOF\n*** Begin Patch\n*** Add File: $D/x\n{patch}EOF")));
+    }
+
+    #[test]
+    fn patch_commands() {
+        let diff = "--- a/src/x\n+++ b/generated/x\n@@ -1 +1 @@\n-a\n+b\n";
+        has(&format!("patch -p1 <<'EOF'\n{diff}EOF"), Access::Write, "generated/x");
+        has(&format!("patch -p1 -d sub <<'EOF'\n{diff}EOF"), Access::Write, "generated/x");
+        has(&format!("patch -p0 <<'EOF'\n{diff}EOF"), Access::Write, "b/generated/x");
+        has(&format!("patch -o generated/out <<'EOF'\n{diff}EOF"), Access::Write, "generated/out");
+        has(&format!("git apply --directory=lib <<'EOF'\n{diff}EOF"), Access::Write, "lib/generated/x");
+        assert!(denied("patch -p1"));
+        assert!(!denied("patch --version"));
     }
 
     #[test]

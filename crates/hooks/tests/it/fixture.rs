@@ -44,6 +44,18 @@ impl Fixture {
             (".git/HEAD", "ref: refs/heads/main\n"),
             ("scripts/wipe.sh", "echo bye\nrm -rf ~\n"),
             ("scripts/drop.sql", "-- cleanup\nDROP /* all */ TABLE users;\n"),
+            ("scripts/ok.sh", "#!/bin/sh\necho building\ncargo build --release\nrm -rf ./target\n"),
+            ("scripts/tool.py", "#!/usr/bin/env python3\nprint('hello')\n"),
+            ("scripts/loop.sh", "echo again\n. scripts/loop.sh\n"),
+            (
+                "scripts/gen.sh",
+                "apply_patch <<'EOF'\n*** Begin Patch\n*** Add File: generated/x.rs\n+pub fn x() {}\n*** End Patch\nEOF\n",
+            ),
+            (
+                "patches/gen.diff",
+                "--- a/generated/out.txt\n+++ b/generated/out.txt\n@@ -1 +1 @@\n-generated\n+changed\n",
+            ),
+            ("patches/src.diff", "--- a/src/a.rs\n+++ b/src/a.rs\n@@ -1 +1 @@\n-// a\n+// b\n"),
             ("migrations/001_init.sql", "CREATE TABLE users (id int);\n"),
             (
                 ".agentry/hooks.toml",
@@ -68,6 +80,11 @@ impl Fixture {
         }
         // A script larger than the analyzer reads (1 MiB): its text cannot be inspected.
         write(&root.join("scripts/big.sh"), &"echo padding\n".repeat(90_000));
+        // A binary larger than that, run by its path: not a shell script, so it is run as before, unread.
+        let mut elf = b"\x7fELF\x02\x01\x01\0".to_vec();
+        elf.resize(1_200_000, 0);
+        std::fs::create_dir_all(root.join("bin")).expect("mkdir");
+        std::fs::write(root.join("bin/big-tool"), elf).expect("write");
         Self { _dir: dir, root, out, home }
     }
 

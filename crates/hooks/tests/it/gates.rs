@@ -211,3 +211,19 @@ fn denied_actions_take_no_checkpoint() {
     assert_eq!(r.code, 2);
     assert!(!fx.root.join(".agentry/checkpoints/manifests").exists());
 }
+
+#[test]
+fn apply_patch_through_a_shell_is_checkpointed_and_rolled_back() {
+    let fx = Fixture::new();
+    let root = fx.root.to_string_lossy().into_owned();
+    let command = "apply_patch <<'EOF'\n*** Begin Patch\n*** Update File: src/a.rs\n@@\n-// a\n+// b\n*** Delete File: src/env.rs\n*** End Patch\nEOF";
+    let r = fx.hook("claude", &json!({"hook_event_name": "PreToolUse", "cwd": root, "tool_name": "Bash", "tool_input": {"command": command}}));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // What the patch does, done by hand.
+    std::fs::write(fx.root.join("src/a.rs"), "// b\n").expect("write");
+    std::fs::remove_file(fx.root.join("src/env.rs")).expect("rm");
+    let r = fx.run(&["rollback", "--last", "1"], b"", false);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(std::fs::read_to_string(fx.root.join("src/a.rs")).expect("read"), "// a\n");
+    assert_eq!(std::fs::read_to_string(fx.root.join("src/env.rs")).expect("read"), "pub fn env() {}\n");
+}
