@@ -137,6 +137,11 @@ pub(crate) struct Analyzer {
     scripts: Vec<PathBuf>,
     /// How many script files this analysis has read.
     scripts_read: usize,
+    /// Above zero while walking the text of a script file. Such a script used to run unread; its text is
+    /// checked for what it names concretely (a protected path, a secret, `rm -rf ~`, destructive SQL), but what
+    /// it leaves to run time (a command or a path held in a variable, as build wrappers like `gradlew` do) is
+    /// not judged, or every such wrapper would be refused.
+    in_script_file: usize,
 }
 
 /// What reading a script that a command runs found.
@@ -386,18 +391,26 @@ impl Analyzer {
             root: root.to_path_buf(),
             scripts: Vec::new(),
             scripts_read: 0,
+            in_script_file: 0,
         }
     }
 
     fn deny(&mut self, reason: impl Into<String>) {
-        self.ops.push(Op::Deny { rule: "shell-unresolvable", reason: reason.into() });
+        self.deny_rule("shell-unresolvable", reason);
     }
 
     fn deny_rule(&mut self, rule: &'static str, reason: impl Into<String>) {
+        // Inside a script file, what cannot be read statically is left to run, as it ran before scripts were read.
+        if self.in_script_file > 0 && matches!(rule, "shell-unresolvable" | "shell-unparseable") {
+            return;
+        }
         self.ops.push(Op::Deny { rule, reason: reason.into() });
     }
 
     fn path(&mut self, access: Access, word: Word, via: &str) {
+        if self.in_script_file > 0 && word.dynamic {
+            return;
+        }
         self.ops.push(Op::Path { access, word, cwd: self.cwd.clone(), via: via.to_owned() });
     }
 
@@ -2197,7 +2210,9 @@ impl Analyzer {
                 }
                 self.scripts.push(canon);
                 let saved = child.then(|| (self.vars.clone(), self.cwd.clone()));
+                self.in_script_file += 1;
                 self.script(&text, Stdin::Inherited);
+                self.in_script_file -= 1;
                 if let Some((vars, cwd)) = saved {
                     self.vars = vars;
                     self.cwd = cwd;

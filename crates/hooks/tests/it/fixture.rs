@@ -47,6 +47,15 @@ impl Fixture {
             ("scripts/ok.sh", "#!/bin/sh\necho building\ncargo build --release\nrm -rf ./target\n"),
             ("scripts/tool.py", "#!/usr/bin/env python3\nprint('hello')\n"),
             ("scripts/loop.sh", "echo again\n. scripts/loop.sh\n"),
+            // A build wrapper in the shape of gradlew: its command and temp folder are only known at run time.
+            (
+                "gradlew",
+                "#!/bin/sh\nAPP_HOME=$(cd \"${0%/*}\" && pwd -P)\nJAVACMD=${JAVA_HOME:-/usr}/bin/java\ntmp=$(mktemp -d)\nrm -rf \"$tmp\"\nexec \"$JAVACMD\" -classpath \"$APP_HOME/gradle/wrapper/gradle-wrapper.jar\" org.gradle.wrapper.GradleWrapperMain \"$@\"\n",
+            ),
+            (
+                "scripts/mixed.sh",
+                "#!/bin/sh\nout=$(mktemp)\nrm -f \"$out\"\ncat config/.env.local > \"$out\"\n",
+            ),
             (
                 "scripts/gen.sh",
                 "apply_patch <<'EOF'\n*** Begin Patch\n*** Add File: generated/x.rs\n+pub fn x() {}\n*** End Patch\nEOF\n",
