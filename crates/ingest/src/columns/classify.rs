@@ -343,6 +343,16 @@ impl<'a> Classifier<'a> {
             let (decision, reason) = ask_judge(judge, &req, self.attempts);
             return (decision, true, format!("{why}: judge {}: {reason}", judge.name()), Some(judge.name()));
         }
+        if ins.personal.is_empty()
+            && ins.name_like == 0
+            && ins.prose as f64 / n as f64 >= rules.description_fraction
+        {
+            let reason = format!(
+                "{why}: {} of {} sampled values are prose, and none holds personal information or anything that could name a person: a non-personal description",
+                ins.prose, ins.sampled
+            );
+            return (Decision::Pass, true, reason, None);
+        }
         match rules.unrecognized_text {
             UnrecognizedText::Pass => {
                 let reason = format!(

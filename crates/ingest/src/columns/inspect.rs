@@ -96,6 +96,11 @@ pub struct Inspection {
     /// string is ambiguous alone, so these reject a column only when they are at least 90% of the sample and
     /// sparse over their numeric range (a dense run is identifiers).
     pub bare_phones: usize,
+    /// Values that read as prose (three or more words, mostly letters), the shape of a description or a note.
+    pub prose: usize,
+    /// Values holding something that could name a person: a capitalized common given name, or two capitalized
+    /// words in a row. Prose passes as a non-personal description only when no sampled value has one.
+    pub name_like: usize,
 }
 
 /// The fraction of sampled values that must be bare phone numbers for a column to read as phone numbers:
@@ -446,6 +451,33 @@ fn person_name(value: &str) -> bool {
         && given(words[0])
 }
 
+/// The words of `value` with surrounding punctuation trimmed.
+fn bare_words(value: &str) -> impl Iterator<Item = &str> {
+    value.split_whitespace().map(|w| w.trim_matches(|c: char| !c.is_alphanumeric() && c != '\'' && c != '-'))
+}
+
+/// Three or more words, at least half of the non-space characters letters: a description or a note.
+fn prose(value: &str) -> bool {
+    let non_space = value.chars().filter(|c| !c.is_whitespace()).count();
+    let letters = value.chars().filter(|c| c.is_alphabetic()).count();
+    value.split_whitespace().nth(2).is_some() && letters * 2 >= non_space
+}
+
+/// Whether `value` holds something that could name a person: a capitalized common given name anywhere (even
+/// first: notes start with who called), or two capitalized words in a row (`Ivan Petrov`, also `Office Chair`:
+/// the check errs towards holding text back).
+fn name_like(value: &str) -> bool {
+    let mut previous_capitalized = false;
+    for w in bare_words(value) {
+        let capitalized = is_name_word(w);
+        if capitalized && (previous_capitalized || given(w)) {
+            return true;
+        }
+        previous_capitalized = capitalized;
+    }
+    false
+}
+
 /// The personal-information kinds a value contains.
 pub fn personal_kinds(value: &str) -> Vec<ValueKind> {
     let mut out = Vec::new();
@@ -548,6 +580,8 @@ pub fn inspect(values: &[String]) -> Inspection {
     let mut shapes: Vec<(ValueKind, usize)> = Vec::new();
     let mut card_candidates = 0;
     let mut bare_phones = 0;
+    let mut prose_values = 0;
+    let mut name_like_values = 0;
     let bump = |list: &mut Vec<(ValueKind, usize)>, k: ValueKind| match list.iter_mut().find(|(x, _)| *x == k)
     {
         Some((_, n)) => *n += 1,
@@ -566,6 +600,8 @@ pub fn inspect(values: &[String]) -> Inspection {
         if bare_phone(v) {
             bare_phones += 1;
         }
+        prose_values += usize::from(prose(v));
+        name_like_values += usize::from(name_like(v));
     }
     if let Some(pos) = personal.iter().position(|(k, _)| *k == ValueKind::PaymentCard)
         && personal[pos].1 * 2 < card_candidates
@@ -574,7 +610,15 @@ pub fn inspect(values: &[String]) -> Inspection {
     }
     personal.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     shapes.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    Inspection { sampled: values.len(), personal, shapes, card_candidates, bare_phones }
+    Inspection {
+        sampled: values.len(),
+        personal,
+        shapes,
+        card_candidates,
+        bare_phones,
+        prose: prose_values,
+        name_like: name_like_values,
+    }
 }
 
 #[cfg(test)]
@@ -586,6 +630,24 @@ mod tests {
     }
 
     use ValueKind::*;
+
+    fn check_prose(value: &str, is_prose: bool, names: bool) {
+        assert_eq!((prose(value), name_like(value)), (is_prose, names), "{value:?}");
+    }
+
+    #[test]
+    fn descriptions_and_names_in_text() {
+        check_prose("shipment delayed at hub 412", true, false);
+        check_prose("Stainless water bottle with a 750 ml capacity, model 312", true, false);
+        check_prose("Customer asked to call back tomorrow (ticket 55120)", true, false);
+        check_prose("Called Ivan Petrov about the refund", true, true);
+        check_prose("John called about the refund", true, true);
+        check_prose("left with neighbour, per Maria", true, true);
+        check_prose("Ergonomic Office Chair in grey", true, true);
+        check_prose("ORD-2024-001234", false, false);
+        check_prose("hub 412", false, false);
+        check_prose("12 34 56 78", false, false);
+    }
 
     #[test]
     fn email() {

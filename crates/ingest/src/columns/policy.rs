@@ -74,6 +74,9 @@ pub struct NameMatch {
     pub description: String,
 }
 
+/// `inspection.description_fraction` when a policy file leaves it out.
+const DEFAULT_DESCRIPTION_FRACTION: f64 = 0.9;
+
 /// The thresholds of value inspection.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InspectionRules {
@@ -83,6 +86,9 @@ pub struct InspectionRules {
     pub reject_fraction: f64,
     /// The fraction of sampled values with one machine-generated shape that passes a column as identifiers.
     pub identifier_fraction: f64,
+    /// The fraction of sampled values that must be prose for text with no personal information and nothing
+    /// that could name a person to pass as a non-personal description.
+    pub description_fraction: f64,
     /// Integer columns whose sampled values mostly have at least this many digits are inspected like text.
     pub long_integer_digits: usize,
     /// What text with no recognised shape gets when no judge is configured.
@@ -156,6 +162,11 @@ struct RawInspection {
     identifier_fraction: Spanned<f64>,
     #[serde(default)]
     identifier_fraction_description: Option<Spanned<String>>,
+    /// Optional, so policy files written before it keep parsing; the built-in value applies when absent.
+    #[serde(default)]
+    description_fraction: Option<Spanned<f64>>,
+    #[serde(default)]
+    description_fraction_description: Option<Spanned<String>>,
     long_integer_digits: Spanned<u64>,
     #[serde(default)]
     long_integer_digits_description: Option<Spanned<String>>,
@@ -314,6 +325,7 @@ impl ColumnPolicy {
         for (d, field) in [
             (&i.reject_fraction_description, "inspection.reject_fraction_description"),
             (&i.identifier_fraction_description, "inspection.identifier_fraction_description"),
+            (&i.description_fraction_description, "inspection.description_fraction_description"),
             (&i.long_integer_digits_description, "inspection.long_integer_digits_description"),
             (&i.unrecognized_text_description, "inspection.unrecognized_text_description"),
         ] {
@@ -360,6 +372,10 @@ impl ColumnPolicy {
             sample_size: sample_size as usize,
             reject_fraction: ctx.ratio(&i.reject_fraction, "inspection.reject_fraction")?,
             identifier_fraction: ctx.ratio(&i.identifier_fraction, "inspection.identifier_fraction")?,
+            description_fraction: match &i.description_fraction {
+                Some(f) => ctx.ratio(f, "inspection.description_fraction")?,
+                None => DEFAULT_DESCRIPTION_FRACTION,
+            },
             long_integer_digits: digits as usize,
             unrecognized_text,
             judge_sample: judge_sample as usize,

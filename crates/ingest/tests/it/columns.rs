@@ -137,7 +137,7 @@ fn adversarial_columns() {
             ("location", Reject, true),
             ("order_code", Pass, true),
             ("tracking_token", Pass, true),
-            ("comment", Reject, true),
+            ("comment", Pass, true),
             ("unzipped_bytes", Pass, false),
         ]
     );
@@ -154,6 +154,7 @@ fn adversarial_columns() {
         ("location", "street addresses"),
         ("order_code", "short codes"),
         ("tracking_token", "hex identifiers"),
+        ("comment", "non-personal description"),
     ] {
         assert!(reason(col).contains(word), "{col}: {}", reason(col));
     }
@@ -375,24 +376,60 @@ fn audit_log_names_the_judge() {
 
 #[test]
 fn policy_file_changes_decisions() {
-    // The built-in policy fails closed on text it cannot place; a policy file can say such text passes.
-    let table =
-        profile_paths(&[data_dir().join("adversarial.csv")], ProfileOptions::default()).expect("profile");
-    let comment = |policy: &ColumnPolicy| {
+    // Short free text (two words: not prose, not one machine shape, no recognised personal information): the
+    // built-in policy fails closed on it, and a policy file can say such text passes.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let words = ["hold", "wait", "north", "dock", "blue", "late"];
+    let mut csv = String::from("id,tag\n");
+    for i in 0..1_000 {
+        csv.push_str(&format!("{i},{} {}\n", words[i % words.len()], i * 7 % 997));
+    }
+    let path = dir.path().join("tags.csv");
+    std::fs::write(&path, csv).expect("write");
+    let table = profile_paths(&[path], ProfileOptions::default()).expect("profile");
+    let tag = |policy: &ColumnPolicy| {
         let report = Classifier::new(policy).classify_table(&table);
         assert_eq!(report.policy_hash, policy.hash());
-        report.columns.into_iter().find(|c| c.name == "comment").expect("comment")
+        report.columns.into_iter().find(|c| c.name == "tag").expect("tag")
     };
-    let builtin = comment(&ColumnPolicy::builtin());
-    assert_eq!((builtin.decision, builtin.escalated), (Reject, true));
+    let builtin = tag(&ColumnPolicy::builtin());
+    assert_eq!((builtin.decision, builtin.escalated), (Reject, true), "{}", builtin.reason);
     assert!(builtin.reason.contains("fails closed"), "{}", builtin.reason);
     let text = agentry_ingest::BUILTIN_POLICY
         .replace("unrecognized_text = \"reject\"", "unrecognized_text = \"pass\"");
     assert_ne!(text, agentry_ingest::BUILTIN_POLICY);
     let lenient = ColumnPolicy::from_toml(&text, "lenient.toml").expect("valid");
-    let passed = comment(&lenient);
+    let passed = tag(&lenient);
     assert_eq!((passed.decision, passed.escalated), (Pass, true));
     assert!(passed.reason.contains("non-personal description"), "{}", passed.reason);
+}
+
+#[test]
+fn prose_naming_a_person_is_not_a_description() {
+    // The same notes pass as a description until some of them name somebody.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let notes = ["parcel left at the depot", "customer asked for a refund", "label reprinted after damage"];
+    let write = |name: &str, with_names: bool| {
+        let mut csv = String::from("id,note\n");
+        for i in 0..1_000 {
+            let note = if with_names && i % 10 == 0 {
+                format!("called Ivan Petrov about order {i}")
+            } else {
+                format!("{} {i}", notes[i % notes.len()])
+            };
+            csv.push_str(&format!("{i},{note}\n"));
+        }
+        let path = dir.path().join(name);
+        std::fs::write(&path, csv).expect("write");
+        let table = profile_paths(&[path], ProfileOptions::default()).expect("profile");
+        let report = Classifier::new(&ColumnPolicy::builtin()).classify_table(&table);
+        report.columns.into_iter().find(|c| c.name == "note").expect("note")
+    };
+    let plain = write("plain.csv", false);
+    assert_eq!((plain.decision, plain.escalated), (Pass, true), "{}", plain.reason);
+    assert!(plain.reason.contains("non-personal description"), "{}", plain.reason);
+    let named = write("named.csv", true);
+    assert_eq!((named.decision, named.escalated), (Reject, true), "{}", named.reason);
 }
 
 #[test]
