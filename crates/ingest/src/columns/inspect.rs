@@ -644,6 +644,8 @@ mod tests {
         check_prose("John called about the refund", true, true);
         check_prose("left with neighbour, per Maria", true, true);
         check_prose("Ergonomic Office Chair in grey", true, true);
+        // The documented limit: an uncommon first name written in lowercase is not seen.
+        check_prose("asked olga to call back", true, false);
         check_prose("ORD-2024-001234", false, false);
         check_prose("hub 412", false, false);
         check_prose("12 34 56 78", false, false);
