@@ -6,7 +6,8 @@ use crate::error::Error;
 use crate::event::{Decision, Tool};
 use crate::paths::{self, Resolved, Root};
 use crate::policy::{Compiled, Policy, normalize_sql};
-use crate::shell::{self, Access, Op, Word};
+use crate::shell;
+use crate::vocab::{Access, Op, Word};
 
 /// Files visited under a recursively deleted folder before the check falls back to pattern prefixes.
 const MAX_WALK: usize = 20_000;

@@ -14,6 +14,7 @@ mod paths;
 mod policy;
 mod shell;
 mod state;
+mod vocab;
 
 pub use crate::{
     checkpoint::{

@@ -1,6 +1,6 @@
 //! Paths touched by patch payloads: Codex `apply_patch` envelopes and unified diffs.
 
-use crate::shell::Access;
+use crate::vocab::Access;
 
 /// Every path a patch touches, with what it does to it. `None` when the text is neither an `apply_patch`
 /// envelope nor a unified diff (the caller denies it: a patch it cannot read is not allowed).

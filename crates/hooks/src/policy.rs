@@ -71,8 +71,8 @@ pub(crate) enum AccessFilter {
 }
 
 impl AccessFilter {
-    pub(crate) fn allows(self, a: crate::shell::Access) -> bool {
-        use crate::shell::Access;
+    pub(crate) fn allows(self, a: crate::vocab::Access) -> bool {
+        use crate::vocab::Access;
         match self {
             Self::Any => true,
             Self::Read => matches!(a, Access::Read | Access::ReadTree),

@@ -1,0 +1,518 @@
+//! The command dispatcher: wrappers removed, shells, `eval`, `xargs`, `parallel`, `find -exec`, `cd`.
+
+use std::path::{Path, PathBuf};
+
+use super::table::{
+    basename, find_has_filters, find_item, find_start_paths, has_short_flag, inline_code_flags, is_dev_sink,
+    is_shell, operands, reads_program_from_stdin, skip_options, sql_client_flags, writes_all_operands,
+};
+use super::{Analyzer, Stdin};
+use crate::vocab::{Access, Op, Word};
+
+impl Analyzer {
+    /// Analyzes a command line after expansion: unwraps wrappers and dispatches on the command name.
+    pub(super) fn argv(&mut self, words: Vec<Word>, env: Vec<String>, stdin: Stdin) {
+        let Some(first) = words.first() else { return };
+        if first.dynamic {
+            self.deny(format!(
+                "the command name `{}` comes from an expansion that cannot be resolved statically",
+                first.text
+            ));
+            return;
+        }
+        // `[` alone is the test command: a bracket without its closing `]` is no pattern, bash keeps it as is.
+        if first.glob && first.text != "[" {
+            self.deny(format!("the command name `{}` is a glob pattern", first.text));
+            return;
+        }
+        let name = basename(&first.text).to_owned();
+        let args = &words[1..];
+        self.ops.push(Op::Command { argv: words.clone(), env: env.clone() });
+        if first.text.contains('/') {
+            // `./s.sh`, `scripts/x`: a file run by its path; a shell script inside the root is read.
+            let first = first.clone();
+            self.run_script(&first, &first.text, true, true);
+        }
+        match name.as_str() {
+            "env" => self.wrapper_env(args, env, stdin),
+            "sudo" | "doas" | "run0" => {
+                let rest =
+                    skip_options(args, &["-u", "-g", "-h", "-p", "-C", "-D", "-r", "-t", "-U", "-T", "-R"]);
+                self.argv(rest.to_vec(), env, stdin);
+            }
+            "nice" | "ionice" | "chrt" | "taskset" => {
+                let rest = skip_options(args, &["-n", "-c", "-p", "--adjustment", "--class", "--classdata"]);
+                let rest = if matches!(name.as_str(), "chrt" | "taskset") {
+                    rest.get(1..).unwrap_or(&[])
+                } else {
+                    rest
+                };
+                self.argv(rest.to_vec(), env, stdin);
+            }
+            "timeout" => {
+                let rest = skip_options(args, &["-s", "-k", "--signal", "--kill-after"]);
+                self.argv(rest.get(1..).unwrap_or(&[]).to_vec(), env, stdin);
+            }
+            "busybox" | "toybox" => self.argv(args.to_vec(), env, stdin),
+            "nohup" | "builtin" | "time" | "setsid" | "chronic" | "unbuffer" | "caffeinate" | "torsocks"
+            | "proxychains" | "proxychains4" | "xvfb-run" | "catchsegv" | "strace" | "ltrace" | "noglob" => {
+                let rest = skip_options(args, &["-o", "-e", "-p"]);
+                self.argv(rest.to_vec(), env, stdin);
+            }
+            "command" => {
+                if args.iter().any(|a| a.text == "-v" || a.text == "-V") {
+                    return;
+                }
+                let rest = skip_options(args, &[]);
+                self.argv(rest.to_vec(), env, stdin);
+            }
+            "exec" => {
+                let rest = skip_options(args, &["-a"]);
+                self.argv(rest.to_vec(), env, stdin);
+            }
+            "stdbuf" => {
+                let rest = skip_options(args, &["-i", "-o", "-e"]);
+                self.argv(rest.to_vec(), env, stdin);
+            }
+            "flock" => {
+                let rest = skip_options(args, &["-w", "-E", "--timeout", "--conflict-exit-code"]);
+                if let Some(c) = rest.iter().position(|w| w.text == "-c") {
+                    self.shell_string(rest.get(c + 1), "flock -c");
+                } else {
+                    self.argv(rest.get(1..).unwrap_or(&[]).to_vec(), env, stdin);
+                }
+            }
+            "watch" => {
+                let rest = skip_options(args, &["-n", "-d", "--interval"]);
+                self.joined_script(rest, "watch");
+            }
+            "script" => {
+                if let Some(c) = args.iter().position(|w| w.text == "-c" || w.text == "--command") {
+                    self.shell_string(args.get(c + 1), "script -c");
+                }
+            }
+            "su" | "runuser" => {
+                if let Some(c) = args.iter().position(|w| w.text == "-c" || w.text == "--command") {
+                    self.shell_string(args.get(c + 1), "su -c");
+                }
+            }
+            "eval" => self.joined_script(args, "eval"),
+            "xargs" => self.xargs(args, env, &stdin),
+            "parallel" => {
+                let split = args.iter().position(|w| w.text == ":::").unwrap_or(args.len());
+                let rest = skip_options(&args[..split], &["-j", "-P", "--jobs"]);
+                let mut cmd = rest.to_vec();
+                cmd.extend(args.get(split + 1..).unwrap_or(&[]).iter().cloned());
+                if split == args.len() {
+                    cmd.push(Word::unknown("<stdin>"));
+                }
+                self.joined_or_argv(cmd, env);
+            }
+            "find" => self.find(args, env),
+            "cd" | "pushd" => self.cd(args),
+            "popd" => self.cwd = None,
+            "source" | "." => {
+                if let Some(a) = args.first() {
+                    self.read_arg(a.clone(), &name, true);
+                    // Sourced code runs in this shell: its variables and `cd` stay in force afterwards.
+                    self.run_script(a, &name, false, false);
+                }
+            }
+            "apply_patch" | "applypatch" => self.apply_patch(&name, args, &stdin),
+            "patch" => self.patch(args, &stdin),
+            "rm" | "unlink" | "rmdir" | "srm" | "trash" | "trash-put" | "gio" => self.rm(&name, args),
+            "cp" | "install" | "ln" | "rsync" | "scp" => self.copy(&name, args),
+            // `link A B` is `ln A B` without options.
+            "link" => self.copy("ln", args),
+            "mv" => self.mv(args),
+            "tee" => {
+                for a in operands(args, &[]) {
+                    if !(a.is_static() && is_dev_sink(&a.text)) {
+                        self.path(Access::Write, a.clone(), "tee");
+                    }
+                }
+            }
+            "dd" => {
+                for a in args {
+                    if let Some(v) = a.text.strip_prefix("of=") {
+                        self.path(Access::Write, Word { text: v.to_owned(), ..a.clone() }, "dd");
+                    } else if let Some(v) = a.text.strip_prefix("if=") {
+                        self.path(Access::Read, Word { text: v.to_owned(), ..a.clone() }, "dd");
+                    }
+                }
+            }
+            "chmod" | "chown" | "chgrp" => {
+                let recursive = args.iter().any(|a| has_short_flag(&a.text, 'R') || a.text == "--recursive");
+                for a in operands(args, &["--reference"]).into_iter().skip(1) {
+                    self.path(Access::Write, a.clone(), &name);
+                    if recursive {
+                        self.path(Access::Delete { recursive: true }, a.clone(), &format!("{name} -R"));
+                    }
+                }
+            }
+            "sed" | "perl"
+                if args.iter().any(|a| {
+                    a.text.starts_with("-i")
+                        || a.text.starts_with("--in-place")
+                        || (name == "perl" && has_short_flag(&a.text, 'i'))
+                }) =>
+            {
+                let ops = operands(args, &["-e", "-f", "--expression", "--file", "-l"]);
+                let explicit_script = args
+                    .iter()
+                    .any(|a| a.text == "-e" || a.text == "-f" || a.text.starts_with("--expression"));
+                let skip = usize::from(!explicit_script);
+                for a in ops.into_iter().skip(skip) {
+                    self.path(Access::Write, a.clone(), &format!("{name} -i"));
+                }
+                if name == "perl" {
+                    self.inline_code(&name, args, &stdin);
+                }
+            }
+            "truncate" | "touch" | "shred" | "chattr" | "setfacl" | "mkfifo" | "mknod"
+                if writes_all_operands(&name) =>
+            {
+                for a in operands(
+                    args,
+                    &["-s", "--size", "-r", "--reference", "-d", "--date", "-t", "-n", "-u", "--iterations"],
+                ) {
+                    self.path(Access::Write, a.clone(), &name);
+                }
+            }
+            "mkdir" => {
+                for a in operands(args, &["-m", "--mode"]) {
+                    self.path(Access::Write, a.clone(), "mkdir");
+                }
+            }
+            "git" => self.git(args, &stdin),
+            "make" | "gmake" | "tar" | "bsdtar" | "unzip" | "npm" | "pnpm" | "yarn" => {
+                self.dir_flags(&name, args);
+                if name == "unzip"
+                    || ((name == "tar" || name == "bsdtar")
+                        && args.iter().any(|a| {
+                            a.text.starts_with('-') && a.text.contains('x')
+                                || a.text.starts_with('x')
+                                || a.text == "--extract"
+                        }))
+                {
+                    let dir = args
+                        .iter()
+                        .position(|w| w.text == "-d" || w.text == "-C" || w.text == "--directory")
+                        .and_then(|i| args.get(i + 1))
+                        .cloned()
+                        .unwrap_or_else(|| Word::lit("."));
+                    self.path(Access::Write, dir, &format!("{name} extract"));
+                }
+                self.generic_reads(&name, args);
+            }
+            "curl" | "wget" => {
+                for (i, a) in args.iter().enumerate() {
+                    let out_flag = a.text == "-o"
+                        || a.text == "--output"
+                        || (name == "wget" && (a.text == "-O" || a.text == "--output-document"));
+                    if out_flag
+                        && let Some(t) = args.get(i + 1)
+                        && !(t.is_static() && (t.text == "-" || is_dev_sink(&t.text)))
+                    {
+                        self.path(Access::Write, t.clone(), &name);
+                    }
+                }
+                self.generic_reads(&name, args);
+            }
+            _ if is_shell(&name) => self.shell(&name, args, &stdin),
+            _ if !inline_code_flags(&name).is_empty() || reads_program_from_stdin(&name) => {
+                self.inline_code(&name, args, &stdin);
+                self.generic_reads(&name, args);
+            }
+            _ if sql_client_flags(&name).is_some() => self.sql_client(&name, args, &stdin),
+            _ => self.generic_reads(&name, args),
+        }
+        if name == "mysql" || name == "psql" {
+            // handled above; nothing else to do
+        }
+    }
+
+    pub(super) fn wrapper_env(&mut self, args: &[Word], mut env: Vec<String>, stdin: Stdin) {
+        let mut i = 0;
+        while i < args.len() {
+            let a = &args[i];
+            let t = a.text.as_str();
+            if t == "--" {
+                i += 1;
+                break;
+            }
+            if t == "-S" || t == "--split-string" {
+                let Some(s) = args.get(i + 1) else { return };
+                if s.dynamic {
+                    self.deny("env -S runs a string that cannot be resolved statically");
+                    return;
+                }
+                let mut words: Vec<Word> = s.text.split_whitespace().map(Word::lit).collect();
+                words.extend(args[i + 2..].iter().cloned());
+                self.argv(words, env, stdin);
+                return;
+            }
+            if t == "-u" || t == "--unset" {
+                i += 2;
+                continue;
+            }
+            if t == "-C" || t == "--chdir" {
+                if let Some(d) = args.get(i + 1) {
+                    self.cd(std::slice::from_ref(d));
+                }
+                i += 2;
+                continue;
+            }
+            if t.starts_with('-') {
+                i += 1;
+                continue;
+            }
+            if t.contains('=') && !t.starts_with('=') {
+                env.push(t.to_owned());
+                i += 1;
+                continue;
+            }
+            break;
+        }
+        self.argv(args[i.min(args.len())..].to_vec(), env, stdin);
+    }
+
+    pub(super) fn shell_string(&mut self, w: Option<&Word>, via: &str) {
+        match w {
+            None => self.deny(format!("`{via}` without a command string")),
+            Some(w) if w.dynamic => {
+                self.deny(format!("`{via}` runs a string that cannot be resolved statically: {}", w.text))
+            }
+            Some(w) => self.script(&w.text.clone(), Stdin::Inherited),
+        }
+    }
+
+    pub(super) fn joined_script(&mut self, args: &[Word], via: &str) {
+        if args.iter().any(|w| w.dynamic) {
+            self.deny(format!("`{via}` runs a string that cannot be resolved statically"));
+            return;
+        }
+        let text = args.iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" ");
+        self.script(&text, Stdin::Inherited);
+    }
+
+    pub(super) fn joined_or_argv(&mut self, cmd: Vec<Word>, env: Vec<String>) {
+        if cmd.len() == 1 && cmd[0].text.contains(' ') && cmd[0].is_static() {
+            let text = cmd[0].text.clone();
+            self.script(&text, Stdin::Inherited);
+        } else {
+            self.argv(cmd, env, Stdin::Inherited);
+        }
+    }
+
+    pub(super) fn shell(&mut self, name: &str, args: &[Word], stdin: &Stdin) {
+        let mut i = 0;
+        while i < args.len() {
+            let t = args[i].text.as_str();
+            if t == "--" {
+                i += 1;
+                break;
+            }
+            if (t.starts_with('-') || t.starts_with('+')) && t.len() > 1 {
+                if !t.starts_with("--") && t[1..].contains('c') {
+                    self.shell_string(args.get(i + 1), &format!("{name} -c"));
+                    return;
+                }
+                if matches!(t, "-o" | "+o" | "-O" | "+O" | "--rcfile" | "--init-file") {
+                    i += 2;
+                    continue;
+                }
+                i += 1;
+                continue;
+            }
+            break;
+        }
+        if let Some(script) = args.get(i) {
+            if script.dynamic {
+                self.deny(format!(
+                    "`{name}` runs a script from `{}`, which cannot be read statically",
+                    script.text
+                ));
+                return;
+            }
+            self.read_arg(script.clone(), name, true);
+            let script = script.clone();
+            self.run_script(&script, name, false, true);
+            return;
+        }
+        self.program_from_stdin(name, stdin, |a, text| a.script(text, Stdin::Inherited));
+    }
+
+    pub(super) fn program_from_stdin(
+        &mut self,
+        name: &str,
+        stdin: &Stdin,
+        on_text: impl FnOnce(&mut Self, &str),
+    ) {
+        match stdin {
+            Stdin::Text(t) | Stdin::Template { raw: t, .. } => on_text(self, t),
+            Stdin::Pipe(up) if up.decodes_or_downloads => self.deny_rule(
+                "pipe-to-shell",
+                format!(
+                    "decoded or downloaded text is piped into `{name}` ({} | {name})",
+                    up.names.join(" | ")
+                ),
+            ),
+            Stdin::Pipe(up) => match &up.text {
+                Some(t) => on_text(self, t),
+                None => self.deny(format!(
+                    "`{name}` runs a program read from a pipe (`{} | {name}`) whose text cannot be seen",
+                    up.names.join(" | ")
+                )),
+            },
+            Stdin::Opaque(why) => {
+                self.deny(format!("`{name}` runs a program read from standard input, and {why}"))
+            }
+            Stdin::Inherited => {}
+        }
+    }
+
+    pub(super) fn xargs(&mut self, args: &[Word], env: Vec<String>, stdin: &Stdin) {
+        let mut replace: Option<String> = None;
+        let mut i = 0;
+        while i < args.len() {
+            let t = args[i].text.as_str();
+            if t == "--" {
+                i += 1;
+                break;
+            }
+            if !t.starts_with('-') {
+                break;
+            }
+            if t == "-I" || t == "--replace" {
+                replace = args.get(i + 1).map(|w| w.text.clone());
+                i += 2;
+                continue;
+            }
+            if let Some(r) = t.strip_prefix("-I") {
+                replace = Some(r.to_owned());
+            } else if t == "-i" {
+                replace = Some("{}".to_owned());
+            } else if let Some(r) = t.strip_prefix("--replace=") {
+                replace = Some(r.to_owned());
+            } else if t == "-a" || t == "--arg-file" {
+                if let Some(f) = args.get(i + 1) {
+                    self.read_arg(f.clone(), "xargs", true);
+                }
+                i += 2;
+                continue;
+            } else if matches!(
+                t,
+                "-n" | "-L" | "-P" | "-d" | "-s" | "-E" | "-e" | "--max-args" | "--max-procs" | "--delimiter"
+            ) {
+                i += 2;
+                continue;
+            }
+            i += 1;
+        }
+        let mut cmd: Vec<Word> = args[i.min(args.len())..].to_vec();
+        if cmd.is_empty() {
+            cmd.push(Word::lit("echo"));
+        }
+        let items: Vec<Word> = match stdin {
+            Stdin::Pipe(up) => up.items.clone().unwrap_or_else(|| vec![Word::unknown("<stdin>")]),
+            Stdin::Text(t) | Stdin::Template { raw: t, .. } => t.split_whitespace().map(Word::lit).collect(),
+            Stdin::Inherited | Stdin::Opaque(_) => vec![Word::unknown("<stdin>")],
+        };
+        match replace {
+            Some(r) => {
+                for item in &items {
+                    let replaced: Vec<Word> = cmd
+                        .iter()
+                        .map(|w| {
+                            if w.text.contains(&r) {
+                                Word {
+                                    text: w.text.replace(&r, &item.text),
+                                    dynamic: w.dynamic || item.dynamic,
+                                    glob: w.glob,
+                                }
+                            } else {
+                                w.clone()
+                            }
+                        })
+                        .collect();
+                    self.argv(replaced, env.clone(), Stdin::Inherited);
+                }
+            }
+            None => {
+                cmd.extend(items);
+                self.argv(cmd, env, Stdin::Inherited);
+            }
+        }
+    }
+
+    pub(super) fn find(&mut self, args: &[Word], env: Vec<String>) {
+        let starts = find_start_paths(args);
+        let filtered = find_has_filters(args);
+        let deletes = args.iter().any(|a| a.text == "-delete");
+        for s in &starts {
+            self.path(Access::Read, s.clone(), "find");
+            if deletes {
+                if filtered {
+                    self.path(Access::Delete { recursive: false }, find_item(s, true), "find -delete");
+                } else {
+                    self.path(Access::Delete { recursive: true }, s.clone(), "find -delete");
+                }
+            }
+        }
+        let mut i = 0;
+        while i < args.len() {
+            let t = args[i].text.as_str();
+            if matches!(t, "-exec" | "-execdir" | "-ok" | "-okdir") {
+                let end = args[i + 1..]
+                    .iter()
+                    .position(|w| w.text == ";" || w.text == "+")
+                    .map_or(args.len(), |p| i + 1 + p);
+                let cmd = &args[i + 1..end];
+                for s in &starts {
+                    let item = find_item(s, filtered);
+                    let replaced: Vec<Word> = cmd
+                        .iter()
+                        .map(|w| {
+                            if w.text.contains("{}") {
+                                Word {
+                                    text: w.text.replace("{}", &item.text),
+                                    dynamic: w.dynamic || item.dynamic,
+                                    glob: false,
+                                }
+                            } else {
+                                w.clone()
+                            }
+                        })
+                        .collect();
+                    self.argv(replaced, env.clone(), Stdin::Inherited);
+                }
+                i = end + 1;
+                continue;
+            }
+            if matches!(t, "-fprint" | "-fprint0" | "-fprintf" | "-fls")
+                && let Some(f) = args.get(i + 1)
+            {
+                self.path(Access::Write, f.clone(), "find");
+            }
+            i += 1;
+        }
+    }
+
+    pub(super) fn cd(&mut self, args: &[Word]) {
+        let target = args.iter().find(|a| !a.text.starts_with('-') || a.text == "-");
+        let Some(t) = target else {
+            self.cwd = self.home.as_ref().map(PathBuf::from);
+            return;
+        };
+        if t.dynamic || t.glob || t.text == "-" {
+            self.cwd = None;
+            return;
+        }
+        self.cwd = match &self.cwd {
+            _ if Path::new(&t.text).is_absolute() => Some(PathBuf::from(&t.text)),
+            Some(c) => Some(c.join(&t.text)),
+            None => None,
+        };
+    }
+}

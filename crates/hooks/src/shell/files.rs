@@ -1,0 +1,360 @@
+//! Commands that read, copy, move, link and delete files.
+
+use std::path::Path;
+
+use super::table::{
+    basename, has_short_flag, is_dev_sink, known_reader, never_reads_args, operands, reads_recursively,
+};
+use super::{Analyzer, FileText, MAX_INSPECTED_FILE};
+use crate::vocab::{Access, Op, Word};
+
+impl Analyzer {
+    /// Reads a regular file of at most [`MAX_INSPECTED_FILE`] bytes. Devices and FIFOs are never opened
+    /// (`/dev/zero` never ends, a FIFO blocks), so the hook always answers before the runtime's timeout.
+    pub(super) fn read_small_file(&self, w: &Word) -> FileText {
+        use std::io::Read;
+
+        if w.dynamic {
+            return FileText::Opaque(format!("`{}` cannot be resolved statically", w.text));
+        }
+        if w.text == "/dev/null" {
+            return FileText::Text(String::new());
+        }
+        let p = Path::new(&w.text);
+        let p = match (p.is_absolute(), &self.cwd) {
+            (true, _) => p.to_path_buf(),
+            (false, Some(cwd)) => cwd.join(p),
+            (false, None) => {
+                return FileText::Opaque(format!("`{}` is relative to an unknown folder", w.text));
+            }
+        };
+        let opaque = |why: String| FileText::Opaque(format!("`{}` {why}", w.text));
+        let meta = match std::fs::metadata(&p) {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return FileText::Missing,
+            Err(e) => return opaque(format!("cannot be inspected ({e})")),
+        };
+        if !meta.is_file() {
+            return opaque("is not a regular file, so its content cannot be inspected".to_owned());
+        }
+        if meta.len() > MAX_INSPECTED_FILE {
+            return opaque(format!("is larger than {MAX_INSPECTED_FILE} bytes, too large to inspect"));
+        }
+        let file = match std::fs::File::open(&p) {
+            Ok(f) => f,
+            Err(e) => return opaque(format!("cannot be read ({e})")),
+        };
+        // The file may have been swapped since the check above: look again at what was opened.
+        if !file.metadata().is_ok_and(|m| m.is_file()) {
+            return opaque("is not a regular file, so its content cannot be inspected".to_owned());
+        }
+        let mut bytes = Vec::new();
+        if let Err(e) = file.take(MAX_INSPECTED_FILE + 1).read_to_end(&mut bytes) {
+            return opaque(format!("cannot be read ({e})"));
+        }
+        if bytes.len() as u64 > MAX_INSPECTED_FILE {
+            return opaque(format!("is larger than {MAX_INSPECTED_FILE} bytes, too large to inspect"));
+        }
+        FileText::Text(String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    pub(super) fn rm(&mut self, name: &str, args: &[Word]) {
+        let mut recursive = false;
+        let mut ends = false;
+        let mut targets = Vec::new();
+        for a in args {
+            let t = a.text.as_str();
+            if !ends && a.is_static() && t == "--" {
+                ends = true;
+                continue;
+            }
+            if !ends && a.is_static() && t.starts_with('-') && t.len() > 1 {
+                if t == "--recursive"
+                    || t == "--dir" && name == "rmdir"
+                    || (!t.starts_with("--") && (t.contains('r') || t.contains('R')))
+                {
+                    recursive |= t != "--dir";
+                }
+                continue;
+            }
+            targets.push(a.clone());
+        }
+        if name == "gio" {
+            // `gio trash|remove PATH...`
+            if targets.first().is_none_or(|t| !matches!(t.text.as_str(), "trash" | "remove" | "rm")) {
+                return;
+            }
+            targets.remove(0);
+        }
+        for t in targets {
+            self.path(Access::Delete { recursive }, t, name);
+        }
+    }
+
+    pub(super) fn copy(&mut self, name: &str, args: &[Word]) {
+        let value_flags: &[&str] = match name {
+            "install" => &["-m", "--mode", "-o", "--owner", "-g", "--group", "-S", "--suffix"],
+            "rsync" => &[
+                "-e",
+                "--rsh",
+                "--exclude",
+                "--include",
+                "--filter",
+                "-f",
+                "--exclude-from",
+                "--include-from",
+                "--files-from",
+                "--chmod",
+                "--log-file",
+            ],
+            "scp" => &["-P", "-i", "-o", "-F", "-c", "-l", "-S", "-J"],
+            _ => &["-S", "--suffix"],
+        };
+        let mut target_dir: Option<Word> = None;
+        for (i, a) in args.iter().enumerate() {
+            if a.text == "-t" || a.text == "--target-directory" {
+                target_dir = args.get(i + 1).cloned();
+            } else if let Some(v) = a.text.strip_prefix("--target-directory=") {
+                target_dir = Some(Word { text: v.to_owned(), ..a.clone() });
+            }
+        }
+        let ops = operands(args, &[value_flags, &["-t", "--target-directory"]].concat());
+        let (sources, dest): (Vec<&Word>, Option<&Word>) = match &target_dir {
+            Some(_) => (ops.clone(), None),
+            None => match ops.split_last() {
+                Some((last, rest)) => (rest.to_vec(), Some(*last)),
+                None => (Vec::new(), None),
+            },
+        };
+        let symbolic = name == "ln";
+        let tree = reads_recursively(name, args);
+        for s in &sources {
+            // A link to a secret is a way to read it later under another name: checked as a read.
+            self.read_arg((*s).clone(), name, true);
+            if !symbolic && tree && s.is_static() {
+                self.path(Access::ReadTree, (*s).clone(), &format!("{name} (recursive)"));
+            }
+        }
+        let flag =
+            |long: &str, short: char| args.iter().any(|a| a.text == long || has_short_flag(&a.text, short));
+        if symbolic {
+            let soft = flag("--symbolic", 's');
+            let from_cwd = flag("--relative", 'r');
+            self.link_targets(soft, from_cwd, &sources, dest, target_dir.as_ref());
+        } else if name == "cp" && (flag("--link", 'l') || flag("--symbolic-link", 's')) {
+            // `cp -l` and `cp -s` make links instead of copies.
+            let soft = flag("--symbolic-link", 's');
+            self.link_targets(soft, false, &sources, dest, target_dir.as_ref());
+        }
+        if let Some(d) = dest.cloned().or(target_dir) {
+            if name == "rsync" && args.iter().any(|a| a.text.starts_with("--delete")) {
+                self.path(Access::Delete { recursive: true }, d.clone(), "rsync --delete");
+            }
+            if !d.text.contains(':') || Path::new(&d.text).is_absolute() || d.text.starts_with('.') {
+                self.path(Access::Write, d.clone(), name);
+                // When the destination is a folder, the copies land inside it under their own names.
+                for s in &sources {
+                    let base = basename(s.text.trim_end_matches('/'));
+                    if !base.is_empty() && !symbolic || name == "ln" && !base.is_empty() {
+                        let inner = Word {
+                            text: format!("{}/{}", d.text.trim_end_matches('/'), base),
+                            dynamic: d.dynamic || s.dynamic,
+                            glob: s.glob,
+                        };
+                        if self.is_existing_dir(&d) {
+                            self.path(Access::Write, inner, name);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `ln SRC... DEST`: each link points at its source, and a later write through the link changes the
+    /// source, so the source must be a path that may be written (inside the root, not protected). A relative
+    /// `ln -s` target is resolved from the link's own folder, as the kernel will.
+    pub(super) fn link_targets(
+        &mut self,
+        soft: bool,
+        from_cwd: bool,
+        sources: &[&Word],
+        dest: Option<&Word>,
+        target_dir: Option<&Word>,
+    ) {
+        let link_dir: Option<Word> = match (target_dir, dest) {
+            (Some(d), _) => Some(d.clone()),
+            (None, Some(d)) if self.is_existing_dir(d) => Some(d.clone()),
+            (None, Some(d)) => {
+                let t = d.text.trim_end_matches('/');
+                let parent = match t.rsplit_once('/') {
+                    Some(("", _)) => "/",
+                    Some((p, _)) => p,
+                    None => ".",
+                };
+                Some(Word { text: parent.to_owned(), ..d.clone() })
+            }
+            (None, None) => None,
+        };
+        for s in sources {
+            let target = match &link_dir {
+                Some(dir) if soft && !from_cwd && !Path::new(&s.text).is_absolute() => Word {
+                    text: format!("{}/{}", dir.text.trim_end_matches('/'), s.text),
+                    dynamic: dir.dynamic || s.dynamic,
+                    glob: s.glob,
+                },
+                _ => (*s).clone(),
+            };
+            let link = dest.or(target_dir).map(|d| d.text.as_str()).unwrap_or(".");
+            self.path(Access::LinkTarget, target.clone(), &format!("writing through the link `{link}`"));
+            if soft && let Some(dir) = &link_dir {
+                let base = basename(s.text.trim_end_matches('/'));
+                let link = match dest {
+                    Some(d) if target_dir.is_none() && !self.is_existing_dir(d) => d.clone(),
+                    _ => Word {
+                        text: format!("{}/{base}", dir.text.trim_end_matches('/')),
+                        dynamic: dir.dynamic,
+                        glob: dir.glob,
+                    },
+                };
+                self.ops.push(Op::Link { link, target, cwd: self.cwd.clone() });
+            }
+        }
+    }
+
+    pub(super) fn is_existing_dir(&self, w: &Word) -> bool {
+        if w.dynamic {
+            return false;
+        }
+        let p = Path::new(&w.text);
+        let p = if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.cwd.as_ref().map(|c| c.join(p)).unwrap_or_default()
+        };
+        p.is_dir()
+    }
+
+    pub(super) fn mv(&mut self, args: &[Word]) {
+        let mut target_dir = None;
+        for (i, a) in args.iter().enumerate() {
+            if a.text == "-t" || a.text == "--target-directory" {
+                target_dir = args.get(i + 1).cloned();
+            }
+        }
+        let ops = operands(args, &["-t", "--target-directory", "-S", "--suffix"]);
+        let (sources, dest): (Vec<&Word>, Option<Word>) = match target_dir {
+            Some(d) => (ops, Some(d)),
+            None => match ops.split_last() {
+                Some((last, rest)) => (rest.to_vec(), Some((*last).clone())),
+                None => (Vec::new(), None),
+            },
+        };
+        for s in &sources {
+            self.path(Access::Delete { recursive: false }, (*s).clone(), "mv");
+            self.path(Access::Read, (*s).clone(), "mv");
+        }
+        if let Some(d) = dest {
+            if !(d.is_static() && is_dev_sink(&d.text)) {
+                self.path(Access::Write, d.clone(), "mv");
+            } else {
+                for s in &sources {
+                    self.path(Access::Delete { recursive: true }, (*s).clone(), "mv to /dev/null");
+                }
+            }
+            if self.is_existing_dir(&d) {
+                for s in &sources {
+                    let base = basename(s.text.trim_end_matches('/'));
+                    let inner = Word {
+                        text: format!("{}/{}", d.text.trim_end_matches('/'), base),
+                        dynamic: d.dynamic || s.dynamic,
+                        glob: s.glob,
+                    };
+                    self.path(Access::Write, inner, "mv");
+                }
+            }
+        }
+    }
+
+    pub(super) fn dir_flags(&mut self, name: &str, args: &[Word]) {
+        for (i, a) in args.iter().enumerate() {
+            let is_dir_flag = match name {
+                "make" | "gmake" => a.text == "-C" || a.text == "--directory",
+                "npm" | "pnpm" | "yarn" => a.text == "--prefix" || a.text == "--cwd" || a.text == "-C",
+                _ => false,
+            };
+            if is_dir_flag && let Some(d) = args.get(i + 1) {
+                self.path(Access::Write, d.clone(), &format!("{name} {}", a.text));
+            }
+        }
+    }
+
+    /// Every operand of a generic command might be a file it reads.
+    pub(super) fn generic_reads(&mut self, name: &str, args: &[Word]) {
+        if never_reads_args(name) {
+            return;
+        }
+        let strict = known_reader(name);
+        for a in args {
+            self.read_arg(a.clone(), name, strict);
+        }
+        if reads_recursively(name, args) {
+            for a in operands(
+                args,
+                &[
+                    "-f",
+                    "-e",
+                    "-C",
+                    "--file",
+                    "--directory",
+                    "-m",
+                    "--max-count",
+                    "-A",
+                    "-B",
+                    "--exclude",
+                    "--include",
+                    "-g",
+                    "--glob",
+                    "-t",
+                    "--type",
+                ],
+            ) {
+                if a.is_static() {
+                    self.path(Access::ReadTree, a.clone(), &format!("{name} (recursive)"));
+                }
+            }
+        }
+    }
+
+    /// Records a possible read of `a`, and of the paths inside `--opt=PATH`, `@PATH` and `REV:PATH` forms.
+    pub(super) fn read_arg(&mut self, a: Word, name: &str, strict: bool) {
+        if a.dynamic {
+            if strict {
+                self.deny(format!("`{name}` reads `{}`, which cannot be resolved statically", a.text));
+            }
+            return;
+        }
+        let mut candidates = vec![a.text.clone()];
+        if let Some((_, v)) = a.text.split_once('=') {
+            candidates.push(v.to_owned());
+        }
+        if let Some(v) = a.text.strip_prefix('@') {
+            candidates.push(v.to_owned());
+        }
+        if let Some((_, v)) = a.text.rsplit_once(':') {
+            candidates.push(v.to_owned());
+        }
+        if let Some(v) = a.text.strip_prefix("-") {
+            // `-f.env`-style glued option values.
+            let mut chars = v.chars();
+            if chars.next().is_some_and(|c| c != '-') && !chars.as_str().is_empty() {
+                candidates.push(chars.as_str().to_owned());
+            }
+        }
+        for c in candidates {
+            if c.is_empty() || c.starts_with('-') && c == a.text {
+                continue;
+            }
+            self.path(Access::Read, Word { text: c, dynamic: false, glob: a.glob }, name);
+        }
+    }
+}

@@ -1,0 +1,326 @@
+//! `git`, `git apply`, `apply_patch` and `patch(1)` run as commands.
+
+use super::table::{has_short_flag, is_dev_sink, operands};
+use super::{Analyzer, FileText, Stdin};
+use crate::vocab::{Access, Word};
+
+impl Analyzer {
+    pub(super) fn git(&mut self, args: &[Word], stdin: &Stdin) {
+        let mut i = 0;
+        let mut dir: Option<Word> = None;
+        while i < args.len() {
+            let t = args[i].text.as_str();
+            if t == "-C" {
+                if let Some(d) = args.get(i + 1) {
+                    dir = Some(d.clone());
+                }
+                i += 2;
+                continue;
+            }
+            if t == "-c" {
+                if let Some(v) = args.get(i + 1) {
+                    if v.dynamic
+                        || (v.text.to_ascii_lowercase().starts_with("alias.") && v.text.contains("=!"))
+                    {
+                        self.deny(format!("`git -c {}` defines an alias that runs a shell command", v.text));
+                    }
+                    if v.text.to_ascii_lowercase().starts_with("core.")
+                        && (v.text.contains("hooksPath")
+                            || v.text.contains("pager")
+                            || v.text.contains("editor")
+                            || v.text.contains("sshCommand")
+                            || v.text.contains("fsmonitor"))
+                    {
+                        self.deny(format!("`git -c {}` makes git run a configured command", v.text));
+                    }
+                }
+                i += 2;
+                continue;
+            }
+            if let Some(v) = t.strip_prefix("--work-tree=").or_else(|| t.strip_prefix("--git-dir=")) {
+                dir = Some(Word { text: v.to_owned(), ..args[i].clone() });
+                i += 1;
+                continue;
+            }
+            if t.starts_with('-') {
+                i += 1;
+                continue;
+            }
+            break;
+        }
+        let saved = self.cwd.clone();
+        if let Some(d) = &dir {
+            self.cd(std::slice::from_ref(d));
+        }
+        let Some(sub) = args.get(i) else {
+            self.cwd = saved;
+            return;
+        };
+        let rest = &args[i + 1..];
+        let read_only = matches!(
+            sub.text.as_str(),
+            "status"
+                | "diff"
+                | "log"
+                | "show"
+                | "blame"
+                | "ls-files"
+                | "ls-tree"
+                | "rev-parse"
+                | "grep"
+                | "describe"
+                | "shortlog"
+                | "cat-file"
+                | "rev-list"
+                | "help"
+                | "version"
+                | "whatchanged"
+                | "reflog"
+                | "name-rev"
+                | "for-each-ref"
+                | "show-ref"
+                | "check-ignore"
+                | "var"
+                | "fetch"
+                | "remote"
+                | "branch"
+                | "tag"
+                | "config"
+        );
+        if let Some(d) = &dir
+            && !read_only
+        {
+            self.path(Access::Write, d.clone(), &format!("git -C … {}", sub.text));
+        }
+        match sub.text.as_str() {
+            "rm" => {
+                let recursive = rest.iter().any(|a| a.text == "-r");
+                for a in operands(rest, &[]) {
+                    self.path(Access::Delete { recursive }, a.clone(), "git rm");
+                }
+            }
+            "mv" => self.mv(rest),
+            "checkout" | "restore" => {
+                if let Some(p) = rest.iter().position(|a| a.text == "--") {
+                    for a in &rest[p + 1..] {
+                        self.path(Access::Write, a.clone(), &format!("git {}", sub.text));
+                    }
+                }
+                self.generic_reads("git", rest);
+            }
+            "clean" => {
+                // `-x`/`-X` also remove ignored files (`.env`, build output): the whole tree is at stake.
+                let ignored =
+                    rest.iter().any(|a| has_short_flag(&a.text, 'x') || has_short_flag(&a.text, 'X'));
+                let target = if ignored { Word::lit(".") } else { Word::lit("./{}") };
+                self.path(
+                    Access::Delete {
+                        recursive: ignored || rest.iter().any(|a| has_short_flag(&a.text, 'd')),
+                    },
+                    target,
+                    "git clean",
+                );
+            }
+            "apply" | "am" => self.git_apply(&sub.text, rest, stdin),
+            _ => self.generic_reads("git", rest),
+        }
+        self.cwd = saved;
+    }
+
+    /// `git apply` / `git am`: every file the patches name (from files, or standard input without one) is
+    /// written, after `-pN` (1 by default) and under `--directory`. `--check`, `--stat` and friends only read.
+    pub(super) fn git_apply(&mut self, sub: &str, rest: &[Word], stdin: &Stdin) {
+        let via = format!("git {sub}");
+        let mut strip = 1;
+        let mut prefix: Option<Word> = None;
+        let mut writes = true;
+        for (i, a) in rest.iter().enumerate() {
+            let t = a.text.as_str();
+            if let Some(n) = t.strip_prefix("-p").and_then(|n| n.parse().ok()) {
+                strip = n;
+            } else if t == "-p"
+                && let Some(n) = rest.get(i + 1).and_then(|n| n.text.parse().ok())
+            {
+                strip = n;
+            } else if let Some(d) = t.strip_prefix("--directory=") {
+                prefix = Some(Word { text: d.to_owned(), ..a.clone() });
+            } else if t == "--directory" {
+                prefix = rest.get(i + 1).cloned();
+            } else if matches!(t, "--check" | "--stat" | "--numstat" | "--summary") {
+                writes = false;
+            } else if t == "--apply" {
+                writes = true;
+                break;
+            }
+        }
+        let files = operands(rest, &["-p", "--directory", "--exclude", "--include", "-C", "--whitespace"]);
+        let mut texts = Vec::new();
+        for a in &files {
+            self.read_arg((*a).clone(), &via, true);
+            match self.read_small_file(a) {
+                FileText::Text(text) => texts.push(text),
+                FileText::Opaque(why) => {
+                    self.deny(format!("`{via}` writes the files a patch names, and {why}"))
+                }
+                FileText::Missing => {}
+            }
+        }
+        if files.is_empty() && matches!(sub, "apply") {
+            match self.stdin_text(&via, stdin) {
+                Some(t) => texts.push(t),
+                None => return,
+            }
+        }
+        if !writes {
+            return;
+        }
+        for text in texts {
+            for p in crate::patch::diff_targets(&text, Some(strip)) {
+                let text = match &prefix {
+                    Some(d) => format!("{}/{p}", d.text.trim_end_matches('/')),
+                    None => p,
+                };
+                let dynamic = prefix.as_ref().is_some_and(|d| d.dynamic);
+                self.path(Access::Write, Word { text, dynamic, glob: false }, &via);
+            }
+        }
+    }
+
+    /// The text a command reads on standard input as its patch; `None` (after a deny) when it cannot be seen.
+    pub(super) fn stdin_text(&mut self, via: &str, stdin: &Stdin) -> Option<String> {
+        let why = match stdin {
+            Stdin::Text(t) | Stdin::Template { expanded: Some(t), .. } => return Some(t.clone()),
+            Stdin::Template { expanded: None, .. } => {
+                "comes from a here-document whose expansions cannot be resolved statically".to_owned()
+            }
+            Stdin::Pipe(up) => match &up.text {
+                Some(t) => return Some(t.clone()),
+                None => format!("is the output of `{}`, which cannot be seen", up.names.join(" | ")),
+            },
+            Stdin::Opaque(why) => format!("is a redirected file: {why}"),
+            Stdin::Inherited => "is not given (no file, argument or here-document)".to_owned(),
+        };
+        self.deny(format!("`{via}` reads the patch it applies from standard input, which {why}"));
+        None
+    }
+
+    /// `apply_patch` run as a command (Codex models do): the patch is the first argument or standard input
+    /// (a here-document, a here-string), and every path in it is checked as the `apply_patch` tool's are.
+    pub(super) fn apply_patch(&mut self, name: &str, args: &[Word], stdin: &Stdin) {
+        let text = match args.first() {
+            Some(a) if a.dynamic => {
+                self.deny(format!("`{name}` applies a patch that cannot be resolved statically: {}", a.text));
+                return;
+            }
+            Some(a) => a.text.clone(),
+            None => match self.stdin_text(name, stdin) {
+                Some(t) => t,
+                None => return,
+            },
+        };
+        let Some(list) = crate::patch::patch_paths(&text) else {
+            self.deny(format!(
+                "`{name}` is given text that is neither an apply_patch envelope nor a unified diff, so the \
+                 files it changes cannot be read"
+            ));
+            return;
+        };
+        for (access, p) in list {
+            self.path(access, Word::lit(p), name);
+        }
+    }
+
+    /// `patch(1)`: the file named on the command line, or every file the diff's headers name (after `-pN`,
+    /// every suffix without it), under `-d DIR`; `-o` and `-r` files are written too. The diff comes from
+    /// `-i FILE`, the second operand or standard input.
+    pub(super) fn patch(&mut self, args: &[Word], stdin: &Stdin) {
+        if args.iter().any(|a| matches!(a.text.as_str(), "-v" | "--version" | "--help")) {
+            return;
+        }
+        let mut strip: Option<usize> = None;
+        let mut input: Option<Word> = None;
+        let mut dir: Option<Word> = None;
+        let mut outputs: Vec<Word> = Vec::new();
+        let mut positional: Vec<Word> = Vec::new();
+        let mut i = 0;
+        let mut ended = false;
+        while i < args.len() {
+            let a = &args[i];
+            let t = a.text.as_str();
+            let next = args.get(i + 1).cloned();
+            let glued = |v: &str| Word { text: v.to_owned(), ..a.clone() };
+            i += 1;
+            if ended || !t.starts_with('-') || t == "-" {
+                positional.push(a.clone());
+                continue;
+            }
+            if t == "--" {
+                ended = true;
+            } else if t == "-p" || t == "--strip" {
+                strip = next.and_then(|n| n.text.parse().ok()).or(Some(0));
+                i += 1;
+            } else if let Some(n) = t.strip_prefix("--strip=").or_else(|| t.strip_prefix("-p")) {
+                strip = Some(n.parse().unwrap_or(0));
+            } else if t == "-i" || t == "--input" {
+                input = next;
+                i += 1;
+            } else if let Some(v) = t.strip_prefix("--input=").or_else(|| t.strip_prefix("-i")) {
+                input = Some(glued(v));
+            } else if t == "-d" || t == "--directory" {
+                dir = next;
+                i += 1;
+            } else if let Some(v) = t.strip_prefix("--directory=").or_else(|| t.strip_prefix("-d")) {
+                dir = Some(glued(v));
+            } else if matches!(t, "-o" | "--output" | "-r" | "--reject-file") {
+                outputs.extend(next);
+                i += 1;
+            } else if let Some(v) =
+                ["--output=", "--reject-file=", "-o", "-r"].iter().find_map(|p| t.strip_prefix(p))
+            {
+                outputs.push(glued(v));
+            } else if matches!(t, "-B" | "-D" | "-F" | "-V" | "-Y" | "-z" | "-g" | "--prefix" | "--suffix") {
+                i += 1;
+            }
+        }
+        let original = positional.first().cloned();
+        if input.is_none() {
+            input = positional.get(1).cloned();
+        }
+        // Paths the command line names resolve from the caller's folder; the diff's names from `-d`.
+        for o in outputs.iter().filter(|o| !(o.is_static() && (o.text == "-" || is_dev_sink(&o.text)))) {
+            self.path(Access::Write, o.clone(), "patch");
+        }
+        let text = match &input {
+            Some(f) => {
+                self.read_arg(f.clone(), "patch", true);
+                match self.read_small_file(f) {
+                    FileText::Text(t) => Some(t),
+                    FileText::Opaque(why) => {
+                        self.deny(format!("`patch` writes the files a diff names, and {why}"));
+                        None
+                    }
+                    FileText::Missing => None,
+                }
+            }
+            None => self.stdin_text("patch", stdin),
+        };
+        let saved = self.cwd.clone();
+        if let Some(d) = &dir {
+            self.cd(std::slice::from_ref(d));
+        }
+        if let Some(o) = original {
+            self.path(Access::Write, o, "patch");
+        } else if let Some(text) = text {
+            let targets = crate::patch::diff_targets(&text, strip);
+            if targets.is_empty() {
+                self.deny(
+                    "`patch` is given a diff whose headers name no file, so what it changes cannot be read",
+                );
+            }
+            for t in targets {
+                self.path(Access::Write, Word::lit(t), "patch");
+            }
+        }
+        self.cwd = saved;
+    }
+}
