@@ -3,8 +3,8 @@
 use std::path::{Path, PathBuf};
 
 use super::table::{
-    basename, find_has_filters, find_item, find_start_paths, has_short_flag, inline_code_flags, is_dev_sink,
-    is_shell, operands, reads_program_from_stdin, skip_options, sql_client_flags, writes_all_operands,
+    basename, find_has_filters, find_item, find_start_paths, has_short_flag, interp, is_dev_sink, is_shell,
+    operands, parse_options, skip_options, sql_client_flags, wrapper, writes_all_operands,
 };
 use super::{Analyzer, Stdin};
 use crate::vocab::{Access, Op, Word};
@@ -35,44 +35,30 @@ impl Analyzer {
         }
         match name.as_str() {
             "env" => self.wrapper_env(args, env, stdin),
-            "sudo" | "doas" | "run0" => {
-                let rest =
-                    skip_options(args, &["-u", "-g", "-h", "-p", "-C", "-D", "-r", "-t", "-U", "-T", "-R"]);
-                self.argv(rest.to_vec(), env, stdin);
-            }
-            "nice" | "ionice" | "chrt" | "taskset" => {
-                let rest = skip_options(args, &["-n", "-c", "-p", "--adjustment", "--class", "--classdata"]);
-                let rest = if matches!(name.as_str(), "chrt" | "taskset") {
-                    rest.get(1..).unwrap_or(&[])
-                } else {
-                    rest
-                };
-                self.argv(rest.to_vec(), env, stdin);
-            }
-            "timeout" => {
-                let rest = skip_options(args, &["-s", "-k", "--signal", "--kill-after"]);
-                self.argv(rest.get(1..).unwrap_or(&[]).to_vec(), env, stdin);
-            }
-            "busybox" | "toybox" => self.argv(args.to_vec(), env, stdin),
-            "nohup" | "builtin" | "time" | "setsid" | "chronic" | "unbuffer" | "caffeinate" | "torsocks"
-            | "proxychains" | "proxychains4" | "xvfb-run" | "catchsegv" | "strace" | "ltrace" | "noglob" => {
-                let rest = skip_options(args, &["-o", "-e", "-p"]);
-                self.argv(rest.to_vec(), env, stdin);
-            }
-            "command" => {
-                if args.iter().any(|a| a.text == "-v" || a.text == "-V") {
-                    return;
+            "command" if args.iter().any(|a| a.text == "-v" || a.text == "-V") => {}
+            _ if wrapper(&name).is_some() => {
+                let w = wrapper(&name).expect("checked by the guard");
+                let (opts, first) = parse_options(args, &w.opts);
+                let saved = self.cwd.clone();
+                for o in &opts {
+                    if w.chdir.contains(&o.name.as_str())
+                        && let Some(d) = &o.value
+                    {
+                        self.cd(std::slice::from_ref(d));
+                    }
+                    if matches!(o.name.as_str(), "o" | "--output")
+                        && matches!(name.as_str(), "time" | "strace" | "ltrace")
+                        && let Some(f) = &o.value
+                        && !(f.is_static() && is_dev_sink(&f.text))
+                    {
+                        self.path(Access::Write, f.clone(), &name);
+                    }
                 }
-                let rest = skip_options(args, &[]);
+                let rest = args.get(first + w.positional..).unwrap_or(&[]);
                 self.argv(rest.to_vec(), env, stdin);
-            }
-            "exec" => {
-                let rest = skip_options(args, &["-a"]);
-                self.argv(rest.to_vec(), env, stdin);
-            }
-            "stdbuf" => {
-                let rest = skip_options(args, &["-i", "-o", "-e"]);
-                self.argv(rest.to_vec(), env, stdin);
+                if !w.chdir.is_empty() {
+                    self.cwd = saved;
+                }
             }
             "flock" => {
                 let rest = skip_options(args, &["-w", "-E", "--timeout", "--conflict-exit-code"]);
@@ -150,25 +136,7 @@ impl Analyzer {
                     }
                 }
             }
-            "sed" | "perl"
-                if args.iter().any(|a| {
-                    a.text.starts_with("-i")
-                        || a.text.starts_with("--in-place")
-                        || (name == "perl" && has_short_flag(&a.text, 'i'))
-                }) =>
-            {
-                let ops = operands(args, &["-e", "-f", "--expression", "--file", "-l"]);
-                let explicit_script = args
-                    .iter()
-                    .any(|a| a.text == "-e" || a.text == "-f" || a.text.starts_with("--expression"));
-                let skip = usize::from(!explicit_script);
-                for a in ops.into_iter().skip(skip) {
-                    self.path(Access::Write, a.clone(), &format!("{name} -i"));
-                }
-                if name == "perl" {
-                    self.inline_code(&name, args, &stdin);
-                }
-            }
+            "sed" | "gsed" => self.sed(&name, args),
             "truncate" | "touch" | "shred" | "chattr" | "setfacl" | "mkfifo" | "mknod"
                 if writes_all_operands(&name) =>
             {
@@ -220,15 +188,13 @@ impl Analyzer {
                 self.generic_reads(&name, args);
             }
             _ if is_shell(&name) => self.shell(&name, args, &stdin),
-            _ if !inline_code_flags(&name).is_empty() || reads_program_from_stdin(&name) => {
-                self.inline_code(&name, args, &stdin);
-                self.generic_reads(&name, args);
+            "awk" | "gawk" | "mawk" | "nawk" | "busybox-awk" => self.awk(&name, args),
+            _ if interp(&name).is_some() => {
+                let spec = interp(&name).expect("checked by the guard");
+                self.interpreter(&name, spec, args, &stdin);
             }
             _ if sql_client_flags(&name).is_some() => self.sql_client(&name, args, &stdin),
             _ => self.generic_reads(&name, args),
-        }
-        if name == "mysql" || name == "psql" {
-            // handled above; nothing else to do
         }
     }
 
@@ -305,27 +271,42 @@ impl Analyzer {
         }
     }
 
+    /// A shell: `-c STRING` (the `c` anywhere in a cluster: `-lc`, `-ec`, a `--` after it), a script operand,
+    /// or a program on standard input. `-n` reads without running anything.
     pub(super) fn shell(&mut self, name: &str, args: &[Word], stdin: &Stdin) {
         let mut i = 0;
+        let mut command = false;
+        let mut noexec = false;
         while i < args.len() {
             let t = args[i].text.as_str();
-            if t == "--" {
+            if t == "--" || t == "-" {
                 i += 1;
                 break;
             }
-            if (t.starts_with('-') || t.starts_with('+')) && t.len() > 1 {
-                if !t.starts_with("--") && t[1..].contains('c') {
-                    self.shell_string(args.get(i + 1), &format!("{name} -c"));
-                    return;
-                }
-                if matches!(t, "-o" | "+o" | "-O" | "+O" | "--rcfile" | "--init-file") {
-                    i += 2;
+            if (t.starts_with('-') || t.starts_with('+')) && t.len() > 1 && !args[i].dynamic {
+                i += 1;
+                if t.starts_with("--") {
+                    if matches!(t, "--rcfile" | "--init-file") {
+                        i += 1;
+                    }
+                    noexec |= t == "--noexec" || t == "--no-execute";
                     continue;
                 }
-                i += 1;
+                let cluster = &t[1..];
+                command |= cluster.contains('c');
+                noexec |= t.starts_with('-') && cluster.contains('n');
+                // `-o OPTION` and `-O SHOPT` take the next word, once per letter.
+                i += cluster.chars().filter(|c| matches!(c, 'o' | 'O')).count();
                 continue;
             }
             break;
+        }
+        if noexec {
+            return;
+        }
+        if command {
+            self.shell_string(args.get(i), &format!("{name} -c"));
+            return;
         }
         if let Some(script) = args.get(i) {
             if script.dynamic {

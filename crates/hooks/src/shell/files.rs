@@ -3,12 +3,62 @@
 use std::path::Path;
 
 use super::table::{
-    basename, has_short_flag, is_dev_sink, known_reader, never_reads_args, operands, reads_recursively,
+    OptSpec, basename, has_short_flag, is_dev_sink, known_reader, never_reads_args, operands, parse_options,
+    reads_recursively,
 };
 use super::{Analyzer, FileText, MAX_INSPECTED_FILE};
 use crate::vocab::{Access, Op, Word};
 
 impl Analyzer {
+    /// `sed`: with `-i`/`--in-place` every file operand is rewritten; the script is the first operand unless
+    /// `-e` or `-f` gave it.
+    pub(super) fn sed(&mut self, name: &str, args: &[Word]) {
+        let spec = OptSpec {
+            short_value: "efl",
+            short_glued: "i",
+            long_value: &["--expression", "--file", "--line-length"],
+        };
+        let mut in_place = false;
+        let mut explicit_script = false;
+        let mut files: Vec<Word> = Vec::new();
+        let mut i = 0;
+        // GNU sed takes options after operands too: parse option runs between operands.
+        while i < args.len() {
+            let (opts, first) = parse_options(&args[i..], &spec);
+            for o in &opts {
+                match o.name.as_str() {
+                    "i" | "--in-place" => in_place = true,
+                    "e" | "--expression" => explicit_script = true,
+                    "f" | "--file" => {
+                        explicit_script = true;
+                        if let Some(f) = &o.value {
+                            self.read_arg(f.clone(), name, true);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            let at = i + first;
+            let ended = at > 0 && args.get(at - 1).is_some_and(|w| w.text == "--");
+            if ended {
+                files.extend(args[at..].iter().cloned());
+                break;
+            }
+            match args.get(at) {
+                Some(w) => files.push(w.clone()),
+                None => break,
+            }
+            i = at + 1;
+        }
+        let skip = usize::from(!explicit_script);
+        for f in files.into_iter().skip(skip) {
+            if in_place {
+                self.path(Access::Write, f.clone(), &format!("{name} -i"));
+            }
+            self.read_arg(f, name, true);
+        }
+    }
+
     /// Reads a regular file of at most [`MAX_INSPECTED_FILE`] bytes. Devices and FIFOs are never opened
     /// (`/dev/zero` never ends, a FIFO blocks), so the hook always answers before the runtime's timeout.
     pub(super) fn read_small_file(&self, w: &Word) -> FileText {

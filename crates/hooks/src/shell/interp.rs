@@ -1,48 +1,49 @@
 //! Interpreter code (`python -c`, `perl -e`, `node -e`, ...) and SQL clients.
 
-use super::table::{inline_code_flags, operands, reads_program_from_stdin, sql_client_flags};
+use super::table::{
+    Interp, OptSpec, basename, interp, interp_args, is_shell, operands, parse_options, sql_client_flags,
+};
 use super::{Analyzer, FileText, Stdin};
 use crate::vocab::{Access, Op, Word};
 
 impl Analyzer {
-    pub(super) fn inline_code(&mut self, name: &str, args: &[Word], stdin: &Stdin) {
-        let flags = inline_code_flags(name);
-        let mut found = false;
-        let mut i = 0;
-        while i < args.len() {
-            let t = args[i].text.as_str();
-            if flags.contains(&t) {
-                found = true;
-                match args.get(i + 1) {
-                    Some(code) if code.dynamic => {
-                        self.deny(format!("`{name} {t}` runs code that cannot be resolved statically"));
-                    }
-                    Some(code) => {
-                        let code = code.text.clone();
-                        self.code(name, &code);
-                    }
-                    None => {}
-                }
-                i += 2;
-                continue;
+    /// An interpreter from the table (`python`, `perl`, `ruby`, `node`, `php`, ...): its inline code, the
+    /// script it runs, the files `perl -i` edits in place, or a program on standard input.
+    pub(super) fn interpreter(&mut self, name: &str, spec: &Interp, args: &[Word], stdin: &Stdin) {
+        let parsed = interp_args(spec, args);
+        if parsed.in_place {
+            // `perl -i -e CODE FILES` / `perl -pi SCRIPT FILES`: every file operand is rewritten.
+            // With inline code every operand is a file; with a script, the operands after it.
+            for f in &parsed.operands {
+                self.path(Access::Write, f.clone(), &format!("{name} -i"));
             }
-            if !t.starts_with('-') {
-                break;
-            }
-            i += 1;
         }
-        if found {
+        for (flag, code) in &parsed.code {
+            if code.dynamic {
+                self.deny(format!("`{name} {flag}` runs code that cannot be resolved statically"));
+            } else {
+                self.code(name, &code.text);
+            }
+        }
+        if !parsed.code.is_empty() || parsed.module {
+            for a in &parsed.operands {
+                self.read_arg(a.clone(), name, false);
+            }
             return;
         }
-        let script = operands(args, &["-m", "-W", "-X", "-I", "-r", "--require", "-M"]).into_iter().next();
-        match script {
-            Some(s) if s.text == "-" => {
+        match &parsed.script {
+            Some(s) if s.text == "-" && s.is_static() => {
                 self.program_from_stdin(name, stdin, |a, text| a.code(name, text));
             }
             Some(s) if s.dynamic => self
                 .deny(format!("`{name}` runs a script from `{}`, which cannot be read statically", s.text)),
-            Some(s) => self.read_arg(s.clone(), name, true),
-            None if reads_program_from_stdin(name) && !args.iter().any(|a| a.text == "-m") => {
+            Some(s) => {
+                self.read_arg(s.clone(), name, true);
+                for a in &parsed.operands {
+                    self.read_arg(a.clone(), name, false);
+                }
+            }
+            None if spec.stdin_program => {
                 self.program_from_stdin(name, stdin, |a, text| a.code(name, text));
             }
             None => {}
@@ -50,7 +51,9 @@ impl Analyzer {
     }
 
     /// Inline interpreter code: every string literal in it is treated as a path it may read, and as a path
-    /// it may write or delete when the code calls file-changing functions.
+    /// it may write or delete when the code calls file-changing functions. A literal handed to a function
+    /// that runs a command (`os.system`, `subprocess`, `execSync`, `system`, backquotes) is analyzed as a
+    /// shell command; one that does not parse as shell (SQL given to `db.exec`) is only text.
     pub(super) fn code(&mut self, name: &str, code: &str) {
         let via = format!("{name} inline code");
         let writes = [
@@ -75,8 +78,9 @@ impl Analyzer {
         let recursive = ["rmtree", "rmSync", "rm_rf", "rimraf", "remove_dir_all", "rmdir", "recursive"]
             .iter()
             .any(|k| code.contains(k));
-        for lit in string_literals(code) {
-            let w = Word::lit(lit);
+        let literals = string_literals(code);
+        for lit in &literals {
+            let w = Word::lit(lit.as_str());
             self.path(Access::Read, w.clone(), &via);
             if writes || recursive {
                 self.path(Access::Write, w.clone(), &via);
@@ -84,14 +88,140 @@ impl Analyzer {
             if recursive {
                 self.path(Access::Delete { recursive: true }, w, &via);
             }
-            // Commands handed to a shell from inside the code.
         }
-        for lit in string_literals(code) {
-            if (code.contains("system") || code.contains("subprocess") || code.contains("exec"))
-                && lit.contains(' ')
-            {
-                self.script(&lit, Stdin::Inherited);
+        let runs = ["system", "subprocess", "exec", "popen", "spawn", "passthru", "`", "qx", "%x", "Command"]
+            .iter()
+            .any(|k| code.contains(k));
+        if runs {
+            for lit in literals.iter().filter(|l| l.contains(' ')) {
+                self.lenient += 1;
+                self.script(lit, Stdin::Inherited);
+                self.lenient -= 1;
             }
+        }
+    }
+
+    /// `awk`, `gawk`, `mawk`, `nawk`: the program (the first operand, `-e`/`--source`, or a `-f` file) is code;
+    /// `system("...")`, `"cmd" | getline` and `print | "cmd"` run commands, `getline < "f"` reads and
+    /// `print > "f"` writes. A command built at run time is denied; the remaining operands are read.
+    pub(super) fn awk(&mut self, name: &str, args: &[Word]) {
+        let spec = OptSpec {
+            short_value: "FvfeilE",
+            short_glued: "",
+            long_value: &[
+                "--field-separator",
+                "--assign",
+                "--file",
+                "--source",
+                "--include",
+                "--load",
+                "--exec",
+            ],
+        };
+        let (opts, first) = parse_options(args, &spec);
+        let mut programs: Vec<Word> = Vec::new();
+        let mut from_option = false;
+        for o in &opts {
+            let Some(v) = &o.value else { continue };
+            match o.name.as_str() {
+                "e" | "--source" => {
+                    programs.push(v.clone());
+                    from_option = true;
+                }
+                "f" | "--file" | "i" | "--include" | "E" | "--exec" => {
+                    from_option = true;
+                    self.read_arg(v.clone(), name, true);
+                    match self.read_small_file(v) {
+                        super::FileText::Text(t) => programs.push(Word::lit(t)),
+                        super::FileText::Missing => {}
+                        super::FileText::Opaque(why) => {
+                            self.deny(format!("`{name}` runs a program from a file, and {why}"))
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        let rest = &args[first..];
+        let files = if from_option {
+            rest
+        } else {
+            if let Some(p) = rest.first() {
+                programs.push(p.clone());
+            }
+            rest.get(1..).unwrap_or(&[])
+        };
+        for p in programs {
+            if p.dynamic {
+                self.deny(format!("`{name}` runs a program that cannot be resolved statically"));
+                continue;
+            }
+            self.awk_program(name, &p.text);
+        }
+        for f in files {
+            // `var=value` operands are assignments, not files.
+            if f.is_static() && f.text.contains('=') && !f.text.starts_with(['.', '/']) {
+                continue;
+            }
+            self.read_arg(f.clone(), name, true);
+        }
+    }
+
+    fn awk_program(&mut self, name: &str, code: &str) {
+        let via = format!("{name} program");
+        for (start, end, lit) in string_literal_spans(code) {
+            let before = code[..start].trim_end();
+            let after = code[end..].trim_start();
+            let is_command = before.ends_with("system(") || before.ends_with('|') || after.starts_with('|');
+            let redirect = before.ends_with('>') && !before.ends_with("->");
+            let reads = before.ends_with('<');
+            if is_command {
+                if before.ends_with('|') && !after.starts_with('|') {
+                    // `print ... | "cmd"`: the command reads the program's output as its input.
+                    let first = lit.split_whitespace().next().unwrap_or("");
+                    if is_shell(basename(first)) || interp(basename(first)).is_some() {
+                        self.deny(format!(
+                            "`{name}` pipes text it builds at run time into `{first}`, which runs it as a program"
+                        ));
+                    }
+                }
+                self.script(&lit, Stdin::Inherited);
+                continue;
+            }
+            if redirect {
+                self.path(Access::Write, Word::lit(lit.as_str()), &via);
+            } else if reads {
+                self.read_arg(Word::lit(lit.as_str()), &via, false);
+            } else {
+                self.path(Access::Read, Word::lit(lit.as_str()), &via);
+            }
+        }
+        // A command whose text is built at run time: `system(cmd)`, `system("rm " $1)`, `cmd | getline`.
+        let mut rest = code;
+        while let Some(at) = rest.find("system(") {
+            let arg = &rest[at + "system(".len()..];
+            let arg = arg.trim_start();
+            let closes_literal = arg.starts_with('"')
+                && arg[1..].find('"').is_some_and(|q| arg[1 + q + 1..].trim_start().starts_with(')'));
+            if !closes_literal {
+                self.deny(format!("`{name}` runs a command built at run time (`system(...)`)"));
+                break;
+            }
+            rest = &rest[at + 1..];
+        }
+        let piped_var = code.match_indices('|').any(|(i, _)| {
+            let after = code[i + 1..].trim_start();
+            let before = code[..i].trim_end();
+            let next_is_getline = after.starts_with("getline");
+            (next_is_getline && !before.ends_with('"') && !before.ends_with('|'))
+                || (!next_is_getline
+                    && !after.starts_with('"')
+                    && !after.starts_with('|')
+                    && !before.ends_with('|')
+                    && before.contains("print"))
+        });
+        if piped_var {
+            self.deny(format!("`{name}` pipes into a command built at run time"));
         }
     }
 
@@ -159,27 +289,34 @@ impl Analyzer {
 
 /// The quoted string literals in a piece of program text.
 pub(super) fn string_literals(code: &str) -> Vec<String> {
+    string_literal_spans(code).into_iter().map(|(_, _, s)| s).collect()
+}
+
+/// The quoted string literals in a piece of program text, with the byte range of each (quotes included).
+pub(super) fn string_literal_spans(code: &str) -> Vec<(usize, usize, String)> {
     let mut out = Vec::new();
-    let mut it = code.chars();
-    while let Some(c) = it.next() {
+    let mut it = code.char_indices();
+    while let Some((start, c)) = it.next() {
         if c == '\'' || c == '"' || c == '`' {
             let mut s = String::new();
-            let mut closed = false;
-            while let Some(d) = it.next() {
+            let mut end = None;
+            while let Some((at, d)) = it.next() {
                 if d == '\\' {
-                    if let Some(e) = it.next() {
+                    if let Some((_, e)) = it.next() {
                         s.push(e);
                     }
                     continue;
                 }
                 if d == c {
-                    closed = true;
+                    end = Some(at + d.len_utf8());
                     break;
                 }
                 s.push(d);
             }
-            if closed && !s.is_empty() {
-                out.push(s);
+            if let Some(end) = end
+                && !s.is_empty()
+            {
+                out.push((start, end, s));
             }
         }
     }

@@ -99,6 +99,9 @@ pub(crate) struct Analyzer {
     /// it leaves to run time (a command or a path held in a variable, as build wrappers like `gradlew` do) is
     /// not judged, or every such wrapper would be refused.
     in_script_file: usize,
+    /// Above zero while walking a string literal of interpreter code handed to a command-running function: a
+    /// literal that does not parse as shell (SQL given to `db.exec`) is only text.
+    lenient: usize,
 }
 
 /// What reading a script that a command runs found.
@@ -154,6 +157,7 @@ impl Analyzer {
             scripts: Vec::new(),
             scripts_read: 0,
             in_script_file: 0,
+            lenient: 0,
         }
     }
 
@@ -164,6 +168,9 @@ impl Analyzer {
     fn deny_rule(&mut self, rule: &'static str, reason: impl Into<String>) {
         // Inside a script file, what cannot be read statically is left to run, as it ran before scripts were read.
         if self.in_script_file > 0 && matches!(rule, "shell-unresolvable" | "shell-unparseable") {
+            return;
+        }
+        if self.lenient > 0 && rule == "shell-unparseable" {
             return;
         }
         self.ops.push(Op::Deny { rule, reason: reason.into() });
