@@ -122,6 +122,19 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// A call to a remote cache failed.
+    #[cfg(feature = "remote")]
+    #[error("{0}")]
+    Remote(#[source] Box<crate::remote::RemoteError>),
+}
+
+/// A call to a remote cache failed (when a [`BlockingRemoteCas`](crate::remote::BlockingRemoteCas) is used as a
+/// [`ChunkStore`](crate::ChunkStore)).
+#[cfg(feature = "remote")]
+impl From<crate::remote::RemoteError> for Error {
+    fn from(e: crate::remote::RemoteError) -> Self {
+        Self::Remote(Box::new(e))
+    }
 }
 
 impl Error {

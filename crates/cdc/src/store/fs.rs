@@ -125,6 +125,17 @@ impl FsStore {
         }
     }
 
+    /// Removes a stored object (a chunk or a whole blob), for instance one found corrupt, so that it can be
+    /// stored again. Returns whether it was there.
+    pub fn remove_object(&self, digest: &Digest) -> Result<bool, Error> {
+        let path = self.path("objects", digest);
+        match fs::remove_file(&path) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(Error::io(path, e)),
+        }
+    }
+
     /// Counts objects, layouts and leftover temporary files.
     pub fn stat(&self) -> Result<StoreStats, Error> {
         let mut stats = StoreStats::default();

@@ -1,5 +1,7 @@
 //! `agentry-cdc`: content-defined chunking, dedup estimates and a local chunk store from the command line.
 
+mod remote;
+
 use std::{
     collections::HashSet,
     io::{IsTerminal, Write},
@@ -50,7 +52,21 @@ enum Command {
         #[command(subcommand)]
         command: StoreCommand,
     },
+    /// Talk to a REAPI remote cache (Bazel's Remote Execution API over gRPC): chunked upload and download.
+    Remote(remote::RemoteCommand),
 }
+
+/// A mistake in how the command was called (a malformed digest, a missing --remote): exit code 2.
+#[derive(Debug)]
+struct UsageError(String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
 
 #[derive(Debug, Args)]
 struct Chunking {
@@ -152,14 +168,27 @@ impl StoreArgs {
     }
 }
 
-fn main() -> Result<()> {
+fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // One line: the error and its causes, joined.
+            eprintln!("agentry-cdc: error: {e:#}");
+            let usage = e.downcast_ref::<UsageError>().is_some();
+            std::process::ExitCode::from(if usage { 2 } else { 1 })
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     match cli.command {
         Command::Chunk { file, chunking, json } => chunk(&file, &chunking, json, &mut out)?,
         Command::Dedup { files, chunking, json } => dedup(&files, &chunking, json, &mut out)?,
         Command::Store { command } => store(command, &mut out)?,
+        Command::Remote(cmd) => remote::run(cmd, &mut out)?,
     }
     out.flush()?;
     Ok(())

@@ -1,0 +1,320 @@
+//! Upload, as Bazel does it: blobs up to the chunking threshold go whole; larger ones are chunked with the
+//! server's parameters, only the chunks the server lacks are sent, then the blob is spliced from them.
+
+use std::{path::Path, sync::Arc};
+
+use agentry_types::Digest;
+use bytes::Bytes;
+use futures_util::{StreamExt, TryStreamExt};
+
+use super::{
+    BlobReport, Progress, TransferMode,
+    blobs::Source,
+    client::{Inner, RemoteCas, Tally},
+    error::{RemoteError, code_name},
+};
+use crate::digest::DigestedChunk;
+
+/// One upload call's worth of chunks: a batch under the batch limit, or one chunk over it.
+enum Job {
+    Batch(Vec<DigestedChunk>),
+    Stream(DigestedChunk),
+}
+
+impl RemoteCas {
+    /// Uploads `data` as one blob (chunked if it is over the server's chunking threshold) and reports what
+    /// moved.
+    pub async fn upload_bytes(
+        &self,
+        data: Bytes,
+        progress: &Progress<'_>,
+    ) -> Result<BlobReport, RemoteError> {
+        self.upload(Source::Memory(data), progress).await
+    }
+
+    /// Uploads a file as one blob, reading it piece by piece: memory stays within a few chunking segments and
+    /// the calls in flight.
+    pub async fn upload_file(&self, path: &Path, progress: &Progress<'_>) -> Result<BlobReport, RemoteError> {
+        let file = std::fs::File::open(path).map_err(|e| RemoteError::io(path, e))?;
+        let len = file.metadata().map_err(|e| RemoteError::io(path, e))?.len();
+        self.upload(Source::File { path: Arc::new(path.to_owned()), file: Arc::new(file), len }, progress)
+            .await
+    }
+
+    async fn upload(&self, source: Source, progress: &Progress<'_>) -> Result<BlobReport, RemoteError> {
+        let inner = &self.inner;
+        let caps = &inner.caps;
+        let size = source.len();
+        let tally = Tally::default();
+        let whole_reason = match caps.params() {
+            None => caps.chunking_off_reason().map(str::to_owned),
+            Some(_) if !caps.splice_blob_support => Some("the server does not support SpliceBlob".to_owned()),
+            Some(p) if size <= p.chunking_threshold() => Some(format!(
+                "{size} bytes is not over the chunking threshold of {} bytes",
+                p.chunking_threshold()
+            )),
+            Some(_) => None,
+        };
+        if let Some(reason) = whole_reason {
+            let blob = digest_source(inner, &source).await?;
+            return upload_whole(inner, &source, blob, reason, &tally, progress).await;
+        }
+        let params = caps.params().cloned().expect("chunking parameters exist: whole_reason was None");
+        let found = chunk_source(inner, &source, params).await?;
+        let (blob, chunks) = (found.blob, found.chunks);
+        let layout: Vec<Digest> = chunks.iter().map(|c| c.digest).collect();
+        let mut ask = Vec::with_capacity(layout.len() + 1);
+        ask.push(blob);
+        ask.extend_from_slice(&layout);
+        let missing = inner.find_missing(&ask, &tally).await?;
+        let report = |tally: &Tally, mode, reason| {
+            let (rpcs, bytes, sent) = tally.get();
+            BlobReport {
+                digest: blob,
+                bytes_total: size,
+                bytes_transferred: bytes,
+                chunks_total: layout.len() as u64,
+                chunks_transferred: sent,
+                rpcs,
+                mode,
+                reason,
+            }
+        };
+        if !missing.contains(&blob) {
+            progress(size);
+            return Ok(report(&tally, TransferMode::Chunked, None));
+        }
+        send_missing(inner, &source, &chunks, &missing, &tally, progress).await?;
+        match splice(inner, blob, &layout, &tally).await {
+            Ok(()) => {}
+            Err(e) if e.code() == Some(tonic::Code::NotFound) => {
+                // A chunk went between FindMissingBlobs and the splice (evicted): ask again, send, splice once more.
+                let missing = inner.find_missing(&layout, &tally).await?;
+                send_missing(inner, &source, &chunks, &missing, &tally, &|_| {}).await?;
+                splice(inner, blob, &layout, &tally).await?;
+            }
+            Err(RemoteError::Status { code, message, .. })
+                if matches!(
+                    code,
+                    tonic::Code::InvalidArgument
+                        | tonic::Code::Unimplemented
+                        | tonic::Code::FailedPrecondition
+                ) =>
+            {
+                let reason = format!("the server rejected the splice ({}: {message})", code_name(code));
+                inner.write_blob(blob, &source, 0, &tally).await?;
+                tally.moved(size, 0);
+                return Ok(report(&tally, TransferMode::Whole, Some(reason)));
+            }
+            Err(e) => return Err(e),
+        }
+        // Chunks that were already there count as done for the progress bar.
+        Ok(report(&tally, TransferMode::Chunked, None))
+    }
+}
+
+async fn digest_source(inner: &Inner, source: &Source) -> Result<Digest, RemoteError> {
+    let function = inner.function();
+    match source {
+        Source::Memory(b) => {
+            let b = b.clone();
+            blocking(move || Ok(crate::digest::digest(function, &b))).await
+        }
+        Source::File { path, .. } => {
+            let path = Arc::clone(path);
+            blocking(move || {
+                let mut file =
+                    std::fs::File::open(path.as_path()).map_err(|e| RemoteError::io(path.as_path(), e))?;
+                let mut h = crate::digest::Hasher::new(function);
+                let mut buf = vec![0u8; 1 << 20];
+                loop {
+                    use std::io::Read;
+                    match file.read(&mut buf) {
+                        Ok(0) => break,
+                        Ok(n) => h.update(&buf[..n]),
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                        Err(e) => return Err(RemoteError::io(path.as_path(), e)),
+                    }
+                }
+                Ok(h.finish())
+            })
+            .await
+        }
+    }
+}
+
+async fn chunk_source(
+    inner: &Inner,
+    source: &Source,
+    params: crate::Params,
+) -> Result<crate::FileDigests, RemoteError> {
+    let (function, threads) = (inner.function(), inner.options.threads);
+    match source {
+        Source::Memory(b) => {
+            let b = b.clone();
+            blocking(move || {
+                let chunks = crate::chunk_and_digest(&params, &b, function, threads);
+                Ok(crate::FileDigests { blob: crate::digest::digest(function, &b), chunks })
+            })
+            .await
+        }
+        Source::File { path, .. } => {
+            let path = Arc::clone(path);
+            blocking(move || Ok(crate::chunk_and_digest_file(&params, path.as_path(), function, threads)?))
+                .await
+        }
+    }
+}
+
+/// Runs CPU-bound or blocking work off the async threads.
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, RemoteError> + Send + 'static,
+) -> Result<T, RemoteError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .unwrap_or_else(|e| Err(RemoteError::Runtime(std::io::Error::other(e.to_string()))))
+}
+
+async fn upload_whole(
+    inner: &Inner,
+    source: &Source,
+    blob: Digest,
+    reason: String,
+    tally: &Tally,
+    progress: &Progress<'_>,
+) -> Result<BlobReport, RemoteError> {
+    let missing = inner.find_missing(&[blob], tally).await?;
+    if missing.contains(&blob) {
+        inner.write_blob(blob, source, 0, tally).await?;
+        tally.moved(blob.size_bytes(), 0);
+    }
+    progress(blob.size_bytes());
+    let (rpcs, bytes, _) = tally.get();
+    Ok(BlobReport {
+        digest: blob,
+        bytes_total: blob.size_bytes(),
+        bytes_transferred: bytes,
+        chunks_total: 1,
+        chunks_transferred: u64::from(bytes > 0),
+        rpcs,
+        mode: TransferMode::Whole,
+        reason: Some(reason),
+    })
+}
+
+/// Sends the distinct chunks of `chunks` that are in `missing`, at most `concurrency` calls at a time.
+async fn send_missing(
+    inner: &Inner,
+    source: &Source,
+    chunks: &[DigestedChunk],
+    missing: &[Digest],
+    tally: &Tally,
+    progress: &Progress<'_>,
+) -> Result<(), RemoteError> {
+    let missing: std::collections::HashSet<Digest> = missing.iter().copied().collect();
+    let mut seen = std::collections::HashSet::new();
+    let limit = inner.caps.batch_limit();
+    let mut jobs = Vec::new();
+    let mut batch: Vec<DigestedChunk> = Vec::new();
+    let mut batch_bytes = 0u64;
+    let mut present = 0u64;
+    for c in chunks {
+        if !missing.contains(&c.digest) || !seen.insert(c.digest) {
+            present += c.chunk.length;
+            continue;
+        }
+        if c.chunk.length > limit {
+            jobs.push(Job::Stream(*c));
+            continue;
+        }
+        if batch_bytes + c.chunk.length > limit {
+            jobs.push(Job::Batch(std::mem::take(&mut batch)));
+            batch_bytes = 0;
+        }
+        batch_bytes += c.chunk.length;
+        batch.push(*c);
+    }
+    if !batch.is_empty() {
+        jobs.push(Job::Batch(batch));
+    }
+    progress(present);
+    futures_util::stream::iter(jobs)
+        .map(|job| async move {
+            match job {
+                Job::Batch(cs) => {
+                    let mut blobs = Vec::with_capacity(cs.len());
+                    for c in &cs {
+                        let len = usize::try_from(c.chunk.length).unwrap_or(usize::MAX);
+                        blobs.push((c.digest, source.read(c.chunk.offset, len).await?));
+                    }
+                    inner.batch_update(blobs, tally).await?;
+                    let bytes: u64 = cs.iter().map(|c| c.chunk.length).sum();
+                    tally.moved(bytes, cs.len() as u64);
+                    progress(bytes);
+                }
+                Job::Stream(c) => {
+                    inner.write_blob(c.digest, source, c.chunk.offset, tally).await?;
+                    tally.moved(c.chunk.length, 1);
+                    progress(c.chunk.length);
+                }
+            }
+            Ok::<(), RemoteError>(())
+        })
+        .buffer_unordered(inner.options.concurrency.max(1))
+        .try_collect::<()>()
+        .await
+}
+
+/// `SpliceBlob` (or the streaming `RegisterChunkMapping` from REAPI 2.13); `ALREADY_EXISTS` is success.
+pub(crate) async fn splice(
+    inner: &Inner,
+    blob: Digest,
+    layout: &[Digest],
+    tally: &Tally,
+) -> Result<(), RemoteError> {
+    use bazel_remote_apis::build::bazel::remote::execution::v2::{
+        self as re, chunking_function::Value as ChunkingFunction,
+    };
+    let chunk_digests: Vec<re::Digest> = layout.iter().map(Inner::to_proto_digest).collect();
+    let result = if inner.caps.streaming_chunk_mapping() {
+        inner
+            .call("RegisterChunkMapping", Some(blob), tally, || {
+                let mut cas = inner.cas();
+                // The first message names the blob; the digests follow in messages of at most 10,000.
+                let mut messages = vec![re::RegisterChunkMappingRequest {
+                    instance_name: inner.options.instance.clone(),
+                    blob_digest: Some(Inner::to_proto_digest(&blob)),
+                    chunk_digests: Vec::new(),
+                    digest_function: inner.function_field(),
+                    chunking_function: ChunkingFunction::FastCdc2020 as i32,
+                }];
+                for part in chunk_digests.chunks(10_000) {
+                    messages.push(re::RegisterChunkMappingRequest {
+                        chunk_digests: part.to_vec(),
+                        ..Default::default()
+                    });
+                }
+                let req = inner.request(futures_util::stream::iter(messages));
+                async move { cas.register_chunk_mapping(req).await.map(|_| ()) }
+            })
+            .await
+    } else {
+        inner
+            .call("SpliceBlob", Some(blob), tally, || {
+                let mut cas = inner.cas();
+                let req = inner.request(re::SpliceBlobRequest {
+                    instance_name: inner.options.instance.clone(),
+                    blob_digest: Some(Inner::to_proto_digest(&blob)),
+                    chunk_digests: chunk_digests.clone(),
+                    digest_function: inner.function_field(),
+                    chunking_function: ChunkingFunction::FastCdc2020 as i32,
+                });
+                async move { cas.splice_blob(req).await.map(|_| ()) }
+            })
+            .await
+    };
+    match result {
+        Err(e) if e.code() == Some(tonic::Code::AlreadyExists) => Ok(()),
+        other => other,
+    }
+}
