@@ -3,8 +3,8 @@
 use std::path::{Path, PathBuf};
 
 use super::table::{
-    basename, find_has_filters, find_item, find_start_paths, has_short_flag, interp, is_dev_sink, is_shell,
-    operands, parse_options, skip_options, sql_client_flags, wrapper, writes_all_operands,
+    basename, has_short_flag, interp, is_dev_sink, is_shell, operands, parse_options, skip_options,
+    sql_client_flags, wrapper, writes_all_operands,
 };
 use super::{Analyzer, Stdin};
 use crate::vocab::{Access, Op, Word};
@@ -84,16 +84,7 @@ impl Analyzer {
             }
             "eval" => self.joined_script(args, "eval"),
             "xargs" => self.xargs(args, env, &stdin),
-            "parallel" => {
-                let split = args.iter().position(|w| w.text == ":::").unwrap_or(args.len());
-                let rest = skip_options(&args[..split], &["-j", "-P", "--jobs"]);
-                let mut cmd = rest.to_vec();
-                cmd.extend(args.get(split + 1..).unwrap_or(&[]).iter().cloned());
-                if split == args.len() {
-                    cmd.push(Word::unknown("<stdin>"));
-                }
-                self.joined_or_argv(cmd, env);
-            }
+            "parallel" => self.parallel(args, &stdin),
             "find" => self.find(args, env),
             "cd" | "pushd" => self.cd(args),
             "popd" => self.cwd = None,
@@ -262,15 +253,6 @@ impl Analyzer {
         self.script(&text, Stdin::Inherited);
     }
 
-    pub(super) fn joined_or_argv(&mut self, cmd: Vec<Word>, env: Vec<String>) {
-        if cmd.len() == 1 && cmd[0].text.contains(' ') && cmd[0].is_static() {
-            let text = cmd[0].text.clone();
-            self.script(&text, Stdin::Inherited);
-        } else {
-            self.argv(cmd, env, Stdin::Inherited);
-        }
-    }
-
     /// A shell: `-c STRING` (the `c` anywhere in a cluster: `-lc`, `-ec`, a `--` after it), a script operand,
     /// or a program on standard input. `-n` reads without running anything.
     pub(super) fn shell(&mut self, name: &str, args: &[Word], stdin: &Stdin) {
@@ -350,133 +332,6 @@ impl Analyzer {
                 self.deny(format!("`{name}` runs a program read from standard input, and {why}"))
             }
             Stdin::Inherited => {}
-        }
-    }
-
-    pub(super) fn xargs(&mut self, args: &[Word], env: Vec<String>, stdin: &Stdin) {
-        let mut replace: Option<String> = None;
-        let mut i = 0;
-        while i < args.len() {
-            let t = args[i].text.as_str();
-            if t == "--" {
-                i += 1;
-                break;
-            }
-            if !t.starts_with('-') {
-                break;
-            }
-            if t == "-I" || t == "--replace" {
-                replace = args.get(i + 1).map(|w| w.text.clone());
-                i += 2;
-                continue;
-            }
-            if let Some(r) = t.strip_prefix("-I") {
-                replace = Some(r.to_owned());
-            } else if t == "-i" {
-                replace = Some("{}".to_owned());
-            } else if let Some(r) = t.strip_prefix("--replace=") {
-                replace = Some(r.to_owned());
-            } else if t == "-a" || t == "--arg-file" {
-                if let Some(f) = args.get(i + 1) {
-                    self.read_arg(f.clone(), "xargs", true);
-                }
-                i += 2;
-                continue;
-            } else if matches!(
-                t,
-                "-n" | "-L" | "-P" | "-d" | "-s" | "-E" | "-e" | "--max-args" | "--max-procs" | "--delimiter"
-            ) {
-                i += 2;
-                continue;
-            }
-            i += 1;
-        }
-        let mut cmd: Vec<Word> = args[i.min(args.len())..].to_vec();
-        if cmd.is_empty() {
-            cmd.push(Word::lit("echo"));
-        }
-        let items: Vec<Word> = match stdin {
-            Stdin::Pipe(up) => up.items.clone().unwrap_or_else(|| vec![Word::unknown("<stdin>")]),
-            Stdin::Text(t) | Stdin::Template { raw: t, .. } => t.split_whitespace().map(Word::lit).collect(),
-            Stdin::Inherited | Stdin::Opaque(_) => vec![Word::unknown("<stdin>")],
-        };
-        match replace {
-            Some(r) => {
-                for item in &items {
-                    let replaced: Vec<Word> = cmd
-                        .iter()
-                        .map(|w| {
-                            if w.text.contains(&r) {
-                                Word {
-                                    text: w.text.replace(&r, &item.text),
-                                    dynamic: w.dynamic || item.dynamic,
-                                    glob: w.glob,
-                                }
-                            } else {
-                                w.clone()
-                            }
-                        })
-                        .collect();
-                    self.argv(replaced, env.clone(), Stdin::Inherited);
-                }
-            }
-            None => {
-                cmd.extend(items);
-                self.argv(cmd, env, Stdin::Inherited);
-            }
-        }
-    }
-
-    pub(super) fn find(&mut self, args: &[Word], env: Vec<String>) {
-        let starts = find_start_paths(args);
-        let filtered = find_has_filters(args);
-        let deletes = args.iter().any(|a| a.text == "-delete");
-        for s in &starts {
-            self.path(Access::Read, s.clone(), "find");
-            if deletes {
-                if filtered {
-                    self.path(Access::Delete { recursive: false }, find_item(s, true), "find -delete");
-                } else {
-                    self.path(Access::Delete { recursive: true }, s.clone(), "find -delete");
-                }
-            }
-        }
-        let mut i = 0;
-        while i < args.len() {
-            let t = args[i].text.as_str();
-            if matches!(t, "-exec" | "-execdir" | "-ok" | "-okdir") {
-                let end = args[i + 1..]
-                    .iter()
-                    .position(|w| w.text == ";" || w.text == "+")
-                    .map_or(args.len(), |p| i + 1 + p);
-                let cmd = &args[i + 1..end];
-                for s in &starts {
-                    let item = find_item(s, filtered);
-                    let replaced: Vec<Word> = cmd
-                        .iter()
-                        .map(|w| {
-                            if w.text.contains("{}") {
-                                Word {
-                                    text: w.text.replace("{}", &item.text),
-                                    dynamic: w.dynamic || item.dynamic,
-                                    glob: false,
-                                }
-                            } else {
-                                w.clone()
-                            }
-                        })
-                        .collect();
-                    self.argv(replaced, env.clone(), Stdin::Inherited);
-                }
-                i = end + 1;
-                continue;
-            }
-            if matches!(t, "-fprint" | "-fprint0" | "-fprintf" | "-fls")
-                && let Some(f) = args.get(i + 1)
-            {
-                self.path(Access::Write, f.clone(), "find");
-            }
-            i += 1;
         }
     }
 

@@ -14,16 +14,14 @@ use brush_parser::ast;
 use brush_parser::word;
 
 use crate::vocab::{Access, Op, Word};
-use table::{
-    basename, find_has_filters, find_item, find_start_paths, has_short_flag, is_dev_sink,
-    unwrap_simple_wrappers,
-};
+use table::{basename, has_short_flag, is_dev_sink, unwrap_simple_wrappers};
 
 mod dispatch;
 mod expand;
 mod files;
 mod git;
 mod interp;
+mod runners;
 mod scripts;
 mod table;
 #[cfg(test)]
@@ -548,13 +546,9 @@ impl Analyzer {
             _ => None,
         };
         let items = match name {
-            "find" => Some(
-                find_start_paths(rest).into_iter().map(|w| find_item(&w, find_has_filters(rest))).collect(),
-            ),
-            "echo" | "ls" | "printf" => {
-                let ws: Vec<Word> = rest.iter().filter(|w| !w.text.starts_with('-')).cloned().collect();
-                if name == "ls" && ws.is_empty() { Some(vec![Word::lit("./{}")]) } else { Some(ws) }
-            }
+            "find" => Some(self.find_items(&runners::FindExpr::parse(rest))),
+            "ls" => Some(self.ls_items(rest)),
+            "echo" | "printf" => Some(rest.iter().filter(|w| !w.text.starts_with('-')).cloned().collect()),
             _ => None,
         };
         (decodes, text, items)

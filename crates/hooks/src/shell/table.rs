@@ -225,46 +225,6 @@ pub(super) fn unwrap_simple_wrappers(words: &[Word]) -> (&Word, &[Word]) {
     (&w[0], &w[1..])
 }
 
-pub(super) fn find_start_paths(args: &[Word]) -> Vec<Word> {
-    let mut out = Vec::new();
-    for a in args {
-        let t = a.text.as_str();
-        if matches!(t, "-H" | "-L" | "-P") {
-            continue;
-        }
-        if t.starts_with('-') || t == "(" || t == "!" || t == "\\(" {
-            break;
-        }
-        out.push(a.clone());
-    }
-    if out.is_empty() {
-        out.push(Word::lit("."));
-    }
-    out
-}
-
-/// Whether a `find` expression narrows what it matches by name (so `-delete` does not remove the start path
-/// itself). Only name, path and regex tests with a non-trivial pattern count: `-type f` or `-mtime +0`
-/// still match nearly everything.
-pub(super) fn find_has_filters(args: &[Word]) -> bool {
-    args.windows(2).any(|w| {
-        matches!(
-            w[0].text.as_str(),
-            "-name" | "-iname" | "-path" | "-ipath" | "-wholename" | "-regex" | "-iregex"
-        ) && !w[1].text.chars().all(|c| matches!(c, '*' | '?' | '.' | '/'))
-    }) || args.iter().any(|a| a.text == "-empty")
-}
-
-/// The path a `find` expression hands to `-exec`/`-delete`/`xargs`: the start path itself when nothing
-/// narrows the match, or a child of it.
-pub(super) fn find_item(start: &Word, filtered: bool) -> Word {
-    if filtered {
-        Word { text: format!("{}/{{}}", start.text.trim_end_matches('/')), ..start.clone() }
-    } else {
-        start.clone()
-    }
-}
-
 /// The words after options; `value_flags` take the next word as their value.
 pub(super) fn skip_options<'a>(args: &'a [Word], value_flags: &[&str]) -> &'a [Word] {
     let mut i = 0;
