@@ -83,13 +83,29 @@ impl Analyzer {
                 }
             }
             "eval" => self.joined_script(args, "eval"),
+            "export" | "declare" | "typeset" | "local" | "readonly" => {
+                // `export NAME=value`: the variable is set for the rest of the command line.
+                for a in args.iter().filter(|a| !a.text.starts_with('-')) {
+                    if let Some((n, v)) = a.text.split_once('=')
+                        && !n.is_empty()
+                        && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    {
+                        self.vars.insert(n.to_owned(), a.is_static().then(|| v.to_owned()));
+                    }
+                }
+            }
             "xargs" => self.xargs(args, env, &stdin),
             "parallel" => self.parallel(args, &stdin),
             "find" => self.find(args, env),
             "cd" | "pushd" => self.cd(args),
             "popd" => self.cwd = None,
             "source" | "." => {
-                if let Some(a) = args.first() {
+                if let Some(a) = args.first().filter(|a| a.dynamic) {
+                    self.deny(format!(
+                        "`{name}` runs code from `{}`, which cannot be read statically",
+                        a.text
+                    ));
+                } else if let Some(a) = args.first() {
                     self.read_arg(a.clone(), &name, true);
                     // Sourced code runs in this shell: its variables and `cd` stay in force afterwards.
                     self.run_script(a, &name, false, false);
@@ -143,7 +159,7 @@ impl Analyzer {
                     self.path(Access::Write, a.clone(), "mkdir");
                 }
             }
-            "git" => self.git(args, &stdin),
+            "git" => self.git(args, &env, &stdin),
             "make" | "gmake" | "tar" | "bsdtar" | "unzip" | "npm" | "pnpm" | "yarn" => {
                 self.dir_flags(&name, args);
                 if name == "unzip"
@@ -313,7 +329,12 @@ impl Analyzer {
         on_text: impl FnOnce(&mut Self, &str),
     ) {
         match stdin {
-            Stdin::Text(t) | Stdin::Template { raw: t, .. } => on_text(self, t),
+            Stdin::Text(t) | Stdin::Template { raw: t, expanded: None } => on_text(self, t),
+            // The shell reads the expanded text; its raw form is judged as well.
+            Stdin::Template { raw, expanded: Some(t) } => {
+                let both = format!("{raw}\n{t}");
+                on_text(self, &both)
+            }
             Stdin::Pipe(up) if up.decodes_or_downloads => self.deny_rule(
                 "pipe-to-shell",
                 format!(

@@ -151,7 +151,8 @@ impl Analyzer {
         };
         match expr {
             ParameterExpr::Parameter { parameter, indirect: false } => lookup(parameter),
-            ParameterExpr::UseDefaultValues { parameter, indirect: false, default_value, .. } => {
+            ParameterExpr::UseDefaultValues { parameter, indirect: false, default_value, .. }
+            | ParameterExpr::AssignDefaultValues { parameter, indirect: false, default_value, .. } => {
                 match lookup(parameter) {
                     Some(v) if !v.is_empty() => Some(v),
                     _ => match default_value {

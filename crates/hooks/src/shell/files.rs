@@ -6,7 +6,7 @@ use super::table::{
     OptSpec, basename, has_short_flag, is_dev_sink, known_reader, never_reads_args, operands, parse_options,
     reads_recursively,
 };
-use super::{Analyzer, FileText, MAX_INSPECTED_FILE};
+use super::{Analyzer, FileText, MAX_INSPECTED_FILE, PROCESS_SUBSTITUTION};
 use crate::vocab::{Access, Op, Word};
 
 impl Analyzer {
@@ -377,6 +377,10 @@ impl Analyzer {
 
     /// Records a possible read of `a`, and of the paths inside `--opt=PATH`, `@PATH` and `REV:PATH` forms.
     pub(super) fn read_arg(&mut self, a: Word, name: &str, strict: bool) {
+        if a.dynamic && a.text == PROCESS_SUBSTITUTION {
+            // `diff <(ls) <(ls -la)`: the output of a command already walked, not a file on disk.
+            return;
+        }
         if a.dynamic {
             if strict {
                 self.deny(format!("`{name}` reads `{}`, which cannot be resolved statically", a.text));
@@ -389,6 +393,13 @@ impl Analyzer {
         }
         if let Some(v) = a.text.strip_prefix('@') {
             candidates.push(v.to_owned());
+        }
+        // Uploads: `curl -F f=@.env`, `-F 'f=<.env;type=text/plain'`, `--data-urlencode name@file`.
+        for mark in ['@', '<'] {
+            if let Some((_, v)) = a.text.split_once(mark) {
+                let v = v.split(';').next().unwrap_or(v);
+                candidates.push(v.to_owned());
+            }
         }
         if let Some((_, v)) = a.text.rsplit_once(':') {
             candidates.push(v.to_owned());

@@ -5,9 +5,12 @@ use super::{Analyzer, FileText, Stdin};
 use crate::vocab::{Access, Word};
 
 impl Analyzer {
-    pub(super) fn git(&mut self, args: &[Word], stdin: &Stdin) {
+    /// `git [-C DIR] [-c KEY=VALUE] SUBCOMMAND ...`: the folder it works in, what the subcommand changes, and
+    /// the programs git itself would run (`GIT_SSH_COMMAND`, `core.sshCommand`, aliases, pagers, editors).
+    pub(super) fn git(&mut self, args: &[Word], env: &[String], stdin: &Stdin) {
         let mut i = 0;
         let mut dir: Option<Word> = None;
+        let mut configs: Vec<Word> = Vec::new();
         while i < args.len() {
             let t = args[i].text.as_str();
             if t == "-C" {
@@ -18,28 +21,31 @@ impl Analyzer {
                 continue;
             }
             if t == "-c" {
-                if let Some(v) = args.get(i + 1) {
-                    if v.dynamic
-                        || (v.text.to_ascii_lowercase().starts_with("alias.") && v.text.contains("=!"))
-                    {
-                        self.deny(format!("`git -c {}` defines an alias that runs a shell command", v.text));
-                    }
-                    if v.text.to_ascii_lowercase().starts_with("core.")
-                        && (v.text.contains("hooksPath")
-                            || v.text.contains("pager")
-                            || v.text.contains("editor")
-                            || v.text.contains("sshCommand")
-                            || v.text.contains("fsmonitor"))
-                    {
-                        self.deny(format!("`git -c {}` makes git run a configured command", v.text));
-                    }
-                }
+                configs.extend(args.get(i + 1).cloned());
                 i += 2;
+                continue;
+            }
+            if let Some(v) = t.strip_prefix("-c") {
+                // `-ckey=value`, the value joined to the option.
+                configs.push(Word { text: v.to_owned(), ..args[i].clone() });
+                i += 1;
+                continue;
+            }
+            if let Some(v) = t.strip_prefix("--config-env=") {
+                configs.push(Word { text: v.to_owned(), dynamic: true, glob: false });
+                i += 1;
                 continue;
             }
             if let Some(v) = t.strip_prefix("--work-tree=").or_else(|| t.strip_prefix("--git-dir=")) {
                 dir = Some(Word { text: v.to_owned(), ..args[i].clone() });
                 i += 1;
+                continue;
+            }
+            if matches!(t, "--work-tree" | "--git-dir" | "--namespace" | "--exec-path" | "--super-prefix") {
+                if matches!(t, "--work-tree" | "--git-dir") {
+                    dir = args.get(i + 1).cloned();
+                }
+                i += 2;
                 continue;
             }
             if t.starts_with('-') {
@@ -48,6 +54,15 @@ impl Analyzer {
             }
             break;
         }
+        let sub_name = args.get(i).map(|w| w.text.clone()).unwrap_or_default();
+        let network = matches!(
+            sub_name.as_str(),
+            "fetch" | "pull" | "push" | "clone" | "ls-remote" | "remote" | "submodule" | "archive"
+        );
+        for v in &configs {
+            self.git_config(v, network);
+        }
+        self.git_env(env, network);
         let saved = self.cwd.clone();
         if let Some(d) = &dir {
             self.cd(std::slice::from_ref(d));
@@ -125,6 +140,82 @@ impl Analyzer {
             _ => self.generic_reads("git", rest),
         }
         self.cwd = saved;
+    }
+
+    /// A `-c key=value` given to git: an alias that runs a shell command, or a key that makes git run a
+    /// program (`core.sshCommand` only when the subcommand talks to a remote).
+    fn git_config(&mut self, v: &Word, network: bool) {
+        let lower = v.text.to_ascii_lowercase();
+        if v.dynamic || (lower.starts_with("alias.") && v.text.contains("=!")) {
+            self.deny(format!("`git -c {}` defines an alias that runs a shell command", v.text));
+            return;
+        }
+        let runs = ["core.hookspath", "core.pager", "core.editor", "core.fsmonitor", "core.askpass"]
+            .iter()
+            .any(|k| lower.starts_with(k))
+            || lower.starts_with("pager.")
+            || lower.starts_with("diff.") && lower.contains(".command")
+            || lower.starts_with("filter.")
+            || lower.starts_with("credential.") && lower.contains("helper")
+            || lower.starts_with("sequence.editor")
+            || (network && (lower.starts_with("core.sshcommand") || lower.starts_with("core.gitproxy")))
+            || (network && lower.starts_with("protocol.") && lower.contains("allow"))
+            || (network
+                && lower.starts_with("remote.")
+                && (lower.contains(".uploadpack") || lower.contains(".receivepack")));
+        if runs {
+            self.deny(format!("`git -c {}` makes git run a configured command", v.text));
+        }
+    }
+
+    /// Variables in git's environment that name a program it runs: a known value is judged as the shell
+    /// command git hands it to, an unknown one is refused; config given through the environment is refused.
+    fn git_env(&mut self, env: &[String], network: bool) {
+        const COMMANDS: [&str; 9] = [
+            "GIT_SSH_COMMAND",
+            "GIT_SSH",
+            "GIT_PROXY_COMMAND",
+            "GIT_EXTERNAL_DIFF",
+            "GIT_PAGER",
+            "GIT_EDITOR",
+            "GIT_SEQUENCE_EDITOR",
+            "GIT_ASKPASS",
+            "SSH_ASKPASS",
+        ];
+        let mut values: Vec<(String, Option<String>)> = Vec::new();
+        for name in COMMANDS.iter().chain(&["GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT"]) {
+            if let Some(v) = self.vars.get(*name) {
+                values.push(((*name).to_owned(), v.clone()));
+            }
+        }
+        for e in env {
+            if let Some((n, v)) = e.split_once('=') {
+                let known = !(v == "$?" && e.ends_with("=$?"));
+                values.retain(|(m, _)| m != n);
+                values.push((n.to_owned(), known.then(|| v.to_owned())));
+            }
+        }
+        for (name, value) in values {
+            if matches!(name.as_str(), "GIT_CONFIG_PARAMETERS" | "GIT_CONFIG_COUNT") {
+                self.deny(format!(
+                    "`{name}` gives git configuration through the environment, which may make it run commands"
+                ));
+                continue;
+            }
+            if !COMMANDS.contains(&name.as_str()) {
+                continue;
+            }
+            let ssh = matches!(name.as_str(), "GIT_SSH_COMMAND" | "GIT_SSH" | "GIT_PROXY_COMMAND");
+            if ssh && !network {
+                continue;
+            }
+            match value {
+                None => self
+                    .deny(format!("`{name}` names a program git runs, which cannot be resolved statically")),
+                Some(v) if name == "GIT_SSH" => self.argv(vec![Word::lit(v)], Vec::new(), Stdin::Inherited),
+                Some(v) => self.script(&v, Stdin::Inherited),
+            }
+        }
     }
 
     /// `git apply` / `git am`: every file the patches name (from files, or standard input without one) is

@@ -38,6 +38,9 @@ const MAX_SCRIPTS: usize = 32;
 /// The bytes at the start of an executed file that tell a shell script from a binary or another interpreter.
 const SNIFF_BYTES: u64 = 512;
 
+/// The word a process substitution (`<(cmd)`) stands for: a `/dev/fd` path known only at run time.
+const PROCESS_SUBSTITUTION: &str = "<(...)";
+
 /// Where a command's standard input comes from.
 #[derive(Debug, Clone)]
 enum Stdin {
@@ -400,7 +403,9 @@ impl Analyzer {
                             self.file_redirect(*fd, &ast::IoFileRedirectKind::Write, word);
                         }
                     }
-                    ast::IoFileRedirectTarget::ProcessSubstitution(_, sub) => self.subshell(&sub.list),
+                    ast::IoFileRedirectTarget::ProcessSubstitution(kind, sub) => {
+                        self.process_substitution(kind, sub)
+                    }
                 },
                 ast::IoRedirect::HereDocument(_, doc) => {
                     let raw = doc.doc.value.clone();
@@ -461,9 +466,18 @@ impl Analyzer {
         }
     }
 
-    fn subshell(&mut self, list: &ast::CompoundList) {
+    /// `<(cmd)` runs `cmd` with the terminal's input; `>(cmd)` runs it on what the outer command writes, so a
+    /// shell there (`> >(bash)`) runs text that cannot be seen.
+    fn process_substitution(&mut self, kind: &ast::ProcessSubstitutionKind, sub: &ast::SubshellCommand) {
+        let stdin = match kind {
+            ast::ProcessSubstitutionKind::Read => Stdin::Inherited,
+            ast::ProcessSubstitutionKind::Write => Stdin::Pipe(Upstream {
+                names: vec!["the output of the outer command".to_owned()],
+                ..Upstream::default()
+            }),
+        };
         let (vars, cwd) = (self.vars.clone(), self.cwd.clone());
-        self.compound_list(list, &Stdin::Inherited);
+        self.compound_list(&sub.list, &stdin);
         self.vars = vars;
         self.cwd = cwd;
     }
@@ -484,23 +498,28 @@ impl Analyzer {
                 ast::CommandPrefixOrSuffixItem::AssignmentWord(a, _) => assigns.push(self.assignment(a)),
                 ast::CommandPrefixOrSuffixItem::IoRedirect(r) => redirects.push(r.clone()),
                 ast::CommandPrefixOrSuffixItem::Word(w) => words.extend(self.expand(&w.value)),
-                ast::CommandPrefixOrSuffixItem::ProcessSubstitution(_, sub) => {
-                    self.subshell(&sub.list);
-                    words.push(Word::unknown("<(...)"));
+                ast::CommandPrefixOrSuffixItem::ProcessSubstitution(kind, sub) => {
+                    self.process_substitution(kind, sub);
+                    words.push(Word::unknown(PROCESS_SUBSTITUTION));
                 }
             }
         }
+        let mut name_fields = 0;
         if let Some(w) = &s.word_or_name {
+            let before = words.len();
             words.extend(self.expand(&w.value));
+            if w.value.contains('$') {
+                name_fields = words.len() - before;
+            }
         }
         for item in s.suffix.iter().flat_map(|p| p.0.iter()) {
             match item {
                 ast::CommandPrefixOrSuffixItem::AssignmentWord(_, w)
                 | ast::CommandPrefixOrSuffixItem::Word(w) => words.extend(self.expand(&w.value)),
                 ast::CommandPrefixOrSuffixItem::IoRedirect(r) => redirects.push(r.clone()),
-                ast::CommandPrefixOrSuffixItem::ProcessSubstitution(_, sub) => {
-                    self.subshell(&sub.list);
-                    words.push(Word::unknown("<(...)"));
+                ast::CommandPrefixOrSuffixItem::ProcessSubstitution(kind, sub) => {
+                    self.process_substitution(kind, sub);
+                    words.push(Word::unknown(PROCESS_SUBSTITUTION));
                 }
             }
         }
@@ -513,6 +532,11 @@ impl Analyzer {
         }
         let env: Vec<String> =
             assigns.iter().map(|(n, v)| format!("{n}={}", v.as_deref().unwrap_or("$?"))).collect();
+        if name_fields > 1 && words.iter().all(|w| w.is_static()) {
+            // A whole command held in a variable (`W='rm -rf ~'; $W`): judged as if its text were typed.
+            let text = words.iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" ");
+            self.script(&text, Stdin::Inherited);
+        }
         let name = basename(&words[0].text).to_owned();
         let summary = self.summarize(&words);
         self.argv(words, env, stdin);
