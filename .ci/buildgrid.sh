@@ -1,7 +1,8 @@
 # Sourced by .ci/run: installs BuildGrid (a real REAPI server, from PyPI) into a virtual environment under target/,
 # starts two instances on free loopback ports (one with SplitBlob/SpliceBlob, one without), and exports
-# AGENTRY_REAPI_URL and AGENTRY_REAPI_URL_NOCHUNK so agentry-cdc's remote tests run against them. The servers are
-# stopped by pid when the run ends, pass or fail. Skipped (with a message) when Python 3.13 is not available.
+# AGENTRY_REAPI_URL and AGENTRY_REAPI_URL_NOCHUNK so agentry-cdc's remote tests run against them, and AGENTRY_BGD
+# (the installed bgd) so a test can start and stop a server of its own. .ci/run stops the servers by pid (bgd_stop)
+# when it exits, pass or fail. Skipped (with a message) when Python 3.13 is not available.
 BGD_VERSION=0.9.1
 bgd_python() {
   local py
@@ -34,6 +35,7 @@ bgd_wait() { # port
   done
   return 1
 }
+BGD_PIDS=()
 bgd_stop() {
   local pid
   for pid in "${BGD_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -52,7 +54,6 @@ bgd_start() {
     "$BGD_VENV/bin/pip" install -q --disable-pip-version-check "buildgrid==$BGD_VERSION"
   fi
   BGD_DIR=$(mktemp -d)
-  BGD_PIDS=()
   local chunked plain
   chunked=$(bgd_free_port 50551)
   bgd_start_one chunked "$chunked" true
@@ -64,6 +65,8 @@ bgd_start() {
     bgd_stop
     return 1
   fi
+  "$BGD_VENV/bin/bgd" server lint "$BGD_DIR/chunked.yml" >/dev/null
+  export AGENTRY_BGD="$BGD_VENV/bin/bgd"
   export AGENTRY_REAPI_URL="grpc://127.0.0.1:$chunked"
   export AGENTRY_REAPI_URL_NOCHUNK="grpc://127.0.0.1:$plain"
   echo "==> BuildGrid $BGD_VERSION running at $AGENTRY_REAPI_URL (chunking) and $AGENTRY_REAPI_URL_NOCHUNK (no chunking)"

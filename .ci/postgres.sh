@@ -29,7 +29,13 @@ pg_start() {
     -o "-c listen_addresses=127.0.0.1 -p $port -k $PG_DATA" start >/dev/null
   "$PG_BIN/createdb" -h 127.0.0.1 -p "$port" -U agentry agentry_test
   export AGENTRY_PG_URL="postgresql://agentry@127.0.0.1:$port/agentry_test"
-  trap '"${PG_AS[@]}" "$PG_BIN/pg_ctl" -D "$PG_DATA/db" -m fast stop >/dev/null 2>&1 || true' EXIT
+  PG_STARTED=1
   echo "==> PostgreSQL running at $AGENTRY_PG_URL"
+}
+# Called by .ci/run's exit trap, pass or fail.
+pg_stop() {
+  if [ -n "${PG_STARTED:-}" ]; then
+    "${PG_AS[@]}" "$PG_BIN/pg_ctl" -D "$PG_DATA/db" -m fast stop >/dev/null 2>&1 || true
+  fi
 }
 pg_start

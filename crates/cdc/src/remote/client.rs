@@ -49,6 +49,10 @@ pub struct RemoteOptions {
     pub retry: RetryPolicy,
     /// Threads for chunking and digesting (0: all cores).
     pub threads: usize,
+    /// FastCDC 2020 parameters to chunk with instead of the server's, for a server that supports split and
+    /// splice but advertises no parameters, or to try how a server treats other chunk sizes. A server that
+    /// rejects the resulting splice gets the blob whole, and the report says why.
+    pub params_override: Option<crate::Params>,
 }
 
 impl Default for RemoteOptions {
@@ -63,6 +67,7 @@ impl Default for RemoteOptions {
             digest_function: None,
             retry: RetryPolicy::default(),
             threads: 0,
+            params_override: None,
         }
     }
 }
@@ -136,6 +141,11 @@ impl RemoteCas {
             })
             .await?;
         inner.caps = Capabilities::negotiate(&answer, inner.options.digest_function, url)?;
+        if let Some(p) = &inner.options.params_override
+            && (inner.caps.split_blob_support || inner.caps.splice_blob_support)
+        {
+            inner.caps.chunking = super::Chunking::FastCdc2020(p.clone());
+        }
         Ok(Self { inner: Arc::new(inner) })
     }
 

@@ -5,6 +5,8 @@ mod cli;
 mod digest;
 mod plan;
 mod props;
+#[cfg(feature = "cli")]
+mod remote;
 mod stream;
 mod vectors;
 
