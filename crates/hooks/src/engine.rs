@@ -25,6 +25,10 @@ pub struct Engine {
     root: Root,
     home: Option<String>,
     home_canon: Option<PathBuf>,
+    /// `$TMPDIR` as the hook sees it (the agent's commands run with the same environment).
+    tmpdir: Option<String>,
+    /// The canonical temporary folders whose contents may be changed (`paths.temp_writable`).
+    temp_dirs: Vec<PathBuf>,
 }
 
 /// A decision and the files an allowed call will change (for checkpoints).
@@ -64,7 +68,40 @@ impl Engine {
         let compiled = policy.compile("", Path::new("<policy>"))?;
         let root = Root::new(root).map_err(|e| Error::io("resolving the project root", root, e))?;
         let home_canon = home.and_then(|h| paths::resolve_abs(Path::new(h)).ok());
-        Ok(Self { compiled, root, home: home.map(str::to_owned), home_canon })
+        let mut engine = Self {
+            compiled,
+            root,
+            home: home.map(str::to_owned),
+            home_canon,
+            tmpdir: None,
+            temp_dirs: Vec::new(),
+        };
+        engine.set_temp_dirs();
+        Ok(engine)
+    }
+
+    /// Sets `$TMPDIR` (the hook's own, as the agent's commands see it): `$TMPDIR` in commands expands to it,
+    /// and with `paths.temp_writable` what lies inside it may be changed, like `/tmp` and `/var/tmp`.
+    pub fn with_tmpdir(mut self, tmpdir: Option<&str>) -> Self {
+        self.tmpdir = tmpdir.filter(|t| !t.is_empty()).map(str::to_owned);
+        self.set_temp_dirs();
+        self
+    }
+
+    fn set_temp_dirs(&mut self) {
+        self.temp_dirs.clear();
+        if !self.compiled.policy.paths.temp_writable {
+            return;
+        }
+        let dirs = ["/tmp", "/var/tmp"].into_iter().chain(self.tmpdir.as_deref());
+        for d in dirs {
+            if let Ok(c) = paths::resolve_abs(Path::new(d))
+                && c != Path::new("/")
+                && !self.temp_dirs.contains(&c)
+            {
+                self.temp_dirs.push(c);
+            }
+        }
     }
 
     /// The canonical project root.
@@ -119,7 +156,8 @@ impl Engine {
     fn tool(&self, tool: &Tool, cwd: &Path, acc: &mut Acc) -> Check {
         match tool {
             Tool::Shell(cmd) => {
-                let ops = shell::analyze(cmd, cwd, &self.root.canon, self.home.as_deref());
+                let ops =
+                    shell::analyze(cmd, cwd, &self.root.canon, self.home.as_deref(), self.tmpdir.as_deref());
                 self.ops(&ops, acc)
             }
             Tool::Argv(argv) => {
@@ -338,6 +376,10 @@ impl Engine {
             }
         }
         for t in targets {
+            if matches!(access, Access::Read | Access::ReadTree) && t.split('/').any(|c| c.len() > 255) {
+                // No file system has a name this long, so nothing is read (`git commit -m 'xxxx…'`).
+                continue;
+            }
             let r = self.resolve(&t, &cwd, via, acc)?;
             let shown = r.rel.clone().unwrap_or_else(|| r.abs.to_string_lossy().into_owned());
             acc.seen.push((access, shown));
@@ -418,6 +460,9 @@ impl Engine {
         if !r.inside() {
             let abs = r.abs.to_string_lossy();
             if self.compiled.writable_outside.iter().any(|g| g.matches(&abs)) {
+                return Ok(());
+            }
+            if self.temp_dirs.iter().any(|t| r.abs.starts_with(t) && r.abs != *t) {
                 return Ok(());
             }
             return denied(
@@ -558,4 +603,30 @@ fn walk_bounded(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The rule a shell command is denied by under `policy` (`None`: allowed). The root is this crate's
+    /// folder, which is not under a temporary folder; deciding writes nothing.
+    fn check(policy: &Policy, cmd: &str, expected: Option<&str>) {
+        let engine = Engine::new(policy, env!("CARGO_MANIFEST_DIR"), Some("/home/someone"))
+            .expect("engine")
+            .with_tmpdir(Some("/tmp"));
+        let v = engine.check_tool(&Tool::Shell(cmd.to_owned()), None);
+        assert_eq!(v.decision.rule.as_deref(), expected, "{cmd}: {:?}", v.decision);
+    }
+
+    #[test]
+    fn temp_folders_are_writable_unless_turned_off() {
+        let on = Policy::default();
+        check(&on, "rm -rf /tmp/build", None);
+        check(&on, "rm -rf $TMPDIR/build", None);
+        check(&on, "rm -rf /tmp", Some("outside-root"));
+        let mut off = Policy::default();
+        off.paths.temp_writable = false;
+        check(&off, "rm -rf /tmp/build", Some("outside-root"));
+    }
 }

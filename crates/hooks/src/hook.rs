@@ -102,7 +102,7 @@ pub fn handle(input: &[u8], opts: Options, env: &dyn Fn(&str) -> Option<String>)
     };
     let home = env("HOME");
     let engine = match Engine::new(&policy, &root, home.as_deref()) {
-        Ok(e) => e,
+        Ok(e) => e.with_tmpdir(env("TMPDIR").as_deref()),
         Err(e) => {
             let d =
                 if pre { Decision::deny("path-error", format!("{e}; denied")) } else { Decision::allow() };

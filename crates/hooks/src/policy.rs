@@ -103,6 +103,9 @@ pub struct PathRules {
     pub read_protected: Vec<String>,
     /// Absolute paths outside the project root that may still be written (globs on the absolute path).
     pub writable_outside_root: Vec<String>,
+    /// Writes and deletes inside the temporary folders (`/tmp`, `/var/tmp`, `$TMPDIR`) are allowed; the
+    /// folders themselves, and what `..` or a symlink resolves to outside them, are judged as usual.
+    pub temp_writable: bool,
 }
 
 /// Shell rules.
@@ -201,6 +204,7 @@ impl Default for PathRules {
                 .to_vec(),
             read_protected: ["**/.env", "**/.env.*"].map(String::from).to_vec(),
             writable_outside_root: Vec::new(),
+            temp_writable: true,
         }
     }
 }

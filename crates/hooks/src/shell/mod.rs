@@ -118,7 +118,13 @@ enum ScriptText {
 
 /// Analyzes `command` as bash would parse it, run from `cwd`, with the project root `root` (for
 /// `$CLAUDE_PROJECT_DIR` and friends) and the user's home `home` (for `~` and `$HOME`).
-pub(crate) fn analyze(command: &str, cwd: &Path, root: &Path, home: Option<&str>) -> Vec<Op> {
+pub(crate) fn analyze(
+    command: &str,
+    cwd: &Path,
+    root: &Path,
+    home: Option<&str>,
+    tmpdir: Option<&str>,
+) -> Vec<Op> {
     let mut vars = HashMap::new();
     let root_text = root.to_string_lossy().into_owned();
     for name in ["CLAUDE_PROJECT_DIR", "DEVIN_PROJECT_DIR", "GEMINI_PROJECT_DIR", "CURSOR_PROJECT_DIR"] {
@@ -128,6 +134,9 @@ pub(crate) fn analyze(command: &str, cwd: &Path, root: &Path, home: Option<&str>
     vars.insert("IFS".to_owned(), Some(" \t\n".to_owned()));
     if let Some(h) = home {
         vars.insert("HOME".to_owned(), Some(h.to_owned()));
+    }
+    if let Some(t) = tmpdir {
+        vars.insert("TMPDIR".to_owned(), Some(t.to_owned()));
     }
     let mut a = Analyzer::new(vars, cwd, root, home);
     a.script(command, Stdin::Inherited);

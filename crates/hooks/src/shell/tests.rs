@@ -6,7 +6,7 @@ use super::scripts::runs_as_shell;
 use crate::vocab::{Access, Op};
 
 fn ops(cmd: &str) -> Vec<Op> {
-    analyze(cmd, Path::new("/proj"), Path::new("/proj"), Some("/home/u"))
+    analyze(cmd, Path::new("/proj"), Path::new("/proj"), Some("/home/u"), None)
 }
 
 fn paths(cmd: &str) -> Vec<(Access, String)> {

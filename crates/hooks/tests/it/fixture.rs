@@ -24,7 +24,8 @@ fn write(p: &Path, text: &str) {
 
 impl Fixture {
     pub(crate) fn new() -> Self {
-        let dir = tempfile::tempdir().expect("tempdir");
+        // Not under /tmp: the temporary folders are writable by default, and `$OUT` must be outside everything.
+        let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("tempdir");
         let base = dir.path().canonicalize().expect("canonical tempdir");
         let root = base.join("proj");
         let out = base.join("outside");
@@ -74,6 +75,7 @@ impl Fixture {
             write(&root.join(p), t);
         }
         std::fs::create_dir_all(&out).expect("mkdir");
+        std::fs::create_dir_all(base.join("tmp")).expect("mkdir");
         std::fs::create_dir_all(&home).expect("mkdir");
         #[cfg(unix)]
         {
@@ -109,6 +111,7 @@ impl Fixture {
         cmd.args(args)
             .current_dir(&self.root)
             .env("HOME", &self.home)
+            .env("TMPDIR", self.home.with_file_name("tmp"))
             .env_remove("CLAUDE_PROJECT_DIR")
             .env_remove("GEMINI_PROJECT_DIR")
             .env_remove("CURSOR_PROJECT_DIR")
