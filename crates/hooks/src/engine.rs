@@ -48,6 +48,9 @@ struct Acc {
     links: paths::VirtualLinks,
     seen: Vec<(Access, String)>,
     commands: Vec<String>,
+    /// Denials of rules about what a command means (`git-destructive`), decided after the path rules and the
+    /// policy's own rules, whose reasons are more specific.
+    deferred: Option<Denied>,
 }
 
 struct Denied {
@@ -142,7 +145,10 @@ impl Engine {
             _ => self.root.canon.clone(),
         };
         let mut acc = Acc::default();
-        let result = self.tool(tool, &cwd, &mut acc).and_then(|()| self.custom_rules(tool, &acc));
+        let result = self
+            .tool(tool, &cwd, &mut acc)
+            .and_then(|()| self.custom_rules(tool, &acc))
+            .and_then(|()| acc.deferred.take().map_or(Ok(()), Err));
         self.verdict(result, acc.touched)
     }
 
@@ -216,11 +222,19 @@ impl Engine {
         // Structural denials first: they say the command could not be read at all.
         for op in ops {
             if let Op::Deny { rule, reason } = op {
-                let rule = if *rule == "pipe-to-shell" && !self.compiled.policy.shell.deny_pipe_to_shell {
-                    continue;
-                } else {
-                    rule
+                let shell = &self.compiled.policy.shell;
+                let off = match *rule {
+                    "pipe-to-shell" => !shell.deny_pipe_to_shell,
+                    shell::gitrules::GIT_DESTRUCTIVE => !shell.deny_git_destructive,
+                    _ => false,
                 };
+                if off {
+                    continue;
+                }
+                if *rule == shell::gitrules::GIT_DESTRUCTIVE {
+                    acc.deferred.get_or_insert(Denied { rule, reason: reason.clone() });
+                    continue;
+                }
                 return denied(rule, reason.clone());
             }
         }
@@ -628,5 +642,15 @@ mod tests {
         let mut off = Policy::default();
         off.paths.temp_writable = false;
         check(&off, "rm -rf /tmp/build", Some("outside-root"));
+    }
+
+    #[test]
+    fn git_destructive_can_be_turned_off() {
+        let on = Policy::default();
+        check(&on, "git reset --hard", Some("git-destructive"));
+        check(&on, "git push --force-with-lease", None);
+        let mut off = Policy::default();
+        off.shell.deny_git_destructive = false;
+        check(&off, "git reset --hard", None);
     }
 }

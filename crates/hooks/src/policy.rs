@@ -120,6 +120,11 @@ pub struct ShellRules {
     pub deny_destructive_deletes: bool,
     /// Deny decoded or downloaded text piped into a shell or interpreter.
     pub deny_pipe_to_shell: bool,
+    /// Deny git commands that lose work no commit holds (`reset --hard`, `clean -f`, `checkout -- PATHS`,
+    /// `restore` without `--staged`, `push --force`, `stash drop|clear`, `branch -D`, history rewrites).
+    pub deny_git_destructive: bool,
+    /// Deny writes to block devices and the commands that format or partition them (`mkfs`, `dd of=/dev/sda`).
+    pub deny_device_writes: bool,
 }
 
 /// A deploy rule: a command line with a word matching `command` and a word equal to one of `targets`.
@@ -221,6 +226,8 @@ impl Default for ShellRules {
             }],
             deny_destructive_deletes: true,
             deny_pipe_to_shell: true,
+            deny_git_destructive: true,
+            deny_device_writes: true,
         }
     }
 }

@@ -1,7 +1,7 @@
 //! `git`, `git apply`, `apply_patch` and `patch(1)` run as commands.
 
 use super::table::{has_short_flag, is_dev_sink, operands};
-use super::{Analyzer, FileText, Stdin};
+use super::{Analyzer, FileText, Stdin, gitrules};
 use crate::vocab::{Access, Word};
 
 impl Analyzer {
@@ -106,6 +106,14 @@ impl Analyzer {
             && !read_only
         {
             self.path(Access::Write, d.clone(), &format!("git -C … {}", sub.text));
+        }
+        if let Some(why) = gitrules::destructive(&sub.text, rest) {
+            self.deny_rule(
+                gitrules::GIT_DESTRUCTIVE,
+                format!(
+                    "{why}; commit or stash first (`shell.deny_git_destructive = false` turns this rule off)"
+                ),
+            );
         }
         match sub.text.as_str() {
             "rm" => {

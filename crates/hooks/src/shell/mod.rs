@@ -20,6 +20,7 @@ mod dispatch;
 mod expand;
 mod files;
 mod git;
+pub(crate) mod gitrules;
 mod interp;
 mod runners;
 mod scripts;
