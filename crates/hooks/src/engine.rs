@@ -18,6 +18,32 @@ fn is_invisible(c: char) -> bool {
     matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}' | '\u{00AD}')
 }
 
+/// Whether `p` is a device file other than the harmless ones (`/dev/null`, terminals, `/dev/fd/N`, `/dev/shm`).
+fn is_device(p: &Path) -> bool {
+    let Ok(rest) = p.strip_prefix("/dev") else { return false };
+    let first =
+        rest.components().next().map(|c| c.as_os_str().to_string_lossy().into_owned()).unwrap_or_default();
+    !first.is_empty()
+        && !matches!(
+            first.as_str(),
+            "null"
+                | "zero"
+                | "full"
+                | "random"
+                | "urandom"
+                | "stdout"
+                | "stderr"
+                | "stdin"
+                | "tty"
+                | "ptmx"
+                | "pts"
+                | "fd"
+                | "shm"
+                | "mqueue"
+                | "console"
+        )
+}
+
 /// A policy bound to a project root, ready to decide tool calls.
 #[derive(Debug, Clone)]
 pub struct Engine {
@@ -96,7 +122,7 @@ impl Engine {
         if !self.compiled.policy.paths.temp_writable {
             return;
         }
-        let dirs = ["/tmp", "/var/tmp"].into_iter().chain(self.tmpdir.as_deref());
+        let dirs = ["/tmp", "/var/tmp", "/dev/shm"].into_iter().chain(self.tmpdir.as_deref());
         for d in dirs {
             if let Ok(c) = paths::resolve_abs(Path::new(d))
                 && c != Path::new("/")
@@ -450,6 +476,15 @@ impl Engine {
                 format!("{via} reads `{text}`, which is read-protected by `{}`", g.as_str()),
             );
         }
+        if let Some(g) = self.credential(r, text) {
+            return denied(
+                "read-credential",
+                format!(
+                    "{via} reads `{text}`, a credential (`{}` in paths.read_credentials); its contents must not reach the model",
+                    g.as_str()
+                ),
+            );
+        }
         if !r.inside() {
             // Outside the root only the file name can say it is a secret (`~/other/.env`).
             let name = r.abs.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -463,6 +498,23 @@ impl Engine {
         Ok(())
     }
 
+    /// The `paths.read_credentials` glob a path matches: on its path relative to the root, on its absolute
+    /// path as resolved and as written. Public keys (`*.pub`) are not credentials.
+    fn credential(&self, r: &Resolved, text: &str) -> Option<&paths::Glob> {
+        let name = r.abs.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
+        if name.ends_with(".pub") || self.compiled.read_credentials.is_empty() {
+            return None;
+        }
+        let abs = r.abs.to_string_lossy();
+        let lexical = paths::lexical_normalize(Path::new(text));
+        let lexical = lexical.to_string_lossy();
+        self.compiled.read_credentials.iter().find(|g| {
+            r.matches(g)
+                || g.matches(abs.trim_start_matches('/'))
+                || (text.starts_with('/') && g.matches(lexical.trim_start_matches('/')))
+        })
+    }
+
     fn write(&self, r: &Resolved, text: &str, via: &str, acc: &mut Acc) -> Check {
         self.writable(r, text, via)?;
         acc.touched.push(r.abs.clone());
@@ -471,6 +523,15 @@ impl Engine {
 
     /// Whether `r` may be changed: inside the root (or a writable outside glob) and not protected.
     fn writable(&self, r: &Resolved, text: &str, via: &str) -> Check {
+        if self.compiled.policy.shell.deny_device_writes && is_device(&r.abs) {
+            return denied(
+                "device-write",
+                format!(
+                    "{via} writes to the device `{}` (a disk or partition): its data would be lost (`shell.deny_device_writes = false` turns this rule off)",
+                    r.abs.display()
+                ),
+            );
+        }
         if !r.inside() {
             let abs = r.abs.to_string_lossy();
             if self.compiled.writable_outside.iter().any(|g| g.matches(&abs)) {
@@ -547,6 +608,22 @@ impl Engine {
                     "read-secret",
                     format!(
                         "{via} reads everything under `{text}`, which contains `{rel}`, read-protected by `{}`",
+                        g.as_str()
+                    ),
+                )?;
+            }
+            let lower = name.to_string_lossy().to_lowercase();
+            if !lower.ends_with(".pub")
+                && let Some(g) = self
+                    .compiled
+                    .read_credentials
+                    .iter()
+                    .find(|g| g.matches(&rel) || g.matches(p.to_string_lossy().trim_start_matches('/')))
+            {
+                denied(
+                    "read-credential",
+                    format!(
+                        "{via} reads everything under `{text}`, which contains the credential `{rel}` (`{}`)",
                         g.as_str()
                     ),
                 )?;
@@ -652,5 +729,23 @@ mod tests {
         let mut off = Policy::default();
         off.shell.deny_git_destructive = false;
         check(&off, "git reset --hard", None);
+    }
+
+    #[test]
+    fn device_writes_can_be_turned_off() {
+        check(&Policy::default(), "dd if=/dev/zero of=/dev/sda", Some("device-write"));
+        let mut off = Policy::default();
+        off.shell.deny_device_writes = false;
+        // Without the rule the disk is still outside the root.
+        check(&off, "dd if=/dev/zero of=/dev/sda", Some("outside-root"));
+    }
+
+    #[test]
+    fn credentials_can_be_turned_off() {
+        check(&Policy::default(), "cat ~/.ssh/id_rsa", Some("read-credential"));
+        check(&Policy::default(), "cat ~/.ssh/id_rsa.pub", None);
+        let mut off = Policy::default();
+        off.paths.read_credentials.clear();
+        check(&off, "cat ~/.ssh/id_rsa", None);
     }
 }

@@ -103,6 +103,10 @@ pub struct PathRules {
     pub read_protected: Vec<String>,
     /// Absolute paths outside the project root that may still be written (globs on the absolute path).
     pub writable_outside_root: Vec<String>,
+    /// Credentials nothing may read (rule `read-credential`): globs matched on the path relative to the root
+    /// and on the absolute path, so `**/.ssh/id_*` covers `~/.ssh/id_ed25519`; public keys (`*.pub`) are
+    /// never credentials. Empty turns the rule off.
+    pub read_credentials: Vec<String>,
     /// Writes and deletes inside the temporary folders (`/tmp`, `/var/tmp`, `$TMPDIR`) are allowed; the
     /// folders themselves, and what `..` or a symlink resolves to outside them, are judged as usual.
     pub temp_writable: bool,
@@ -201,6 +205,35 @@ pub struct Session {
     pub files: Vec<String>,
 }
 
+/// The default `paths.read_credentials`: SSH and GPG private keys, cloud CLI credentials, package registry
+/// tokens, `.netrc`, git credentials, key and certificate bundles.
+const DEFAULT_CREDENTIALS: [&str; 24] = [
+    "**/.ssh/id_*",
+    "**/.ssh/*_key",
+    "**/.aws/credentials",
+    "**/.config/gcloud/credentials.db",
+    "**/.config/gcloud/access_tokens.db",
+    "**/.config/gcloud/application_default_credentials.json",
+    "**/.config/gcloud/legacy_credentials/**",
+    "**/.azure/accessTokens.json",
+    "**/.azure/msal_token_cache.*",
+    "**/.kube/config",
+    "**/.docker/config.json",
+    "**/.netrc",
+    "**/_netrc",
+    "**/.npmrc",
+    "**/.pypirc",
+    "**/.gem/credentials",
+    "**/.cargo/credentials*",
+    "**/.git-credentials",
+    "**/.config/gh/hosts.yml",
+    "**/.gnupg/private-keys-v1.d/**",
+    "**/*.pem",
+    "**/*.key",
+    "**/*.p12",
+    "**/*.pfx",
+];
+
 impl Default for PathRules {
     fn default() -> Self {
         Self {
@@ -209,6 +242,7 @@ impl Default for PathRules {
                 .to_vec(),
             read_protected: ["**/.env", "**/.env.*"].map(String::from).to_vec(),
             writable_outside_root: Vec::new(),
+            read_credentials: DEFAULT_CREDENTIALS.map(String::from).to_vec(),
             temp_writable: true,
         }
     }
@@ -279,6 +313,7 @@ pub(crate) struct Compiled {
     pub(crate) policy: Policy,
     pub(crate) protected: Vec<Glob>,
     pub(crate) read_protected: Vec<Glob>,
+    pub(crate) read_credentials: Vec<Glob>,
     pub(crate) writable_outside: Vec<Glob>,
     pub(crate) gate_globs: Vec<Glob>,
     pub(crate) deploy: Vec<(Glob, Vec<String>)>,
@@ -399,6 +434,7 @@ impl Policy {
             policy: self.clone(),
             protected: globs("paths.protected", &self.paths.protected)?,
             read_protected: globs("paths.read_protected", &self.paths.read_protected)?,
+            read_credentials: globs("paths.read_credentials", &self.paths.read_credentials)?,
             writable_outside: globs("paths.writable_outside_root", &self.paths.writable_outside_root)?,
             gate_globs: globs("quality_gate.globs", &self.quality_gate.globs)?,
             deploy,

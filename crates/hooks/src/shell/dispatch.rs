@@ -3,8 +3,8 @@
 use std::path::{Path, PathBuf};
 
 use super::table::{
-    basename, has_short_flag, interp, is_dev_sink, is_shell, operands, parse_options, skip_options,
-    sql_client_flags, wrapper, writes_all_operands,
+    basename, formats_devices, has_short_flag, interp, is_dev_sink, is_shell, operands, parse_options,
+    skip_options, sql_client_flags, wrapper, writes_all_operands,
 };
 use super::{Analyzer, Stdin};
 use crate::vocab::{Access, Op, Word};
@@ -128,6 +128,9 @@ impl Analyzer {
             "dd" => {
                 for a in args {
                     if let Some(v) = a.text.strip_prefix("of=") {
+                        if a.is_static() && is_dev_sink(v) {
+                            continue;
+                        }
                         self.path(Access::Write, Word { text: v.to_owned(), ..a.clone() }, "dd");
                     } else if let Some(v) = a.text.strip_prefix("if=") {
                         self.path(Access::Read, Word { text: v.to_owned(), ..a.clone() }, "dd");
@@ -160,6 +163,20 @@ impl Analyzer {
                 }
             }
             "git" => self.git(args, &env, &stdin),
+            _ if formats_devices(&name) => {
+                // `mkfs.ext4 /dev/sdb1`, `wipefs -a /dev/sda`: every operand is written; listing changes nothing.
+                let lists = args.iter().any(|a| {
+                    matches!(
+                        a.text.as_str(),
+                        "-l" | "--list" | "print" | "--help" | "-V" | "--version" | "-h"
+                    )
+                });
+                if !lists {
+                    for a in operands(args, &["-t", "--type", "-L", "--label", "-b", "--backup"]) {
+                        self.path(Access::Write, a.clone(), &name);
+                    }
+                }
+            }
             "make" | "gmake" | "tar" | "bsdtar" | "unzip" | "npm" | "pnpm" | "yarn" => {
                 self.dir_flags(&name, args);
                 if name == "unzip"

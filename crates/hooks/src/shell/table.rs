@@ -52,6 +52,14 @@ pub(super) fn never_reads_args(name: &str) -> bool {
             | "id"
             | "hostname"
             | "uname"
+            // ssh uses a key file without printing it; its remote command runs elsewhere.
+            | "ssh"
+            | "sftp"
+            | "mosh"
+            | "autossh"
+            | "ssh-add"
+            | "ssh-keygen"
+            | "ssh-copy-id"
     )
 }
 
@@ -146,6 +154,28 @@ pub(super) fn known_reader(name: &str) -> bool {
 /// Commands whose every operand is a path they change.
 pub(super) fn writes_all_operands(name: &str) -> bool {
     matches!(name, "touch" | "truncate" | "shred" | "chattr" | "setfacl" | "mkfifo" | "mknod")
+}
+
+/// Commands that format, partition or wipe the devices (or image files) in their operands.
+pub(super) fn formats_devices(name: &str) -> bool {
+    name.starts_with("mkfs")
+        || matches!(
+            name,
+            "mke2fs"
+                | "mkswap"
+                | "mkdosfs"
+                | "mkntfs"
+                | "wipefs"
+                | "blkdiscard"
+                | "fdisk"
+                | "sfdisk"
+                | "cfdisk"
+                | "gdisk"
+                | "sgdisk"
+                | "parted"
+                | "badblocks"
+                | "cryptsetup"
+        )
 }
 
 /// SQL clients and the flags that carry SQL text.
