@@ -205,10 +205,20 @@ pub struct Session {
     pub files: Vec<String>,
 }
 
-/// The default `paths.read_credentials`: SSH and GPG private keys, cloud CLI credentials, package registry
+/// The default `paths.read_credentials`: SSH and GPG private keys (by their usual names anywhere), the
+/// folders that hold keys and cloud credentials when read as a whole, cloud CLI credentials, package registry
 /// tokens, `.netrc`, git credentials, key and certificate bundles.
-const DEFAULT_CREDENTIALS: [&str; 24] = [
+const DEFAULT_CREDENTIALS: [&str; 33] = [
     "**/.ssh/id_*",
+    "**/id_rsa",
+    "**/id_dsa",
+    "**/id_ecdsa",
+    "**/id_ed25519",
+    "**/.ssh",
+    "**/.aws",
+    "**/.gnupg",
+    "**/.kube",
+    "**/.config/gcloud",
     "**/.ssh/*_key",
     "**/.aws/credentials",
     "**/.config/gcloud/credentials.db",

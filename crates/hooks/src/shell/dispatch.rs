@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use super::table::{
-    basename, formats_devices, has_short_flag, interp, is_dev_sink, is_shell, operands, parse_options,
+    command_name, formats_devices, has_short_flag, interp, is_dev_sink, is_shell, operands, parse_options,
     skip_options, sql_client_flags, wrapper, writes_all_operands,
 };
 use super::{Analyzer, Stdin};
@@ -25,7 +25,7 @@ impl Analyzer {
             self.deny(format!("the command name `{}` is a glob pattern", first.text));
             return;
         }
-        let name = basename(&first.text).to_owned();
+        let name = command_name(&first.text);
         let args = &words[1..];
         self.ops.push(Op::Command { argv: words.clone(), env: env.clone() });
         if first.text.contains('/') {
@@ -69,8 +69,12 @@ impl Analyzer {
                 }
             }
             "watch" => {
-                let rest = skip_options(args, &["-n", "-d", "--interval"]);
+                let rest = skip_options(args, &["-n", "--interval", "-q", "--equexit"]);
+                // watch hands `sh -c` its words joined; `watch -x` runs them as they are: both are judged.
                 self.joined_script(rest, "watch");
+                if rest.iter().all(|w| w.is_static()) {
+                    self.argv(rest.to_vec(), env, stdin);
+                }
             }
             "script" => {
                 if let Some(c) = args.iter().position(|w| w.text == "-c" || w.text == "--command") {
@@ -237,12 +241,17 @@ impl Analyzer {
                     self.deny("env -S runs a string that cannot be resolved statically");
                     return;
                 }
+                // The split words are read again as env's own: `env -S 'A=1 -u B' cmd`.
                 let mut words: Vec<Word> = s.text.split_whitespace().map(Word::lit).collect();
                 words.extend(args[i + 2..].iter().cloned());
-                self.argv(words, env, stdin);
+                if words.iter().any(|w| w.text == "-S" || w.text == "--split-string") {
+                    self.deny("env -S inside env -S is not followed");
+                    return;
+                }
+                self.wrapper_env(&words, env, stdin);
                 return;
             }
-            if t == "-u" || t == "--unset" {
+            if matches!(t, "-u" | "--unset" | "-P") {
                 i += 2;
                 continue;
             }
@@ -269,7 +278,8 @@ impl Analyzer {
 
     pub(super) fn shell_string(&mut self, w: Option<&Word>, via: &str) {
         match w {
-            None => self.deny(format!("`{via}` without a command string")),
+            // `bash -c` alone fails with a usage error: nothing runs.
+            None => {}
             Some(w) if w.dynamic => {
                 self.deny(format!("`{via}` runs a string that cannot be resolved statically: {}", w.text))
             }

@@ -129,8 +129,14 @@ impl Analyzer {
                     self.script(cmd, Stdin::Inherited);
                     self.vars = vars;
                     self.cwd = cwd;
-                    *dynamic = true;
-                    out.extend("$(...)".chars().map(|c| (c, false)));
+                    match self.static_output(cmd) {
+                        // `$(echo ls)`: the output of an `echo` of known words is known.
+                        Some(text) => out.extend(text.chars().map(|c| (c, !quoted))),
+                        None => {
+                            *dynamic = true;
+                            out.extend("$(...)".chars().map(|c| (c, false)));
+                        }
+                    }
                 }
                 WordPiece::ArithmeticExpression(e) => {
                     self.arithmetic(&e.value);
@@ -139,6 +145,50 @@ impl Analyzer {
                 }
             }
         }
+    }
+
+    /// The output of a command substitution that is one `echo` of known words (without `-e`), newlines at the
+    /// end removed as the shell removes them; `None` for anything else.
+    fn static_output(&mut self, cmd: &str) -> Option<String> {
+        let mut parser = brush_parser::Parser::new(std::io::Cursor::new(cmd.as_bytes()), &parser_options());
+        let program = parser.parse_program().ok()?;
+        let [list] = program.complete_commands.as_slice() else { return None };
+        let [ast::CompoundListItem(and_or, _)] = list.0.as_slice() else { return None };
+        if !and_or.additional.is_empty() {
+            return None;
+        }
+        let [ast::Command::Simple(s)] = and_or.first.seq.as_slice() else { return None };
+        if s.prefix.is_some() {
+            return None;
+        }
+        let name = s.word_or_name.as_ref()?;
+        if name.value != "echo" {
+            return None;
+        }
+        let mut words = Vec::new();
+        for item in s.suffix.iter().flat_map(|p| p.0.iter()) {
+            let ast::CommandPrefixOrSuffixItem::Word(w) = item else { return None };
+            words.extend(self.expand(&w.value));
+        }
+        if words.iter().any(|w| w.dynamic || w.glob) {
+            return None;
+        }
+        let mut args: Vec<&str> = words.iter().map(|w| w.text.as_str()).collect();
+        while let Some(first) = args.first() {
+            match *first {
+                "-n" | "-E" => {
+                    args.remove(0);
+                }
+                f if f.starts_with('-')
+                    && f.len() > 1
+                    && f[1..].chars().all(|c| matches!(c, 'n' | 'e' | 'E')) =>
+                {
+                    return None;
+                }
+                _ => break,
+            }
+        }
+        Some(args.join(" "))
     }
 
     /// The value of a parameter expansion when it is statically known.

@@ -1,6 +1,6 @@
 //! `git`, `git apply`, `apply_patch` and `patch(1)` run as commands.
 
-use super::table::{has_short_flag, is_dev_sink, operands};
+use super::table::{basename, has_short_flag, is_dev_sink, operands};
 use super::{Analyzer, FileText, Stdin, gitrules};
 use crate::vocab::{Access, Word};
 
@@ -36,12 +36,20 @@ impl Analyzer {
                 i += 1;
                 continue;
             }
+            if t == "--config-env" {
+                // `--config-env KEY=ENVVAR`: the value comes from the environment, unseen here.
+                if let Some(v) = args.get(i + 1) {
+                    configs.push(Word { text: v.text.clone(), dynamic: true, glob: false });
+                }
+                i += 2;
+                continue;
+            }
             if let Some(v) = t.strip_prefix("--work-tree=").or_else(|| t.strip_prefix("--git-dir=")) {
                 dir = Some(Word { text: v.to_owned(), ..args[i].clone() });
                 i += 1;
                 continue;
             }
-            if matches!(t, "--work-tree" | "--git-dir" | "--namespace" | "--exec-path" | "--super-prefix") {
+            if matches!(t, "--work-tree" | "--git-dir" | "--namespace" | "--super-prefix" | "--attr-source") {
                 if matches!(t, "--work-tree" | "--git-dir") {
                     dir = args.get(i + 1).cloned();
                 }
@@ -54,7 +62,21 @@ impl Analyzer {
             }
             break;
         }
-        let sub_name = args.get(i).map(|w| w.text.clone()).unwrap_or_default();
+        configs.extend(self.git_env_config(env));
+        // `git -c alias.nuke=reset nuke --hard` runs `git reset --hard`: an alias is expanded once.
+        let mut words: Vec<Word> = args[i.min(args.len())..].to_vec();
+        if let Some(first) = words.first().cloned()
+            && let Some(value) = configs.iter().find_map(|c| {
+                let (k, v) = c.text.split_once('=')?;
+                let name = k.strip_prefix("alias.").or_else(|| k.strip_prefix("ALIAS."))?;
+                (name == first.text && !v.starts_with('!') && c.is_static()).then(|| v.to_owned())
+            })
+        {
+            let mut expanded: Vec<Word> = value.split_whitespace().map(Word::lit).collect();
+            expanded.extend(words.drain(1..));
+            words = expanded;
+        }
+        let sub_name = words.first().map(|w| w.text.clone()).unwrap_or_default();
         let network = matches!(
             sub_name.as_str(),
             "fetch" | "pull" | "push" | "clone" | "ls-remote" | "remote" | "submodule" | "archive"
@@ -67,11 +89,11 @@ impl Analyzer {
         if let Some(d) = &dir {
             self.cd(std::slice::from_ref(d));
         }
-        let Some(sub) = args.get(i) else {
+        let Some(sub) = words.first() else {
             self.cwd = saved;
             return;
         };
-        let rest = &args[i + 1..];
+        let rest = &words[1..];
         let read_only = matches!(
             sub.text.as_str(),
             "status"
@@ -153,9 +175,10 @@ impl Analyzer {
     /// A `-c key=value` given to git: an alias that runs a shell command, or a key that makes git run a
     /// program (`core.sshCommand` only when the subcommand talks to a remote).
     fn git_config(&mut self, v: &Word, network: bool) {
-        let lower = v.text.to_ascii_lowercase();
-        if v.dynamic || (lower.starts_with("alias.") && v.text.contains("=!")) {
-            self.deny(format!("`git -c {}` defines an alias that runs a shell command", v.text));
+        let (key, value) = v.text.split_once('=').unwrap_or((v.text.as_str(), ""));
+        let lower = key.to_ascii_lowercase();
+        if lower.starts_with("alias.") && (v.dynamic || value.starts_with('!')) {
+            self.deny(format!("`git -c {}` defines an alias that may run a shell command", v.text));
             return;
         }
         let runs = ["core.hookspath", "core.pager", "core.editor", "core.fsmonitor", "core.askpass"]
@@ -166,7 +189,7 @@ impl Analyzer {
             || lower.starts_with("filter.")
             || lower.starts_with("credential.") && lower.contains("helper")
             || lower.starts_with("sequence.editor")
-            || (network && (lower.starts_with("core.sshcommand") || lower.starts_with("core.gitproxy")))
+            || (network && lower.starts_with("core.gitproxy"))
             || (network && lower.starts_with("protocol.") && lower.contains("allow"))
             || (network
                 && lower.starts_with("remote.")
@@ -174,10 +197,64 @@ impl Analyzer {
         if runs {
             self.deny(format!("`git -c {}` makes git run a configured command", v.text));
         }
+        if network && lower == "core.sshcommand" {
+            self.git_ssh("core.sshCommand", (!v.dynamic).then_some(value));
+        }
     }
 
-    /// Variables in git's environment that name a program it runs: a known value is judged as the shell
-    /// command git hands it to, an unknown one is refused; config given through the environment is refused.
+    /// The SSH program git runs for a remote: `ssh` with options is judged as the command it is, any other
+    /// program (`./helper`, `sh -c ...`) is refused, as git would run it with the user's rights.
+    fn git_ssh(&mut self, name: &str, value: Option<&str>) {
+        let Some(v) = value else {
+            self.deny(format!("`{name}` names a program git runs, which cannot be resolved statically"));
+            return;
+        };
+        let first = v.split_whitespace().next().unwrap_or("");
+        if basename(first) == "ssh" {
+            self.script(v, Stdin::Inherited);
+        } else {
+            self.deny(format!("`{name}` makes git run `{v}` instead of ssh"));
+        }
+    }
+
+    /// `GIT_CONFIG_COUNT` with `GIT_CONFIG_KEY_n`/`GIT_CONFIG_VALUE_n`: the settings as `key=value`, checked
+    /// like `-c`; settings that cannot be read (`GIT_CONFIG_PARAMETERS`, an unknown value) are refused.
+    fn git_env_config(&mut self, env: &[String]) -> Vec<Word> {
+        let lookup = |a: &Self, name: &str| -> Option<Option<String>> {
+            let from_env = env.iter().rev().find_map(|e| {
+                let (n, v) = e.split_once('=')?;
+                (n == name).then(|| (v != "$?").then(|| v.to_owned()))
+            });
+            from_env.or_else(|| a.vars.get(name).cloned())
+        };
+        if lookup(self, "GIT_CONFIG_PARAMETERS").is_some() {
+            self.deny("`GIT_CONFIG_PARAMETERS` gives git configuration that cannot be read here");
+            return Vec::new();
+        }
+        let Some(count) = lookup(self, "GIT_CONFIG_COUNT") else { return Vec::new() };
+        let Some(n) = count.and_then(|c| c.parse::<usize>().ok()).filter(|n| *n <= 64) else {
+            self.deny("`GIT_CONFIG_COUNT` gives git configuration that cannot be read here");
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for k in 0..n {
+            match (
+                lookup(self, &format!("GIT_CONFIG_KEY_{k}")),
+                lookup(self, &format!("GIT_CONFIG_VALUE_{k}")),
+            ) {
+                (Some(Some(key)), Some(Some(value))) => out.push(Word::lit(format!("{key}={value}"))),
+                _ => {
+                    self.deny(format!("`GIT_CONFIG_KEY_{k}`/`GIT_CONFIG_VALUE_{k}` cannot be read here"));
+                    return Vec::new();
+                }
+            }
+        }
+        out
+    }
+
+    /// Variables in git's environment that name a program it runs: an SSH program for a remote command (see
+    /// [`Self::git_ssh`]), and pagers, editors, diff and askpass programs, judged as the shell commands git
+    /// hands them to; an unknown value is refused.
     fn git_env(&mut self, env: &[String], network: bool) {
         const COMMANDS: [&str; 9] = [
             "GIT_SSH_COMMAND",
@@ -191,36 +268,29 @@ impl Analyzer {
             "SSH_ASKPASS",
         ];
         let mut values: Vec<(String, Option<String>)> = Vec::new();
-        for name in COMMANDS.iter().chain(&["GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT"]) {
-            if let Some(v) = self.vars.get(*name) {
-                values.push(((*name).to_owned(), v.clone()));
+        for name in COMMANDS {
+            if let Some(v) = self.vars.get(name) {
+                values.push((name.to_owned(), v.clone()));
             }
         }
         for e in env {
-            if let Some((n, v)) = e.split_once('=') {
-                let known = !(v == "$?" && e.ends_with("=$?"));
+            if let Some((n, v)) = e.split_once('=')
+                && COMMANDS.contains(&n)
+            {
                 values.retain(|(m, _)| m != n);
-                values.push((n.to_owned(), known.then(|| v.to_owned())));
+                values.push((n.to_owned(), (v != "$?").then(|| v.to_owned())));
             }
         }
         for (name, value) in values {
-            if matches!(name.as_str(), "GIT_CONFIG_PARAMETERS" | "GIT_CONFIG_COUNT") {
-                self.deny(format!(
-                    "`{name}` gives git configuration through the environment, which may make it run commands"
-                ));
-                continue;
-            }
-            if !COMMANDS.contains(&name.as_str()) {
-                continue;
-            }
-            let ssh = matches!(name.as_str(), "GIT_SSH_COMMAND" | "GIT_SSH" | "GIT_PROXY_COMMAND");
-            if ssh && !network {
+            if matches!(name.as_str(), "GIT_SSH_COMMAND" | "GIT_SSH" | "GIT_PROXY_COMMAND") {
+                if network {
+                    self.git_ssh(&name, value.as_deref());
+                }
                 continue;
             }
             match value {
                 None => self
                     .deny(format!("`{name}` names a program git runs, which cannot be resolved statically")),
-                Some(v) if name == "GIT_SSH" => self.argv(vec![Word::lit(v)], Vec::new(), Stdin::Inherited),
                 Some(v) => self.script(&v, Stdin::Inherited),
             }
         }

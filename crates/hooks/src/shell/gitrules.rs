@@ -7,59 +7,317 @@ use crate::vocab::Word;
 /// The rule id.
 pub(crate) const GIT_DESTRUCTIVE: &str = "git-destructive";
 
-/// Whether `arg` is the short option `c`, alone or in a cluster (`-fd`), or one of the long spellings.
-fn flag(rest: &[Word], short: char, long: &[&str]) -> bool {
-    rest.iter().any(|a| {
-        let t = a.text.as_str();
-        long.iter().any(|l| t == *l || t.strip_prefix(l).is_some_and(|v| v.starts_with('=')))
-            || (t.len() > 1 && t.starts_with('-') && !t.starts_with("--") && t[1..].contains(short))
-    })
+/// The options of a git subcommand: long names (in the order an abbreviation is resolved: git accepts any
+/// unambiguous prefix, and an ambiguous one is an error, so the first listed wins here), which of them take a
+/// value, and the short letters that take one.
+struct Spec {
+    long: &'static [&'static str],
+    long_value: &'static [&'static str],
+    short_value: &'static str,
 }
 
-fn has(rest: &[Word], word: &str) -> bool {
-    rest.iter().any(|a| a.text == word)
+fn spec(sub: &str) -> Spec {
+    match sub {
+        "reset" => Spec {
+            long: &["hard", "merge", "mixed", "soft", "keep", "quiet", "patch", "pathspec-from-file"],
+            long_value: &["pathspec-from-file"],
+            short_value: "",
+        },
+        "clean" => Spec {
+            long: &["force", "dry-run", "quiet", "exclude", "interactive"],
+            long_value: &["exclude"],
+            short_value: "e",
+        },
+        "checkout" => Spec {
+            long: &[
+                "force",
+                "quiet",
+                "progress",
+                "ours",
+                "theirs",
+                "track",
+                "no-track",
+                "guess",
+                "no-guess",
+                "detach",
+                "orphan",
+                "merge",
+                "conflict",
+                "patch",
+                "pathspec-from-file",
+                "pathspec-file-nul",
+                "overlay",
+                "no-overlay",
+                "recurse-submodules",
+                "no-recurse-submodules",
+                "no-quiet",
+                "ignore-other-worktrees",
+                "ignore-skip-worktree-bits",
+                "overwrite-ignore",
+            ],
+            long_value: &["orphan", "conflict", "pathspec-from-file"],
+            short_value: "bB",
+        },
+        "switch" => Spec {
+            long: &[
+                "discard-changes",
+                "force",
+                "create",
+                "force-create",
+                "detach",
+                "guess",
+                "no-guess",
+                "merge",
+                "conflict",
+                "quiet",
+                "progress",
+                "track",
+                "no-track",
+                "orphan",
+                "ignore-other-worktrees",
+                "recurse-submodules",
+            ],
+            long_value: &["create", "force-create", "conflict", "orphan"],
+            short_value: "cC",
+        },
+        "restore" => Spec {
+            long: &[
+                "worktree",
+                "staged",
+                "source",
+                "patch",
+                "quiet",
+                "progress",
+                "ours",
+                "theirs",
+                "merge",
+                "conflict",
+                "ignore-unmerged",
+                "ignore-skip-worktree-bits",
+                "recurse-submodules",
+                "overlay",
+                "no-overlay",
+                "pathspec-from-file",
+                "pathspec-file-nul",
+                "unified",
+                "inter-hunk-context",
+                "no-staged",
+                "no-worktree",
+                "no-patch",
+            ],
+            long_value: &["source", "conflict", "pathspec-from-file", "unified", "inter-hunk-context"],
+            short_value: "sU",
+        },
+        "push" => Spec {
+            long: &[
+                "force",
+                "force-with-lease",
+                "force-if-includes",
+                "mirror",
+                "delete",
+                "all",
+                "branches",
+                "prune",
+                "dry-run",
+                "porcelain",
+                "tags",
+                "follow-tags",
+                "signed",
+                "atomic",
+                "receive-pack",
+                "exec",
+                "repo",
+                "set-upstream",
+                "thin",
+                "quiet",
+                "verbose",
+                "progress",
+                "recurse-submodules",
+                "verify",
+                "no-verify",
+                "push-option",
+                "no-force",
+            ],
+            long_value: &["receive-pack", "exec", "repo", "push-option"],
+            short_value: "o",
+        },
+        "branch" => Spec {
+            long: &[
+                "delete",
+                "force",
+                "move",
+                "copy",
+                "list",
+                "all",
+                "remotes",
+                "verbose",
+                "quiet",
+                "track",
+                "set-upstream-to",
+                "unset-upstream",
+                "contains",
+                "merged",
+                "no-merged",
+                "sort",
+                "format",
+                "points-at",
+                "color",
+                "column",
+            ],
+            long_value: &[
+                "set-upstream-to",
+                "contains",
+                "merged",
+                "no-merged",
+                "sort",
+                "format",
+                "points-at",
+            ],
+            short_value: "u",
+        },
+        "worktree" => Spec { long: &["force"], long_value: &[], short_value: "" },
+        "tag" => Spec {
+            long: &["delete", "force", "list", "message", "file", "annotate", "sign", "local-user"],
+            long_value: &["message", "file", "local-user"],
+            short_value: "mFu",
+        },
+        "rebase" | "merge" | "cherry-pick" | "revert" | "am" => {
+            Spec { long: &["abort", "quit", "continue", "skip"], long_value: &[], short_value: "" }
+        }
+        _ => Spec { long: &[], long_value: &[], short_value: "" },
+    }
 }
 
-/// The operands after options (and after `--`).
-fn operands(rest: &[Word]) -> Vec<&Word> {
-    rest.iter().filter(|a| !a.text.starts_with('-')).collect()
+/// A git subcommand's argv, read: its options (long names resolved from abbreviations, short letters) in
+/// order, and its operands (everything after `--` included).
+#[derive(Debug, Default)]
+struct Args {
+    opts: Vec<String>,
+    operands: Vec<String>,
+    /// Paths given after `--`, or through `--pathspec-from-file`.
+    pathspec: bool,
+    help: bool,
 }
 
-/// Why `git SUB REST` loses work, when it does.
+impl Args {
+    fn parse(sub: &str, rest: &[Word]) -> Self {
+        let spec = spec(sub);
+        let mut a = Self::default();
+        let mut i = 0;
+        while i < rest.len() {
+            let t = rest[i].text.as_str();
+            i += 1;
+            if t == "--" {
+                a.pathspec |= i < rest.len();
+                a.operands.extend(rest[i..].iter().map(|w| w.text.clone()));
+                break;
+            }
+            if matches!(t, "-h" | "--help" | "--version") {
+                a.help = true;
+                continue;
+            }
+            if let Some(long) = t.strip_prefix("--") {
+                let (name, glued) = match long.split_once('=') {
+                    Some((n, _)) => (n, true),
+                    None => (long, false),
+                };
+                let name = spec
+                    .long
+                    .iter()
+                    .find(|l| **l == name)
+                    .or_else(|| spec.long.iter().find(|l| name.len() >= 2 && l.starts_with(name)))
+                    .map_or(name, |l| *l);
+                if spec.long_value.contains(&name) && !glued {
+                    i += 1;
+                }
+                if name == "pathspec-from-file" {
+                    a.pathspec = true;
+                }
+                a.opts.push(name.to_owned());
+                continue;
+            }
+            if t.len() > 1 && t.starts_with('-') {
+                for (at, c) in t[1..].char_indices() {
+                    if spec.short_value.contains(c) {
+                        if t[1 + at + c.len_utf8()..].is_empty() {
+                            i += 1;
+                        }
+                        break;
+                    }
+                    a.opts.push(c.to_string());
+                }
+                continue;
+            }
+            a.operands.push(t.to_owned());
+        }
+        a
+    }
+
+    fn has(&self, names: &[&str]) -> bool {
+        self.opts.iter().any(|o| names.contains(&o.as_str()))
+    }
+
+    /// The position of the last of `names` (`None` when absent).
+    fn last(&self, names: &[&str]) -> Option<usize> {
+        self.opts.iter().rposition(|o| names.contains(&o.as_str()))
+    }
+}
+
+/// Why `git SUB REST` loses work, when it does. Help and version requests run nothing.
 pub(crate) fn destructive(sub: &str, rest: &[Word]) -> Option<String> {
+    let a = Args::parse(sub, rest);
+    if a.help {
+        return None;
+    }
+    let first = a.operands.first().map(String::as_str);
     let why = match sub {
-        "reset" if has(rest, "--hard") => {
+        "reset" if a.has(&["hard"]) => {
             "`git reset --hard` discards every uncommitted change in the working tree"
         }
-        "reset" if has(rest, "--merge") => "`git reset --merge` can discard uncommitted changes",
-        "clean" if flag(rest, 'f', &["--force"]) && !flag(rest, 'n', &["--dry-run"]) => {
+        "reset" if a.has(&["merge"]) => "`git reset --merge` can discard uncommitted changes",
+        "clean" if a.has(&["f", "force"]) && !a.has(&["n", "dry-run"]) => {
             "`git clean -f` deletes untracked files, which no commit holds"
         }
-        "checkout" if flag(rest, 'f', &["--force"]) => "`git checkout --force` discards uncommitted changes",
+        "checkout" if a.has(&["f", "force"]) => "`git checkout --force` discards uncommitted changes",
         "checkout"
-            if rest.iter().position(|a| a.text == "--").is_some_and(|p| p + 1 < rest.len())
-                || operands(rest).iter().any(|a| matches!(a.text.as_str(), "." | "./" | ":/" | "*")) =>
+            if a.pathspec || a.operands.len() > 1 || matches!(first, Some("." | "./" | ":/" | "*")) =>
         {
-            "`git checkout -- PATHS` (or `.`) overwrites uncommitted changes to those files"
+            "`git checkout [TREE] PATHS` (or `.`) overwrites uncommitted changes to those files"
         }
-        "switch" if flag(rest, 'f', &["--force", "--discard-changes"]) => {
+        "switch" if a.has(&["f", "force", "discard-changes"]) => {
             "`git switch --discard-changes` discards uncommitted changes"
         }
-        "restore" if !restores_only_the_index(rest) => {
+        "restore" if restores_worktree(&a) => {
             "`git restore` without `--staged` overwrites uncommitted changes in the working tree"
         }
-        "push" if force_push(rest) => {
+        "push"
+            if a.has(&["f", "force"])
+                || a.operands.iter().any(|o| o.starts_with('+') || o.contains(":+")) =>
+        {
             "`git push --force` can overwrite commits on the remote; use `--force-with-lease`"
         }
-        "push" if has(rest, "--mirror") => "`git push --mirror` can overwrite and delete refs on the remote",
-        "stash" if matches!(rest.first().map(|w| w.text.as_str()), Some("drop" | "clear")) => {
+        "push" if a.has(&["mirror"]) => "`git push --mirror` can overwrite and delete refs on the remote",
+        "push"
+            if a.has(&["d", "delete"])
+                || a.operands.iter().skip(1).any(|o| o.starts_with(':') && o.len() > 1) =>
+        {
+            "`git push --delete` (or `:branch`) deletes a branch on the remote"
+        }
+        "stash" if matches!(first, Some("drop" | "clear")) => {
             "`git stash drop`/`clear` deletes stashed changes, which no branch holds"
         }
-        "branch" if has(rest, "-D") || (flag(rest, 'd', &["--delete"]) && flag(rest, 'f', &["--force"])) => {
+        "branch" if a.has(&["D"]) || (a.has(&["d", "delete"]) && a.has(&["f", "force"])) => {
             "`git branch -D` deletes a branch even when its commits are merged nowhere"
         }
+        "tag" if a.has(&["d", "delete"]) => "`git tag -d` deletes a tag",
+        "worktree" if first == Some("remove") && a.has(&["f", "force"]) => {
+            "`git worktree remove --force` deletes a worktree with its uncommitted changes"
+        }
+        "rebase" | "merge" | "cherry-pick" | "revert" | "am" if a.has(&["abort"]) => {
+            "`--abort` throws away the resolution in progress and resets the working tree"
+        }
         "filter-branch" | "filter-repo" => "history rewrites change commits others may have pulled",
-        "reflog" if matches!(rest.first().map(|w| w.text.as_str()), Some("expire" | "delete")) => {
+        "reflog" if matches!(first, Some("expire" | "delete")) => {
             "`git reflog expire`/`delete` removes the record that recovers lost commits"
         }
         "gc" if rest.iter().any(|a| a.text == "--prune=now" || a.text == "--prune=all") => {
@@ -70,22 +328,15 @@ pub(crate) fn destructive(sub: &str, rest: &[Word]) -> Option<String> {
     Some(why.to_owned())
 }
 
-/// `git restore` changes only the index with `--staged`/`-S` and without `--worktree`/`-W`.
-fn restores_only_the_index(rest: &[Word]) -> bool {
-    let staged = flag(rest, 'S', &["--staged"]);
-    let worktree = flag(rest, 'W', &["--worktree"]);
-    staged && !worktree
-}
-
-/// A push that may overwrite the remote: `--force`/`-f` (even beside a lease: a plain force is not bound by
-/// it), or a `+refspec`. `--force-with-lease` alone checks what it overwrites.
-fn force_push(rest: &[Word]) -> bool {
-    rest.iter().any(|a| {
-        let t = a.text.as_str();
-        t == "--force"
-            || (t.len() > 1 && t.starts_with('-') && !t.starts_with("--") && t[1..].contains('f'))
-            || (t.len() > 1 && t.starts_with('+'))
-    })
+/// Whether `git restore` writes the working tree: `--worktree` (unless a later `--no-worktree`), or no
+/// `--staged` at all; and there are paths to restore.
+fn restores_worktree(a: &Args) -> bool {
+    let staged = a.last(&["S", "staged"]) > a.last(&["no-staged"]);
+    let worktree_on = a.last(&["W", "worktree"]) > a.last(&["no-worktree"]);
+    let worktree_off = a.last(&["no-worktree"]).is_some() && !worktree_on;
+    let worktree = worktree_on || (!staged && !worktree_off);
+    let paths = !a.operands.is_empty() || a.pathspec;
+    worktree && paths
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! Interpreter code (`python -c`, `perl -e`, `node -e`, ...) and SQL clients.
 
+use super::expand::ansi_c_decode;
 use super::table::{
     Interp, OptSpec, basename, interp, interp_args, is_shell, operands, parse_options, sql_client_flags,
 };
@@ -169,7 +170,9 @@ impl Analyzer {
 
     fn awk_program(&mut self, name: &str, code: &str) {
         let via = format!("{name} program");
-        for (start, end, lit) in string_literal_spans(code) {
+        for (start, end, _) in string_literal_spans(code) {
+            // awk decodes `\x20` and `\040` in its strings: `system("rm\x20-rf\x20/")` runs `rm -rf /`.
+            let lit = ansi_c_decode(&code[start + 1..end - 1]);
             let before = code[..start].trim_end();
             let after = code[end..].trim_start();
             let is_command = before.ends_with("system(") || before.ends_with('|') || after.starts_with('|');

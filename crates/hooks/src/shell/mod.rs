@@ -14,7 +14,7 @@ use brush_parser::ast;
 use brush_parser::word;
 
 use crate::vocab::{Access, Op, Word};
-use table::{basename, has_short_flag, is_dev_sink, unwrap_simple_wrappers};
+use table::{command_name, has_short_flag, is_dev_sink, unwrap_simple_wrappers};
 
 mod dispatch;
 mod expand;
@@ -547,7 +547,7 @@ impl Analyzer {
             let text = words.iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" ");
             self.script(&text, Stdin::Inherited);
         }
-        let name = basename(&words[0].text).to_owned();
+        let name = command_name(&words[0].text);
         let summary = self.summarize(&words);
         self.argv(words, env, stdin);
         Some((name, summary.0, summary.1, summary.2))
@@ -556,7 +556,8 @@ impl Analyzer {
     /// What a pipeline stage made of `words` tells the next stage.
     fn summarize(&self, words: &[Word]) -> (bool, Option<String>, Option<Vec<Word>>) {
         let (name, rest) = unwrap_simple_wrappers(words);
-        let name = basename(&name.text);
+        let name = command_name(&name.text);
+        let name = name.as_str();
         let flags: Vec<&str> = rest.iter().map(|w| w.text.as_str()).collect();
         let decodes = match name {
             "curl" | "wget" | "fetch" | "aria2c" | "rev" | "uudecode" => true,

@@ -145,7 +145,8 @@ impl Analyzer {
             match o.name.as_str() {
                 "I" => replace = o.value.as_ref().map(|v| v.text.clone()),
                 "i" | "--replace" => {
-                    replace = Some(o.value.as_ref().map_or_else(|| "{}".to_owned(), |v| v.text.clone()))
+                    let r = o.value.as_ref().map(|v| v.text.clone()).filter(|r| !r.is_empty());
+                    replace = Some(r.unwrap_or_else(|| "{}".to_owned()));
                 }
                 "a" | "--arg-file" => {
                     if let Some(f) = &o.value {
@@ -171,7 +172,9 @@ impl Analyzer {
         if cmd.is_empty() {
             cmd.push(Word::lit("echo"));
         }
-        let items = stdin_items(stdin);
+        // With `-a FILE` the items are the file's lines, not standard input.
+        let from_file = opts.iter().any(|o| matches!(o.name.as_str(), "a" | "--arg-file"));
+        let items = if from_file { vec![Word::unknown("\"${arg_file_item}\"")] } else { stdin_items(stdin) };
         match replace {
             Some(r) => {
                 for item in &items {
@@ -285,7 +288,9 @@ impl Analyzer {
             // the line as shell text (`parallel 'rm -rf {}' ::: /`).
             let text = words.iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" ");
             self.argv(words, Vec::new(), Stdin::Inherited);
+            self.lenient += 1;
             self.script(&text, Stdin::Inherited);
+            self.lenient -= 1;
         }
         self.cwd = saved;
     }

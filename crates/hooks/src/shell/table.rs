@@ -193,7 +193,17 @@ pub(super) fn sql_client_flags(name: &str) -> Option<(&'static [&'static str], &
 }
 
 pub(super) fn basename(text: &str) -> &str {
-    text.rsplit('/').next().unwrap_or(text)
+    text.rsplit(['/', '\\']).next().unwrap_or(text)
+}
+
+/// The name a command is known by: its file name, lowercase (`RM` runs `rm` on a case-insensitive file
+/// system), without a Windows `.exe` (`git.exe`, `C:\\Program Files\\Git\\bin\\git.exe`).
+pub(super) fn command_name(text: &str) -> String {
+    let name = basename(text).to_lowercase();
+    match name.strip_suffix(".exe") {
+        Some(n) if !n.is_empty() => n.to_owned(),
+        _ => name,
+    }
 }
 
 pub(super) fn is_dev_sink(text: &str) -> bool {
@@ -606,7 +616,7 @@ pub(super) const INTERPRETERS: &[Interp] = &[
         stdin_program: true,
     },
     Interp {
-        names: &["Rscript"],
+        names: &["rscript"],
         code_short: "e",
         code_long: &[],
         opts: OptSpec::NONE,
