@@ -344,10 +344,22 @@ impl Analyzer {
             return;
         }
         let strict = known_reader(name);
-        for a in args {
+        // A search's first operand is its pattern, not a file (`rg id_rsa src/`), unless -e or -f gave one.
+        let pattern = search_pattern(name, args);
+        for (i, a) in args.iter().enumerate() {
+            if Some(i) == pattern {
+                continue;
+            }
             self.read_arg(a.clone(), name, strict);
         }
         if reads_recursively(name, args) {
+            let searches_cwd = pattern.is_some_and(|p| {
+                args[p + 1..].iter().all(|w| w.text.starts_with('-') && w.text.len() > 1 && w.is_static())
+            });
+            if searches_cwd {
+                // `grep -r PATTERN` and `rg --hidden PATTERN` search the working directory.
+                self.path(Access::ReadTree, Word::lit("."), &format!("{name} (recursive)"));
+            }
             for a in operands(
                 args,
                 &[
@@ -368,7 +380,8 @@ impl Analyzer {
                     "--type",
                 ],
             ) {
-                if a.is_static() {
+                let is_pattern = pattern.is_some_and(|p| std::ptr::eq(a, &args[p]));
+                if a.is_static() && !is_pattern {
                     self.path(Access::ReadTree, a.clone(), &format!("{name} (recursive)"));
                 }
             }
@@ -418,4 +431,67 @@ impl Analyzer {
             self.path(Access::Read, Word { text: c, dynamic: false, glob: a.glob }, name);
         }
     }
+}
+
+/// The index of the pattern operand of a search command (`grep`, `rg`, ...): its first operand when no
+/// `-e`/`--regexp`/`-f`/`--file` gives the pattern.
+fn search_pattern(name: &str, args: &[Word]) -> Option<usize> {
+    if !matches!(name, "grep" | "egrep" | "fgrep" | "zgrep" | "rg" | "ag" | "ack" | "git-grep")
+        || args.iter().any(|a| matches!(a.text.as_str(), "--files" | "--type-list") && name != "grep")
+    {
+        // `rg --files DIR` takes no pattern: every operand is a path.
+        return None;
+    }
+    const VALUE: &[&str] = &[
+        "-m",
+        "-A",
+        "-B",
+        "-C",
+        "-g",
+        "-t",
+        "-T",
+        "-d",
+        "-D",
+        "-j",
+        "-M",
+        "-r",
+        "-E",
+        "--max-count",
+        "--glob",
+        "--type",
+        "--type-not",
+        "--include",
+        "--exclude",
+        "--exclude-dir",
+        "--threads",
+        "--max-depth",
+        "--replace",
+        "--encoding",
+        "--context",
+        "--after-context",
+        "--before-context",
+        "--max-columns",
+    ];
+    let mut i = 0;
+    while i < args.len() {
+        let t = args[i].text.as_str();
+        if t == "--" {
+            return (i + 1 < args.len()).then_some(i + 1);
+        }
+        if matches!(t, "-e" | "-f" | "--regexp" | "--file")
+            || t.starts_with("--regexp=")
+            || t.starts_with("--file=")
+            || (t.starts_with("-e") || t.starts_with("-f")) && !t.starts_with("--") && t.len() > 2
+        {
+            return None;
+        }
+        if t.starts_with('-') && t.len() > 1 {
+            // `rg -r` is --replace (a value); `grep -r` is recursive (none).
+            let takes = VALUE.contains(&t) && !(t == "-r" && name != "rg") && !(t == "-E" && name != "rg");
+            i += if takes { 2 } else { 1 };
+            continue;
+        }
+        return Some(i);
+    }
+    None
 }

@@ -77,10 +77,16 @@ impl Analyzer {
             words = expanded;
         }
         let sub_name = words.first().map(|w| w.text.clone()).unwrap_or_default();
-        let network = matches!(
-            sub_name.as_str(),
-            "fetch" | "pull" | "push" | "clone" | "ls-remote" | "remote" | "submodule" | "archive"
-        );
+        let sub_rest = words.get(1..).unwrap_or(&[]);
+        let network = match sub_name.as_str() {
+            "fetch" | "pull" | "push" | "clone" | "ls-remote" | "submodule" => true,
+            // `git remote -v` lists; `git remote update` fetches.
+            "remote" => {
+                sub_rest.iter().any(|w| matches!(w.text.as_str(), "update" | "show" | "prune" | "set-head"))
+            }
+            "archive" => sub_rest.iter().any(|w| w.text.starts_with("--remote")),
+            _ => false,
+        };
         for v in &configs {
             self.git_config(v, network);
         }

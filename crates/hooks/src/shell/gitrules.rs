@@ -335,7 +335,8 @@ fn restores_worktree(a: &Args) -> bool {
     let worktree_on = a.last(&["W", "worktree"]) > a.last(&["no-worktree"]);
     let worktree_off = a.last(&["no-worktree"]).is_some() && !worktree_on;
     let worktree = worktree_on || (!staged && !worktree_off);
-    let paths = !a.operands.is_empty() || a.pathspec;
+    let patch = a.last(&["p", "patch"]) > a.last(&["no-patch"]);
+    let paths = !a.operands.is_empty() || a.pathspec || patch;
     worktree && paths
 }
 
