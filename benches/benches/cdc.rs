@@ -11,6 +11,11 @@
 //! version series. Set `AGENTRY_CDC_SERIES` to directories of normalized tarballs (colon-separated; make
 //! them with `crates/cdc/scripts/crate-series.sh`) to measure real data; otherwise a synthetic edited
 //! series is used and labelled as such.
+//!
+//! `cdc/remote ...` rows time the REAPI client against fresh BuildGrid servers (whole against chunked, upload
+//! and download, on bare loopback and through a 100 Mbit/s, 20 ms relay). They need BuildGrid: the `bgd` that
+//! `.ci/buildgrid.sh` installs under `target/`, or another named by `AGENTRY_BGD`; they use the first folder of `AGENTRY_CDC_SERIES` (else a synthetic
+//! series, labelled as such).
 
 use std::{
     collections::HashSet,
@@ -226,5 +231,55 @@ fn dedup_report(_c: &mut Criterion) {
     agentry_benches::report_extra("cdc-dedup", &rows).expect("write report rows");
 }
 
-criterion_group!(benches, scan, chunk_digest, dedup_report);
+/// Whole against chunked transfers through real BuildGrid servers, on loopback and on a broadband-like link.
+fn remote_report(_c: &mut Criterion) {
+    // The installation .ci/buildgrid.sh makes, unless AGENTRY_BGD names another.
+    let installed = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/buildgrid-0.9.1/bin/bgd");
+    let bgd = std::env::var_os("AGENTRY_BGD").map(PathBuf::from).unwrap_or(installed);
+    if !bgd.exists() {
+        eprintln!(
+            "cdc/remote skipped: no BuildGrid at {} (source .ci/buildgrid.sh to install it)",
+            bgd.display()
+        );
+        return;
+    }
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let (label, mut files) =
+        match std::env::var_os("AGENTRY_CDC_SERIES").and_then(|d| std::env::split_paths(&d).next()) {
+            Some(dir) => {
+                let mut files: Vec<PathBuf> =
+                    std::fs::read_dir(&dir).expect("series dir").map(|e| e.expect("entry").path()).collect();
+                files.sort();
+                (dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(), files)
+            }
+            None => {
+                let files = edited_series(11, 24 << 20, 5, 20)
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, v)| {
+                        let path = scratch.path().join(format!("v{i}"));
+                        std::fs::write(&path, v).expect("write series file");
+                        path
+                    })
+                    .collect();
+                ("synthetic edited series".to_owned(), files)
+            }
+        };
+    if agentry_benches::quick() {
+        files.truncate(3);
+    }
+    let mut rows = Vec::new();
+    for (name, link) in
+        [("loopback", None), ("100Mbit-20ms", Some(agentry_benches::relay::Link::broadband()))]
+    {
+        let runs = agentry_benches::cdc_remote::run_series(&bgd, &files, link).expect("remote series");
+        for r in agentry_benches::cdc_remote::rows(&format!("{name} {label}"), &runs) {
+            eprintln!("{}: {} | {} | ratio {} | {}", r[0].1, r[1].1, r[3].1, r[4].1, r[5].1);
+            rows.push(r);
+        }
+    }
+    agentry_benches::report_extra("cdc-remote", &rows).expect("write report rows");
+}
+
+criterion_group!(benches, scan, chunk_digest, dedup_report, remote_report);
 criterion_main!(benches);

@@ -7,9 +7,11 @@
 
 pub mod cache_econ;
 pub mod cdc;
+pub mod cdc_remote;
 pub mod hooks;
 pub mod ingest;
 pub mod ingest_columns;
+pub mod relay;
 
 /// A small, fast, seeded pseudo-random generator (SplitMix64): the same seed gives the same stream everywhere.
 #[derive(Debug, Clone)]

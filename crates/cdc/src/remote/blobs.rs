@@ -86,9 +86,9 @@ impl Inner {
     ) -> Result<(), RemoteError> {
         let mut attempt = 1;
         loop {
-            let single = (blobs.len() == 1).then(|| blobs[0].0);
+            let about: Vec<Digest> = blobs.iter().map(|(d, _)| *d).collect();
             let answer = self
-                .call("BatchUpdateBlobs", single, tally, || {
+                .call("BatchUpdateBlobs", &about, tally, || {
                     let mut cas = self.cas();
                     let req = self.request(re::BatchUpdateBlobsRequest {
                         instance_name: self.options.instance.clone(),
@@ -119,7 +119,7 @@ impl Inner {
             }
             let Some((digest, status)) = failed.first().cloned() else { return Ok(()) };
             if !self.may_retry(&status, attempt).await {
-                return Err(self.status_error("BatchUpdateBlobs", digest, &status, attempt));
+                return Err(self.status_error("BatchUpdateBlobs", digest.as_slice(), &status, attempt));
             }
             attempt += 1;
             let again: std::collections::HashSet<Digest> = failed.iter().filter_map(|(d, _)| *d).collect();
@@ -170,6 +170,7 @@ impl Inner {
             });
             let mut bs = self.bytestream();
             let req = self.request(stream);
+            let slot = self.window.acquire().await;
             // The deadline covers the whole stream here: scale it with the blob (at least 1 MiB/s).
             let deadline = self.options.timeout + std::time::Duration::from_secs(size / (1024 * 1024));
             let result = match tokio::time::timeout(deadline, bs.write(req)).await {
@@ -178,6 +179,7 @@ impl Inner {
                     Err(tonic::Status::deadline_exceeded(format!("write not finished within {deadline:?}")))
                 }
             };
+            drop(slot);
             if let Some(e) = read_error.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take() {
                 return Err(e);
             }
@@ -196,7 +198,7 @@ impl Inner {
                 }
                 Err(s) => {
                     if !self.may_retry(&s, attempt).await {
-                        return Err(self.status_error("ByteStream.Write", Some(digest), &s, attempt));
+                        return Err(self.status_error("ByteStream.Write", &[digest], &s, attempt));
                     }
                 }
             }
@@ -210,13 +212,12 @@ impl Inner {
         digests: &[Digest],
         tally: &Tally,
     ) -> Result<Vec<Bytes>, RemoteError> {
-        let single = (digests.len() == 1).then(|| digests[0]);
         let mut attempt = 1;
         let mut got: std::collections::HashMap<Digest, Bytes> = std::collections::HashMap::new();
         loop {
             let want: Vec<Digest> = digests.iter().copied().filter(|d| !got.contains_key(d)).collect();
             let answer = self
-                .call("BatchReadBlobs", single, tally, || {
+                .call("BatchReadBlobs", &want, tally, || {
                     let mut cas = self.cas();
                     let req = self.request(re::BatchReadBlobsRequest {
                         instance_name: self.options.instance.clone(),
@@ -247,7 +248,7 @@ impl Inner {
             }
             if let Some((d, status)) = failed {
                 if !self.may_retry(&status, attempt).await {
-                    return Err(self.status_error("BatchReadBlobs", Some(d), &status, attempt));
+                    return Err(self.status_error("BatchReadBlobs", &[d], &status, attempt));
                 }
                 attempt += 1;
                 continue;
@@ -278,6 +279,7 @@ impl Inner {
             attempt += 1;
             tally.rpc();
             let mut local_error = None;
+            let slot = self.window.acquire().await;
             let outcome: Result<(), tonic::Status> = async {
                 let mut bs = self.bytestream();
                 let req = self.request(ReadRequest {
@@ -306,6 +308,7 @@ impl Inner {
                 }
             }
             .await;
+            drop(slot);
             if let Some(e) = local_error {
                 return Err(e);
             }
@@ -322,7 +325,7 @@ impl Inner {
                 }
                 Err(s) => {
                     if !self.may_retry(&s, attempt).await {
-                        return Err(self.status_error("ByteStream.Read", Some(digest), &s, attempt));
+                        return Err(self.status_error("ByteStream.Read", &[digest], &s, attempt));
                     }
                 }
             }

@@ -111,6 +111,7 @@ pub(crate) struct Inner {
     channel: Channel,
     headers: Vec<(AsciiMetadataKey, AsciiMetadataValue)>,
     budget: RetryBudget,
+    pub(crate) window: super::window::Window,
     pub(crate) caps: Capabilities,
 }
 
@@ -128,12 +129,14 @@ impl RemoteCas {
             .connect()
             .await
             .map_err(|e| RemoteError::Connect { url: url.to_owned(), reason: error_chain(&e) })?;
-        let budget = RetryBudget::new(&options.retry);
+        let budget = RetryBudget::new(&options.retry, options.concurrency);
+        let window = super::window::Window::new(options.concurrency);
         let placeholder = Capabilities::negotiate(&Default::default(), None, url)?;
-        let mut inner = Inner { url: url.to_owned(), options, channel, headers, budget, caps: placeholder };
+        let mut inner =
+            Inner { url: url.to_owned(), options, channel, headers, budget, window, caps: placeholder };
         let tally = Tally::default();
         let answer = inner
-            .call("GetCapabilities", None, &tally, || {
+            .call("GetCapabilities", &[], &tally, || {
                 let mut client = CapabilitiesClient::new(inner.channel.clone());
                 let req = inner
                     .request(re::GetCapabilitiesRequest { instance_name: inner.options.instance.clone() });
@@ -238,11 +241,15 @@ pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
 
 /// A tonic status as one line: the message, and the transport's cause when the message is generic.
 fn status_message(s: &tonic::Status) -> String {
-    match std::error::Error::source(s) {
-        Some(cause) if !s.message().contains(&cause.to_string()) => {
-            format!("{}: {}", s.message(), error_chain(cause))
-        }
-        _ => s.message().to_owned(),
+    let message = s.message();
+    let Some(cause) = std::error::Error::source(s) else { return message.to_owned() };
+    let chain = error_chain(cause);
+    if chain.contains(message) {
+        chain
+    } else if message.contains(&chain) {
+        message.to_owned()
+    } else {
+        format!("{message}: {chain}")
     }
 }
 
@@ -285,14 +292,15 @@ impl Inner {
     pub(crate) fn status_error(
         &self,
         rpc: &'static str,
-        digest: Option<Digest>,
+        about: &[Digest],
         s: &tonic::Status,
         attempts: u32,
     ) -> RemoteError {
         RemoteError::Status {
             url: self.url.clone(),
             rpc,
-            digest,
+            digest: about.first().copied(),
+            others: about.len().saturating_sub(1),
             code: s.code(),
             message: status_message(s),
             attempts,
@@ -304,7 +312,7 @@ impl Inner {
     pub(crate) async fn call<T, F, Fut>(
         &self,
         rpc: &'static str,
-        digest: Option<Digest>,
+        about: &[Digest],
         tally: &Tally,
         mut make: F,
     ) -> Result<T, RemoteError>
@@ -317,21 +325,24 @@ impl Inner {
             attempt += 1;
             tally.rpc();
             let deadline = self.options.timeout;
+            let slot = self.window.acquire().await;
             let result = match tokio::time::timeout(deadline, make()).await {
                 Ok(r) => r,
                 Err(_) => Err(tonic::Status::deadline_exceeded(format!("no answer within {deadline:?}"))),
             };
+            drop(slot);
             match result {
                 Ok(v) => {
-                    self.budget.success();
+                    self.note_success();
                     return Ok(v);
                 }
                 Err(s) => {
+                    self.note_failure(&s);
                     let retry = RetryPolicy::is_retryable(s.code())
                         && self.budget.failure_allows_retry()
                         && attempt < self.options.retry.max_attempts;
                     if !retry {
-                        return Err(self.status_error(rpc, digest, &s, attempt));
+                        return Err(self.status_error(rpc, about, &s, attempt));
                     }
                     tokio::time::sleep(self.options.retry.backoff(attempt)).await;
                 }
@@ -342,10 +353,19 @@ impl Inner {
     /// Records the outcome of a call whose retries the caller manages itself (streams that resume).
     pub(crate) fn note_success(&self) {
         self.budget.success();
+        self.window.success();
+    }
+
+    /// A server that pushes back gets fewer calls at once.
+    pub(crate) fn note_failure(&self, s: &tonic::Status) {
+        if s.code() == tonic::Code::ResourceExhausted {
+            self.window.overloaded();
+        }
     }
 
     /// Whether a stream that failed with `s` on attempt `attempt` may try again; waits the backoff if so.
     pub(crate) async fn may_retry(&self, s: &tonic::Status, attempt: u32) -> bool {
+        self.note_failure(s);
         let retry = RetryPolicy::is_retryable(s.code())
             && self.budget.failure_allows_retry()
             && attempt < self.options.retry.max_attempts;
@@ -427,7 +447,7 @@ impl Inner {
         let mut missing = Vec::new();
         for batch in unique.chunks(PER_CALL) {
             let answer = self
-                .call("FindMissingBlobs", batch.first().copied().filter(|_| batch.len() == 1), tally, || {
+                .call("FindMissingBlobs", batch, tally, || {
                     let mut cas = self.cas();
                     let req = self.request(re::FindMissingBlobsRequest {
                         instance_name: self.options.instance.clone(),

@@ -88,6 +88,9 @@ impl RemoteCas {
         });
         // Bytes of chunks that repeat later in the layout, kept until their last use.
         let mut repeats: HashMap<Digest, (Bytes, usize)> = HashMap::new();
+        // Fetched chunks go into the cache on blocking threads (each is a synced write), a few at a time, while
+        // the download goes on.
+        let mut puts = tokio::task::JoinSet::new();
         let mut fetched = futures_util::stream::iter(pieces)
             .map(|piece| async move {
                 match piece {
@@ -131,12 +134,19 @@ impl RemoteCas {
                 };
                 out.write(&bytes)?;
                 if remote && let Some(store) = cache {
-                    store.put(&d, &bytes)?;
+                    while puts.len() >= 8 {
+                        joined(puts.join_next().await)?;
+                    }
+                    let (store, bytes) = (store.clone(), bytes.clone());
+                    puts.spawn_blocking(move || store.put(&d, &bytes));
                 }
                 progress(d.size_bytes());
             }
         }
         drop(fetched);
+        while let Some(r) = puts.join_next().await {
+            joined(Some(r))?;
+        }
         out.finish(inner)?;
         if let Some(store) = cache {
             // The blob was verified whole above, so the layout is recorded without reading the chunks back.
@@ -203,6 +213,14 @@ async fn fetch(inner: &Inner, ds: &[Digest], tally: &Tally) -> Result<Vec<Bytes>
     }
 }
 
+fn joined(r: Option<Result<Result<(), Error>, tokio::task::JoinError>>) -> Result<(), RemoteError> {
+    match r {
+        None | Some(Ok(Ok(()))) => Ok(()),
+        Some(Ok(Err(e))) => Err(e.into()),
+        Some(Err(e)) => Err(RemoteError::Runtime(std::io::Error::other(e.to_string()))),
+    }
+}
+
 /// A chunk from the local store, verified; a corrupt copy is removed and the chunk fetched from the server.
 async fn local_or_fetch(
     inner: &Inner,
@@ -210,7 +228,11 @@ async fn local_or_fetch(
     d: Digest,
     tally: &Tally,
 ) -> Result<Bytes, RemoteError> {
-    match store.get_object(&d) {
+    let owned = store.clone();
+    let read = tokio::task::spawn_blocking(move || owned.get_object(&d))
+        .await
+        .map_err(|e| RemoteError::Runtime(std::io::Error::other(e.to_string())))?;
+    match read {
         Ok(Some(bytes)) => return Ok(Bytes::from(bytes)),
         Ok(None) => {}
         Err(Error::Corrupt { .. }) => {
@@ -343,7 +365,7 @@ impl Inner {
         };
         let (rpc, result) = if self.caps.streaming_chunk_mapping() {
             let r = self
-                .call("GetChunkMapping", Some(*blob), tally, || {
+                .call("GetChunkMapping", std::slice::from_ref(blob), tally, || {
                     let mut cas = self.cas();
                     let req = self.request(re::GetChunkMappingRequest {
                         instance_name: self.options.instance.clone(),
@@ -364,7 +386,7 @@ impl Inner {
             ("GetChunkMapping", r)
         } else {
             let r = self
-                .call("SplitBlob", Some(*blob), tally, || {
+                .call("SplitBlob", std::slice::from_ref(blob), tally, || {
                     let mut cas = self.cas();
                     let req = self.request(re::SplitBlobRequest {
                         instance_name: self.options.instance.clone(),

@@ -32,14 +32,16 @@ pub enum RemoteError {
     },
     /// A call failed with a status that is not retried, or kept failing until the retries or the retry budget
     /// ran out.
-    #[error("{rpc}{} on {url} failed: {}: {message}{}", of_digest(.digest), code_name(*.code), after(*.attempts))]
+    #[error("{rpc}{} on {url} failed: {}: {message}{}", of_digest(.digest, *.others), code_name(*.code), after(*.attempts))]
     Status {
         /// The remote's address.
         url: String,
         /// The RPC, as REAPI names it (`FindMissingBlobs`, `ByteStream.Write`, ...).
         rpc: &'static str,
-        /// The blob or chunk the call was about, if one.
+        /// The blob or chunk the call was about (the first, for a call about several), if any.
         digest: Option<Digest>,
+        /// How many other blobs or chunks the same call carried (batches).
+        others: usize,
         /// The gRPC status code.
         code: tonic::Code,
         /// The server's status message.
@@ -103,8 +105,12 @@ pub enum RemoteError {
     Runtime(#[source] std::io::Error),
 }
 
-fn of_digest(digest: &Option<Digest>) -> String {
-    digest.map(|d| format!(" of {d}")).unwrap_or_default()
+fn of_digest(digest: &Option<Digest>, others: usize) -> String {
+    match (digest, others) {
+        (None, _) => String::new(),
+        (Some(d), 0) => format!(" of {d}"),
+        (Some(d), n) => format!(" of {d} and {n} more"),
+    }
 }
 
 fn after(attempts: u32) -> String {

@@ -14,6 +14,7 @@ mod download;
 mod error;
 mod retry;
 mod upload;
+mod window;
 
 pub use self::{
     blocking::BlockingRemoteCas,

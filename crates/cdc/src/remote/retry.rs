@@ -19,8 +19,9 @@ pub struct RetryPolicy {
     pub max_backoff: Duration,
     /// How much each wait grows.
     pub multiplier: f64,
-    /// The retry budget's size: the client starts with this many tokens, loses one per failed attempt,
-    /// gains `token_ratio` per success, and retries only while it holds more than half of them.
+    /// The retry budget's base size. The client starts with this many tokens plus two per call it may have in
+    /// flight (so one burst of calls failing together does not use it up), loses one per failed attempt, gains
+    /// `token_ratio` per success, and retries only while it holds more than half of them.
     pub max_tokens: f64,
     /// Tokens a successful call earns back.
     pub token_ratio: f64,
@@ -64,8 +65,8 @@ pub(crate) struct RetryBudget {
 }
 
 impl RetryBudget {
-    pub(crate) fn new(policy: &RetryPolicy) -> Self {
-        let max = policy.max_tokens.max(0.0);
+    pub(crate) fn new(policy: &RetryPolicy, concurrency: usize) -> Self {
+        let max = policy.max_tokens.max(0.0) + 2.0 * concurrency as f64;
         Self { tokens: Mutex::new(max), max, ratio: policy.token_ratio.max(0.0) }
     }
 
@@ -122,7 +123,7 @@ mod tests {
 
     #[test]
     fn budget_stops_retries_when_most_calls_fail() {
-        let b = RetryBudget::new(&RetryPolicy::default());
+        let b = RetryBudget::new(&RetryPolicy::default(), 0);
         // 10 tokens: failures 1..=4 leave 9..=6 (> 5), the fifth leaves 5, which is not more than half.
         let allowed: Vec<bool> = (0..6).map(|_| b.failure_allows_retry()).collect();
         assert_eq!(allowed, [true, true, true, true, false, false]);
@@ -132,5 +133,13 @@ mod tests {
         }
         assert!(b.failure_allows_retry());
         assert!(!b.failure_allows_retry());
+    }
+
+    #[test]
+    fn budget_outlasts_one_burst_of_calls_in_flight() {
+        // 16 calls fail together: all may retry; the next few failures after that stop retries.
+        let b = RetryBudget::new(&RetryPolicy::default(), 16);
+        assert!((0..16).all(|_| b.failure_allows_retry()));
+        assert!((0..5).any(|_| !b.failure_allows_retry()));
     }
 }

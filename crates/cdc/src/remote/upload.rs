@@ -278,7 +278,7 @@ pub(crate) async fn splice(
     let chunk_digests: Vec<re::Digest> = layout.iter().map(Inner::to_proto_digest).collect();
     let result = if inner.caps.streaming_chunk_mapping() {
         inner
-            .call("RegisterChunkMapping", Some(blob), tally, || {
+            .call("RegisterChunkMapping", &[blob], tally, || {
                 let mut cas = inner.cas();
                 // The first message names the blob; the digests follow in messages of at most 10,000.
                 let mut messages = vec![re::RegisterChunkMappingRequest {
@@ -300,7 +300,7 @@ pub(crate) async fn splice(
             .await
     } else {
         inner
-            .call("SpliceBlob", Some(blob), tally, || {
+            .call("SpliceBlob", &[blob], tally, || {
                 let mut cas = inner.cas();
                 let req = inner.request(re::SpliceBlobRequest {
                     instance_name: inner.options.instance.clone(),

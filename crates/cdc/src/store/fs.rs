@@ -21,7 +21,7 @@ const FORMAT_FILE: &str = "agentry-cdc-store";
 /// way, one digest per line. Writes go to `tmp/`, are synced, then renamed into place, so a crash mid-put
 /// never leaves a partial object where readers look; every read re-hashes the object, so a corrupted file
 /// is reported as [`Error::Corrupt`] rather than returned.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct FsStore {
     root: PathBuf,
     function: DigestFunction,

@@ -26,7 +26,9 @@ fn url(var: &str) -> Option<String> {
     match std::env::var(var) {
         Ok(u) if !u.is_empty() => Some(u),
         _ => {
-            eprintln!("skipped: {var} is not set (.ci/run starts BuildGrid and sets it; see .ci/buildgrid.sh)");
+            eprintln!(
+                "skipped: {var} is not set (.ci/run starts BuildGrid and sets it; see .ci/buildgrid.sh)"
+            );
             None
         }
     }
@@ -46,7 +48,9 @@ fn data(len: usize, test: &str) -> Vec<u8> {
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
         now.as_nanos() as u64 ^ u64::from(std::process::id()).rotate_left(32)
     });
-    let seed = test.bytes().fold(0xcbf2_9ce4_8422_2325u64 ^ run, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+    let seed = test
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325u64 ^ run, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
     random(len, seed)
 }
 
@@ -133,7 +137,8 @@ fn a_download_holding_the_previous_version_fetches_only_new_chunks() {
     let d2 = remote.upload_bytes(v2.clone(), &none).expect("upload v2").digest;
     let dir = tempfile::tempdir().expect("tempdir");
     let params = remote.capabilities().params().cloned().expect("chunking");
-    let cache = FsStore::open(dir.path().join("cache"), DigestFunction::Sha256, params.clone()).expect("cache");
+    let cache =
+        FsStore::open(dir.path().join("cache"), DigestFunction::Sha256, params.clone()).expect("cache");
     let first = remote.download(&d1, &dir.path().join("v1"), Some(&cache), &none).expect("download v1");
     assert_eq!(first.bytes_transferred, v1.len() as u64);
     let second = remote.download(&d2, &dir.path().join("v2"), Some(&cache), &none).expect("download v2");
@@ -181,7 +186,10 @@ fn a_corrupt_chunk_in_the_cache_is_detected_and_fetched_again() {
     let again = remote.download(&d, &dir.path().join("b"), Some(&cache), &none).expect("second download");
     assert_eq!(std::fs::read(dir.path().join("b")).expect("read"), v);
     assert_eq!((again.chunks_transferred, again.bytes_transferred), (1, victim.size_bytes()));
-    assert_eq!(cache.get_object(&victim).expect("repaired").map(|b| b.len() as u64), Some(victim.size_bytes()));
+    assert_eq!(
+        cache.get_object(&victim).expect("repaired").map(|b| b.len() as u64),
+        Some(victim.size_bytes())
+    );
 }
 
 #[test]
@@ -250,7 +258,9 @@ fn files_upload_as_bytes_do() {
 fn a_server_stopped_mid_transfer_is_a_clear_error_and_leaves_no_output() {
     let Some(url) = url("AGENTRY_REAPI_URL") else { return };
     let Some(bgd) = private_server() else { return };
-    let remote = connect(&bgd.url);
+    // One call at a time, so most of the blob is still to be fetched when the server goes.
+    let options = RemoteOptions { concurrency: 1, ..RemoteOptions::default() };
+    let remote = BlockingRemoteCas::connect(&bgd.url, options).expect("connect");
     let v = data(48_000_000, "stopped server");
     let d = remote.upload_bytes(v, &none).expect("upload").digest;
     drop(url);
@@ -266,6 +276,7 @@ fn a_server_stopped_mid_transfer_is_a_clear_error_and_leaves_no_output() {
     });
     let err = result.expect_err("the server is gone");
     let text = err.to_string();
+    eprintln!("the error a user sees: {text}");
     assert!(matches!(err, RemoteError::Status { .. }), "{text}");
     assert!(text.contains("BatchReadBlobs") || text.contains("ByteStream.Read"), "names the call: {text}");
     assert!(!text.contains('\n'), "one line: {text}");
@@ -290,17 +301,23 @@ impl Drop for PrivateServer {
 }
 
 fn private_server() -> Option<PrivateServer> {
+    private_server_with(|config| config)
+}
+
+fn private_server_with(edit: impl FnOnce(String) -> String) -> Option<PrivateServer> {
     let Ok(bgd) = std::env::var("AGENTRY_BGD") else {
         eprintln!("skipped: AGENTRY_BGD (the bgd program .ci/buildgrid.sh installs) is not set");
         return None;
     };
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("addr").port();
+    let port =
+        std::net::TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("addr").port();
     let dir = tempfile::tempdir().expect("tempdir");
-    let template = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/buildgrid/cas.yml.in"))
-        .expect("config template");
+    let template =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/buildgrid/cas.yml.in"))
+            .expect("config template");
     let config = dir.path().join("cas.yml");
-    std::fs::write(&config, template.replace("@PORT@", &port.to_string()).replace("@CHUNKING@", "true"))
-        .expect("write config");
+    let text = edit(template.replace("@PORT@", &port.to_string()).replace("@CHUNKING@", "true"));
+    std::fs::write(&config, text).expect("write config");
     let child = Command::new(bgd)
         .args(["server", "start"])
         .arg(&config)
@@ -308,7 +325,7 @@ fn private_server() -> Option<PrivateServer> {
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("start bgd");
-    let server = PrivateServer { child, url: format!("grpc://127.0.0.1:{port}"), _dir: dir };
+    let server = PrivateServer { child, url: format!("grpc://localhost:{port}"), _dir: dir };
     for _ in 0..240 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
             return Some(server);
@@ -316,6 +333,97 @@ fn private_server() -> Option<PrivateServer> {
         std::thread::sleep(std::time::Duration::from_millis(250));
     }
     panic!("BuildGrid did not start on port {port} within 60 s");
+}
+
+#[test]
+fn grpcs_with_a_private_certificate_authority() {
+    let Some(_) = url("AGENTRY_BGD") else { return };
+    let certs = tempfile::tempdir().expect("tempdir");
+    let p = |name: &str| certs.path().join(name);
+    let (key, cert, ca) = (p("server.key"), p("server.pem"), p("ca.pem"));
+    std::fs::write(p("ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n")
+        .expect("ext");
+    // A private authority, and a server certificate it signs for localhost.
+    let steps: [&[&str]; 3] = [
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=agentry test CA",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+        ],
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+        ],
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "ext",
+            "-out",
+            "server.pem",
+        ],
+    ];
+    for args in steps {
+        let made = Command::new("openssl").args(args).current_dir(certs.path()).output();
+        if !made.as_ref().is_ok_and(|o| o.status.success()) {
+            eprintln!("skipped: openssl could not make a test certificate: {made:?}");
+            return;
+        }
+    }
+    let credentials = format!(
+        "insecure-mode: false\n    credentials:\n      tls-server-key: {}\n      tls-server-cert: {}",
+        key.display(),
+        cert.display()
+    );
+    let Some(server) = private_server_with(|c| c.replace("insecure-mode: true", &credentials)) else {
+        return;
+    };
+    let url = server.url.replace("grpc://", "grpcs://");
+    // The system's roots do not know this authority: a clear connection error.
+    let err = BlockingRemoteCas::connect(&url, RemoteOptions::default()).expect_err("untrusted certificate");
+    assert!(matches!(err, RemoteError::Connect { .. }), "{err}");
+    let options = RemoteOptions { ca_cert: Some(ca.clone()), ..RemoteOptions::default() };
+    let remote = BlockingRemoteCas::connect(&url, options).expect("connect with --ca-cert");
+    let v = data(3_000_000, "tls");
+    let up = remote.upload_bytes(v.clone(), &none).expect("upload over TLS");
+    assert_eq!(up.mode, TransferMode::Chunked);
+    let out = certs.path().join("out");
+    remote.download(&up.digest, &out, None, &none).expect("download over TLS");
+    assert!(std::fs::read(&out).expect("read") == v);
+    // The command line takes the same file.
+    let caps = Command::new(BIN)
+        .args(["remote", "caps", "--json", "--remote", &url, "--ca-cert"])
+        .arg(&ca)
+        .output()
+        .expect("run");
+    assert!(caps.status.success(), "{}", String::from_utf8_lossy(&caps.stderr));
 }
 
 const BIN: &str = env!("CARGO_BIN_EXE_agentry-cdc");
@@ -354,7 +462,11 @@ fn command_line_against_buildgrid() {
     let file = dir.path().join("f");
     let v = data(3_000_000, "cli");
     std::fs::write(&file, &v).expect("write");
-    let out = Command::new(BIN).args(["remote", "upload", "--remote", &url, "--json"]).arg(&file).output().expect("run");
+    let out = Command::new(BIN)
+        .args(["remote", "upload", "--remote", &url, "--json"])
+        .arg(&file)
+        .output()
+        .expect("run");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     let blob = digest(DigestFunction::Sha256, &v).to_string();
@@ -381,10 +493,12 @@ fn command_line_against_buildgrid() {
         .sum();
     assert_eq!(sizes, 3_000_000);
     // A blob that is not there: an error naming it, and no output file.
-    let absent = digest(DigestFunction::Sha256, b"never uploaded, and long enough to be chunked........").to_string();
+    let absent =
+        digest(DigestFunction::Sha256, b"never uploaded, and long enough to be chunked........").to_string();
     let absent = absent.replace("/53", "/5000000");
     let missing = dir.path().join("missing");
-    let (code, stderr) = fails(&["remote", "download", &absent, "--remote", &url, "-o", missing.to_str().expect("utf-8")]);
+    let (code, stderr) =
+        fails(&["remote", "download", &absent, "--remote", &url, "-o", missing.to_str().expect("utf-8")]);
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("NOT_FOUND") && stderr.trim_end().lines().count() == 1, "{stderr}");
     assert!(!missing.exists());

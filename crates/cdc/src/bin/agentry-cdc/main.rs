@@ -215,22 +215,21 @@ fn open_stream(path: &Path, params: &Params) -> Result<StreamChunker<std::io::Bu
 
 fn chunk(path: &Path, chunking: &Chunking, json: bool, out: &mut impl Write) -> Result<()> {
     let params = chunking.params()?;
-    let mut chunker = open_stream(path, &params)?;
-    let bar = progress(path);
-    while let Some((c, data)) = chunker.next_chunk().with_context(|| format!("reading {}", path.display()))? {
-        let d = digest(chunking.digest, data);
+    // Read ahead and hashed on all cores, with memory bounded by a few 16 MiB segments.
+    let found = agentry_cdc::chunk_and_digest_file(&params, path, chunking.digest, 0)
+        .with_context(|| format!("chunking {}", path.display()))?;
+    for c in &found.chunks {
+        let (offset, length, d) = (c.chunk.offset, c.chunk.length, c.digest);
         if json {
             writeln!(
                 out,
                 "{}",
-                serde_json::json!({"offset": c.offset, "length": c.length, "digest": d.to_string()})
+                serde_json::json!({"offset": offset, "length": length, "digest": d.to_string()})
             )?;
         } else {
-            writeln!(out, "{}\t{}\t{d}", c.offset, c.length)?;
+            writeln!(out, "{offset}\t{length}\t{d}")?;
         }
-        bar.inc(c.length);
     }
-    bar.finish_and_clear();
     Ok(())
 }
 
