@@ -442,20 +442,9 @@ fn search_pattern(name: &str, args: &[Word]) -> Option<usize> {
         // `rg --files DIR` takes no pattern: every operand is a path.
         return None;
     }
-    const VALUE: &[&str] = &[
-        "-m",
-        "-A",
-        "-B",
-        "-C",
-        "-g",
-        "-t",
-        "-T",
-        "-d",
-        "-D",
-        "-j",
-        "-M",
-        "-r",
-        "-E",
+    // Short letters that take a value (the rest of the cluster or the next word); `e` and `f` give the pattern.
+    let value_letters = if name == "rg" { "mABCgtTjMrdE" } else { "mABCdD" };
+    const LONG_VALUE: &[&str] = &[
         "--max-count",
         "--glob",
         "--type",
@@ -472,26 +461,39 @@ fn search_pattern(name: &str, args: &[Word]) -> Option<usize> {
         "--before-context",
         "--max-columns",
     ];
+    // GNU grep and rg take options after operands: a pattern option anywhere means no pattern operand.
+    let mut first_operand = None;
     let mut i = 0;
     while i < args.len() {
         let t = args[i].text.as_str();
+        i += 1;
         if t == "--" {
-            return (i + 1 < args.len()).then_some(i + 1);
+            return first_operand.or((i < args.len()).then_some(i));
         }
-        if matches!(t, "-e" | "-f" | "--regexp" | "--file")
-            || t.starts_with("--regexp=")
-            || t.starts_with("--file=")
-            || (t.starts_with("-e") || t.starts_with("-f")) && !t.starts_with("--") && t.len() > 2
-        {
+        if matches!(t, "--regexp" | "--file") || t.starts_with("--regexp=") || t.starts_with("--file=") {
             return None;
         }
-        if t.starts_with('-') && t.len() > 1 {
-            // `rg -r` is --replace (a value); `grep -r` is recursive (none).
-            let takes = VALUE.contains(&t) && !(t == "-r" && name != "rg") && !(t == "-E" && name != "rg");
-            i += if takes { 2 } else { 1 };
+        if let Some(long) = t.strip_prefix("--") {
+            if LONG_VALUE.contains(&long.split('=').next().unwrap_or(long)) && !long.contains('=') {
+                i += 1;
+            }
             continue;
         }
-        return Some(i);
+        if t.len() > 1 && t.starts_with('-') {
+            for (at, c) in t[1..].char_indices() {
+                if c == 'e' || c == 'f' {
+                    return None;
+                }
+                if value_letters.contains(c) {
+                    if t[1 + at + c.len_utf8()..].is_empty() {
+                        i += 1;
+                    }
+                    break;
+                }
+            }
+            continue;
+        }
+        first_operand.get_or_insert(i - 1);
     }
-    None
+    first_operand
 }
