@@ -398,7 +398,14 @@ impl Engine {
                 );
             }
         };
-        let targets = if word.glob { paths::expand_glob(&cwd, &word.text) } else { vec![word.text.clone()] };
+        let mut targets =
+            if word.glob { paths::expand_glob(&cwd, &word.text) } else { vec![word.text.clone()] };
+        // `fixtures\sensitive\k.json` names the protected file on Windows (and one odd name elsewhere): both
+        // spellings are judged, so neither a Write payload nor a patch header slips past with backslashes.
+        if word.text.contains('\\') && !paths::is_windows_style(&word.text) {
+            let alt: Vec<String> = targets.iter().map(|t| t.replace('\\', "/")).collect();
+            targets.extend(alt);
+        }
         if word.glob && access == (Access::Delete { recursive: true }) {
             // `rm -rf /*` or `rm -rf ~/.*`: the folder holding the wildcard is as good as gone.
             if let Some((parent, last)) = word.text.rsplit_once('/').or(Some(("", word.text.as_str())))
