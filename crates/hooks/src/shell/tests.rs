@@ -138,3 +138,49 @@ fn sql() {
     let o = ops("psql -c 'drop table users'");
     assert!(o.iter().any(|o| matches!(o, Op::Sql { text, .. } if text == "drop table users")));
 }
+
+/// Every interpreter of the table, every code option, alone, after a flag in the same cluster, and after an
+/// option with a value: the code is seen.
+#[test]
+fn every_interpreter_code_option_in_every_spelling() {
+    use super::table::INTERPRETERS;
+    let code = "'system(\"rm -rf /\")'";
+    for spec in INTERPRETERS {
+        let name = spec.names[0];
+        let flag = "wBnqsvh"
+            .chars()
+            .find(|c| {
+                !spec.code_short.contains(*c)
+                    && !spec.opts.short_value.contains(*c)
+                    && !spec.opts.short_glued.contains(*c)
+            })
+            .expect("a flag letter");
+        let mut lines = Vec::new();
+        for c in spec.code_short.chars() {
+            lines.push(format!("{name} -{c} {code}"));
+            lines.push(format!("{name} -{flag}{c} {code}"));
+            if let Some(v) = spec.opts.short_value.chars().next() {
+                lines.push(format!("{name} -{v} x -{c} {code}"));
+            }
+        }
+        for long in spec.code_long {
+            lines.push(format!("{name} {long} {code}"));
+            lines.push(format!("{name} {long}={code}"));
+        }
+        for line in lines {
+            has(&line, Access::Delete { recursive: true }, "/");
+        }
+    }
+}
+
+/// Every shell, `-c` alone, in a cluster, with `--` after it, after `-o OPTION`: the string is seen; `-n`
+/// only reads it.
+#[test]
+fn every_shell_command_string_in_every_spelling() {
+    for sh in ["sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "yash", "rbash"] {
+        for form in ["-c", "-lc", "-ec --", "-c --", "-o pipefail -c", "-xec", "--norc -c"] {
+            has(&format!("{sh} {form} 'rm -rf /'"), Access::Delete { recursive: true }, "/");
+        }
+        assert!(paths(&format!("{sh} -n -c 'rm -rf /'")).is_empty(), "{sh} -n");
+    }
+}
