@@ -2,9 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
+use super::options::{interp, parse_options, wrapper};
 use super::table::{
-    command_name, formats_devices, has_short_flag, interp, is_dev_sink, is_shell, operands, parse_options,
-    skip_options, sql_client_flags, wrapper, writes_all_operands,
+    command_name, formats_devices, has_short_flag, is_dev_sink, is_shell, operands, skip_options,
+    sql_client_flags, writes_all_operands,
 };
 use super::{Analyzer, Stdin};
 use crate::vocab::{Access, Op, Word};

@@ -2,9 +2,9 @@
 
 use std::path::Path;
 
+use super::options::{OptSpec, parse_options};
 use super::table::{
-    OptSpec, basename, has_short_flag, is_dev_sink, known_reader, never_reads_args, operands, parse_options,
-    reads_recursively,
+    basename, has_short_flag, is_dev_sink, known_reader, never_reads_args, operands, reads_recursively,
 };
 use super::{Analyzer, FileText, MAX_INSPECTED_FILE, PROCESS_SUBSTITUTION};
 use crate::vocab::{Access, Op, Word};

@@ -1,9 +1,8 @@
 //! Interpreter code (`python -c`, `perl -e`, `node -e`, ...) and SQL clients.
 
 use super::expand::ansi_c_decode;
-use super::table::{
-    Interp, OptSpec, basename, interp, interp_args, is_shell, operands, parse_options, sql_client_flags,
-};
+use super::options::{Interp, OptSpec, interp, interp_args, parse_options};
+use super::table::{basename, is_shell, operands, sql_client_flags};
 use super::{Analyzer, FileText, Stdin};
 use crate::vocab::{Access, Op, Word};
 

@@ -19,9 +19,11 @@ use table::{command_name, has_short_flag, is_dev_sink, unwrap_simple_wrappers};
 mod dispatch;
 mod expand;
 mod files;
+mod find;
 mod git;
 pub(crate) mod gitrules;
 mod interp;
+mod options;
 mod runners;
 mod scripts;
 mod table;
@@ -581,7 +583,7 @@ impl Analyzer {
             _ => None,
         };
         let items = match name {
-            "find" => Some(self.find_items(&runners::FindExpr::parse(rest))),
+            "find" => Some(self.find_items(&find::FindExpr::parse(rest))),
             "ls" => Some(self.ls_items(rest)),
             "echo" | "printf" => Some(rest.iter().filter(|w| !w.text.starts_with('-')).cloned().collect()),
             _ => None,

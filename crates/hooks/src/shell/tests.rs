@@ -143,7 +143,7 @@ fn sql() {
 /// option with a value: the code is seen.
 #[test]
 fn every_interpreter_code_option_in_every_spelling() {
-    use super::table::INTERPRETERS;
+    use super::options::INTERPRETERS;
     let code = "'system(\"rm -rf /\")'";
     for spec in INTERPRETERS {
         let name = spec.names[0];
