@@ -7,6 +7,7 @@ use std::str::FromStr;
 use serde_json::{Map, Value, json};
 
 use crate::error::Error;
+use crate::vocab::RuleId;
 
 /// The agent runtimes whose hook formats are understood.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -161,8 +162,8 @@ pub enum Outcome {
 pub struct Decision {
     /// What to answer.
     pub outcome: Outcome,
-    /// The rule id behind it (`protected-path`, `read-secret`, ...); `None` for a plain allow.
-    pub rule: Option<String>,
+    /// The rule behind it (`protected-path`, `read-secret`, ...); `None` for a plain allow.
+    pub rule: Option<RuleId>,
 }
 
 impl Decision {
@@ -172,8 +173,8 @@ impl Decision {
     }
 
     /// A deny by `rule`.
-    pub fn deny(rule: &str, reason: impl Into<String>) -> Self {
-        Self { outcome: Outcome::Deny(reason.into()), rule: Some(rule.to_owned()) }
+    pub fn deny(rule: RuleId, reason: impl Into<String>) -> Self {
+        Self { outcome: Outcome::Deny(reason.into()), rule: Some(rule) }
     }
 
     /// `allow`, `deny`, `context` or `block`.
@@ -599,7 +600,8 @@ mod tests {
     #[test]
     fn deny_formats() {
         for r in Runtime::ALL {
-            let resp = render_parts(r, EventKind::PreTool, "PreToolUse", &Decision::deny("x", "no"));
+            let resp =
+                render_parts(r, EventKind::PreTool, "PreToolUse", &Decision::deny(RuleId::CustomRule, "no"));
             assert_eq!(resp.exit_code, 2);
             assert!(resp.stderr.contains("no"));
             let v: Value = serde_json::from_str(&resp.stdout).expect("json");

@@ -11,6 +11,7 @@ use crate::event::{
 };
 use crate::policy::Policy;
 use crate::state::{self, AuditEntry};
+use crate::vocab::RuleId;
 
 /// Bytes of a session-context file injected at session start.
 const MAX_CONTEXT_FILE: usize = 10_000;
@@ -52,7 +53,7 @@ pub fn handle(input: &[u8], opts: Options, env: &dyn Fn(&str) -> Option<String>)
             return fail_closed(
                 opts.runtime,
                 Decision::deny(
-                    "malformed-payload",
+                    RuleId::MalformedPayload,
                     format!("the hook payload is not valid JSON ({e}); denied"),
                 ),
             );
@@ -63,7 +64,7 @@ pub fn handle(input: &[u8], opts: Options, env: &dyn Fn(&str) -> Option<String>)
         Err(e) => {
             return fail_closed(
                 opts.runtime.or(Some(crate::event::detect(&value))),
-                Decision::deny("malformed-payload", format!("{e}; denied")),
+                Decision::deny(RuleId::MalformedPayload, format!("{e}; denied")),
             );
         }
     };
@@ -75,7 +76,7 @@ pub fn handle(input: &[u8], opts: Options, env: &dyn Fn(&str) -> Option<String>)
     let Some(mut root) = event.root.clone() else {
         let d = if pre {
             Decision::deny(
-                "no-project-root",
+                RuleId::NoProjectRoot,
                 "no project root: the payload has no cwd and the runtime set no project variable",
             )
         } else {
@@ -91,7 +92,7 @@ pub fn handle(input: &[u8], opts: Options, env: &dyn Fn(&str) -> Option<String>)
         Err(e) => {
             let d = if pre {
                 Decision::deny(
-                    "policy-error",
+                    RuleId::PolicyError,
                     format!("the hook policy is invalid, so nothing is allowed: {e}"),
                 )
             } else {
@@ -104,8 +105,11 @@ pub fn handle(input: &[u8], opts: Options, env: &dyn Fn(&str) -> Option<String>)
     let engine = match Engine::new(&policy, &root, home.as_deref()) {
         Ok(e) => e.with_tmpdir(env("TMPDIR").as_deref()),
         Err(e) => {
-            let d =
-                if pre { Decision::deny("path-error", format!("{e}; denied")) } else { Decision::allow() };
+            let d = if pre {
+                Decision::deny(RuleId::PathError, format!("{e}; denied"))
+            } else {
+                Decision::allow()
+            };
             return finish(event, d, None);
         }
     };
@@ -130,7 +134,7 @@ pub fn handle(input: &[u8], opts: Options, env: &dyn Fn(&str) -> Option<String>)
                 }
                 verdict.decision
             }
-            None => Decision::deny("malformed-payload", "the tool call has no readable input; denied"),
+            None => Decision::deny(RuleId::MalformedPayload, "the tool call has no readable input; denied"),
         },
         EventKind::PostTool => {
             if !dry_run && event.name != "PostToolUseFailure" {
@@ -144,7 +148,7 @@ pub fn handle(input: &[u8], opts: Options, env: &dyn Fn(&str) -> Option<String>)
             let session = event.session_id.as_deref();
             match state::stop_gate(engine.root(), policy.stop_gate.max_blocks, continuing, session) {
                 Ok(Some(reason)) => {
-                    Decision { outcome: Outcome::Block(reason), rule: Some("stop-gate".to_owned()) }
+                    Decision { outcome: Outcome::Block(reason), rule: Some(RuleId::StopGate) }
                 }
                 _ => Decision::allow(),
             }
@@ -165,7 +169,7 @@ pub fn handle(input: &[u8], opts: Options, env: &dyn Fn(&str) -> Option<String>)
             session_id: event.session_id.clone(),
             tool: event.tool_name.clone(),
             decision: decision.verdict().to_owned(),
-            rule: decision.rule.clone(),
+            rule: decision.rule.map(|r| r.as_str().to_owned()),
             reason,
             checkpoint: checkpoint_id.clone(),
         };
@@ -218,12 +222,12 @@ fn post_tool(engine: &Engine, event: &Event, dry_run: bool) -> Decision {
                     r.file,
                     r.exit_code.map_or_else(|| "none".to_owned(), |c| c.to_string())
                 )),
-                rule: Some("quality-gate".to_owned()),
+                rule: Some(RuleId::QualityGate),
             }
         }
         Err(e) => Decision {
             outcome: Outcome::Block(format!("the quality gate could not record its result: {e}")),
-            rule: Some("quality-gate".to_owned()),
+            rule: Some(RuleId::QualityGate),
         },
     }
 }
@@ -242,7 +246,7 @@ fn session_context(root: &Path, policy: &Policy) -> Decision {
     if parts.is_empty() {
         Decision::allow()
     } else {
-        Decision { outcome: Outcome::Context(parts.join("\n\n")), rule: Some("session-context".to_owned()) }
+        Decision { outcome: Outcome::Context(parts.join("\n\n")), rule: Some(RuleId::SessionContext) }
     }
 }
 
@@ -258,6 +262,6 @@ fn prompt_routes(policy: &Policy, prompt: &str) -> Decision {
     if hits.is_empty() {
         Decision::allow()
     } else {
-        Decision { outcome: Outcome::Context(hits.join("\n\n")), rule: Some("prompt-route".to_owned()) }
+        Decision { outcome: Outcome::Context(hits.join("\n\n")), rule: Some(RuleId::PromptRoute) }
     }
 }

@@ -34,4 +34,5 @@ pub use crate::{
         QualityGate, Rule, Session, ShellRules, StopGate, policy_path,
     },
     state::{AuditEntry, GATE_STATE_FILE, GateResult, audit_path, last_gate, read_audit, run_quality_gate},
+    vocab::RuleId,
 };

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use agentry_hooks::{
-    DEFAULT_POLICY_TOML, Decision, EventKind, Options, POLICY_FILE, Policy, RollbackTarget, Runtime, handle,
-    render_parts,
+    DEFAULT_POLICY_TOML, Decision, EventKind, Options, POLICY_FILE, Policy, RollbackTarget, RuleId, Runtime,
+    handle, render_parts,
 };
 use clap::{Parser, Subcommand};
 
@@ -152,14 +152,14 @@ fn run(runtime: Option<Runtime>) -> ExitCode {
     let handled = std::panic::catch_unwind(|| {
         if let Err(e) = read {
             let d = Decision::deny(
-                "malformed-payload",
+                RuleId::MalformedPayload,
                 format!("cannot read the payload from stdin ({e}); denied"),
             );
             return render_parts(runtime.unwrap_or(Runtime::Claude), EventKind::PreTool, "PreToolUse", &d);
         }
         if input.len() as u64 > MAX_PAYLOAD {
             let d = Decision::deny(
-                "malformed-payload",
+                RuleId::MalformedPayload,
                 format!("the payload exceeds {MAX_PAYLOAD} bytes; denied"),
             );
             return render_parts(runtime.unwrap_or(Runtime::Claude), EventKind::PreTool, "PreToolUse", &d);
@@ -167,7 +167,8 @@ fn run(runtime: Option<Runtime>) -> ExitCode {
         handle(&input, Options { runtime, dry_run: false }, &|k| std::env::var(k).ok()).response
     });
     let response = handled.unwrap_or_else(|_| {
-        let d = Decision::deny("internal-error", "agentry-hooks hit an internal error; denied to stay safe");
+        let d =
+            Decision::deny(RuleId::InternalError, "agentry-hooks hit an internal error; denied to stay safe");
         render_parts(runtime.unwrap_or(Runtime::Claude), EventKind::PreTool, "PreToolUse", &d)
     });
     let mut out = std::io::stdout().lock();
@@ -304,7 +305,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                     h.decision.verdict(),
                     runtime.unwrap_or("?"),
                     event.as_deref().unwrap_or("?"),
-                    h.decision.rule.as_deref().unwrap_or("-"),
+                    h.decision.rule.map_or("-", RuleId::as_str),
                     reason.unwrap_or_default()
                 ));
             }

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use super::{Acc, Check, Denied, Engine, MAX_WALK, denied};
 use crate::paths::{self, Resolved};
-use crate::vocab::{Access, Word};
+use crate::vocab::{Access, RuleId, Word};
 
 /// Zero-width, bidirectional-control and other format characters: a path holding one is meant to look like
 /// another path.
@@ -54,13 +54,13 @@ impl Engine {
                 return Ok(());
             }
             return denied(
-                "shell-unresolvable",
+                RuleId::ShellUnresolvable,
                 format!("{via} changes `{}`, which cannot be resolved statically", word.text),
             );
         }
         if let Some(c) = word.text.chars().find(|c| is_invisible(*c)) {
             return denied(
-                "suspicious-path",
+                RuleId::SuspiciousPath,
                 format!(
                     "{via} names `{}`, which holds the invisible character U+{:04X}",
                     word.text.escape_debug(),
@@ -77,7 +77,7 @@ impl Engine {
                 let name = word.text.rsplit('/').next().unwrap_or(&word.text);
                 if self.compiled.read_protected.iter().any(|g| g.matches(name)) {
                     return denied(
-                        "read-secret",
+                        RuleId::ReadSecret,
                         format!("{via} reads `{}`, which is read-protected", word.text),
                     );
                 }
@@ -85,7 +85,7 @@ impl Engine {
             }
             None => {
                 return denied(
-                    "shell-unresolvable",
+                    RuleId::ShellUnresolvable,
                     format!("{via} changes `{}` after a change to an unknown directory", word.text),
                 );
             }
@@ -163,7 +163,7 @@ impl Engine {
 
     pub(super) fn resolve(&self, text: &str, cwd: &Path, via: &str, acc: &Acc) -> Result<Resolved, Denied> {
         paths::resolve_with(&self.root, cwd, text, &acc.links).map_err(|e| Denied {
-            rule: "path-error",
+            rule: RuleId::PathError,
             reason: format!("{via}: cannot resolve `{text}` ({e}); denied because it cannot be checked"),
         })
     }
@@ -171,13 +171,13 @@ impl Engine {
     pub(super) fn read(&self, r: &Resolved, text: &str, via: &str) -> Check {
         if let Some(g) = self.compiled.read_protected.iter().find(|g| r.matches(g)) {
             return denied(
-                "read-secret",
+                RuleId::ReadSecret,
                 format!("{via} reads `{text}`, which is read-protected by `{}`", g.as_str()),
             );
         }
         if let Some(g) = self.credential(r, text) {
             return denied(
-                "read-credential",
+                RuleId::ReadCredential,
                 format!(
                     "{via} reads `{text}`, a credential (`{}` in paths.read_credentials); its contents must not reach the model",
                     g.as_str()
@@ -189,7 +189,7 @@ impl Engine {
             let name = r.abs.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             if let Some(g) = self.compiled.read_protected.iter().find(|g| g.matches(&name)) {
                 return denied(
-                    "read-secret",
+                    RuleId::ReadSecret,
                     format!("{via} reads `{text}`, which is read-protected by `{}`", g.as_str()),
                 );
             }
@@ -224,7 +224,7 @@ impl Engine {
     pub(super) fn writable(&self, r: &Resolved, text: &str, via: &str) -> Check {
         if self.compiled.policy.shell.deny_device_writes && is_device(&r.abs) {
             return denied(
-                "device-write",
+                RuleId::DeviceWrite,
                 format!(
                     "{via} writes to the device `{}` (a disk or partition): its data would be lost (`shell.deny_device_writes = false` turns this rule off)",
                     r.abs.display()
@@ -240,7 +240,7 @@ impl Engine {
                 return Ok(());
             }
             return denied(
-                "outside-root",
+                RuleId::OutsideRoot,
                 format!(
                     "{via} changes `{text}`, which resolves to `{}`, outside the project root `{}`",
                     r.abs.display(),
@@ -251,7 +251,7 @@ impl Engine {
         if let Some(g) = self.compiled.protected.iter().find(|g| r.matches(g)) {
             let rel = r.rel.as_deref().unwrap_or("");
             return denied(
-                "protected-path",
+                RuleId::ProtectedPath,
                 format!("{via} changes `{text}` (`{rel}`), which is protected by `{}`", g.as_str()),
             );
         }
@@ -274,7 +274,7 @@ impl Engine {
         };
         match what {
             Some(w) => {
-                denied("destructive-delete", format!("{via} recursively deletes `{text}`, which is {w}"))
+                denied(RuleId::DestructiveDelete, format!("{via} recursively deletes `{text}`, which is {w}"))
             }
             None => Ok(()),
         }
@@ -285,7 +285,7 @@ impl Engine {
     pub(super) fn read_tree(&self, r: &Resolved, text: &str, via: &str) -> Check {
         let too_large = || {
             denied(
-                "read-secret",
+                RuleId::ReadSecret,
                 format!(
                     "{via} reads everything under `{text}`, a folder too large to check for secrets ({MAX_WALK}+ entries)"
                 ),
@@ -304,7 +304,7 @@ impl Engine {
                 .find(|g| g.matches(&rel) || g.matches(&name.to_string_lossy()))
             {
                 denied(
-                    "read-secret",
+                    RuleId::ReadSecret,
                     format!(
                         "{via} reads everything under `{text}`, which contains `{rel}`, read-protected by `{}`",
                         g.as_str()
@@ -320,7 +320,7 @@ impl Engine {
                     .find(|g| g.matches(&rel) || g.matches(p.to_string_lossy().trim_start_matches('/')))
             {
                 denied(
-                    "read-credential",
+                    RuleId::ReadCredential,
                     format!(
                         "{via} reads everything under `{text}`, which contains the credential `{rel}` (`{}`)",
                         g.as_str()
@@ -337,7 +337,7 @@ impl Engine {
     pub(super) fn tree(&self, r: &Resolved, text: &str, via: &str, acc: &mut Acc) -> Check {
         let too_large = || {
             denied(
-                "protected-path",
+                RuleId::ProtectedPath,
                 format!(
                     "{via} recursively deletes `{text}`, a folder too large to check ({MAX_WALK}+ entries)"
                 ),
@@ -350,7 +350,7 @@ impl Engine {
                 .unwrap_or_default();
             if let Some(g) = self.compiled.protected.iter().find(|g| g.matches(&rel)) {
                 denied(
-                    "protected-path",
+                    RuleId::ProtectedPath,
                     format!(
                         "{via} recursively deletes `{text}`, which contains `{rel}`, protected by `{}`",
                         g.as_str()

@@ -7,7 +7,7 @@ use crate::event::{Decision, Tool};
 use crate::paths::{self, Root};
 use crate::policy::{Compiled, Policy, normalize_sql};
 use crate::shell;
-use crate::vocab::{Access, Op, Word};
+use crate::vocab::{Access, Op, RuleId, Word};
 
 mod access;
 
@@ -50,13 +50,13 @@ struct Acc {
 }
 
 struct Denied {
-    rule: &'static str,
+    rule: RuleId,
     reason: String,
 }
 
 type Check = Result<(), Denied>;
 
-fn denied(rule: &'static str, reason: String) -> Check {
+fn denied(rule: RuleId, reason: String) -> Check {
     Err(Denied { rule, reason })
 }
 
@@ -133,7 +133,7 @@ impl Engine {
                 Ok(r) => r.abs,
                 Err(e) => {
                     return self.verdict(
-                        denied("path-error", format!("cannot resolve the working directory `{c}`: {e}")),
+                        denied(RuleId::PathError, format!("cannot resolve the working directory `{c}`: {e}")),
                         Vec::new(),
                     );
                 }
@@ -189,7 +189,7 @@ impl Engine {
                             && self.compiled.read_protected.iter().any(|p| p.matches(probe))
                         {
                             return denied(
-                                "read-secret",
+                                RuleId::ReadSecret,
                                 format!(
                                     "the search pattern `{g}` reads `{probe}` files, which are read-protected"
                                 ),
@@ -202,7 +202,7 @@ impl Engine {
             Tool::Patch(text) => {
                 let Some(list) = crate::patch::patch_paths(text) else {
                     return denied(
-                        "malformed-payload",
+                        RuleId::MalformedPayload,
                         "the patch is neither an apply_patch envelope nor a unified diff".to_owned(),
                     );
                 };
@@ -220,18 +220,18 @@ impl Engine {
             if let Op::Deny { rule, reason } = op {
                 let shell = &self.compiled.policy.shell;
                 let off = match *rule {
-                    "pipe-to-shell" => !shell.deny_pipe_to_shell,
-                    shell::gitrules::GIT_DESTRUCTIVE => !shell.deny_git_destructive,
+                    RuleId::PipeToShell => !shell.deny_pipe_to_shell,
+                    RuleId::GitDestructive => !shell.deny_git_destructive,
                     _ => false,
                 };
                 if off {
                     continue;
                 }
-                if *rule == shell::gitrules::GIT_DESTRUCTIVE {
-                    acc.deferred.get_or_insert(Denied { rule, reason: reason.clone() });
+                if *rule == RuleId::GitDestructive {
+                    acc.deferred.get_or_insert(Denied { rule: *rule, reason: reason.clone() });
                     continue;
                 }
-                return denied(rule, reason.clone());
+                return denied(*rule, reason.clone());
             }
         }
         for op in ops {
@@ -281,7 +281,7 @@ impl Engine {
             };
             if let (Some(c), Some(p)) = (command_hit, path_hit) {
                 let what = [c, p].into_iter().filter(|x| !x.is_empty()).collect::<Vec<_>>().join(", ");
-                return denied("custom-rule", format!("{} (rule `{}`: {what})", rule.message, rule.id));
+                return denied(RuleId::CustomRule, format!("{} (rule `{}`: {what})", rule.message, rule.id));
             }
         }
         Ok(())
@@ -303,7 +303,7 @@ impl Engine {
                     if targets.contains(&part) {
                         let line = argv.iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" ");
                         return denied(
-                            "production-deploy",
+                            RuleId::ProductionDeploy,
                             format!(
                                 "`{line}` looks like a production deploy (rule `{}` with target `{part}`)",
                                 glob.as_str()
@@ -320,7 +320,7 @@ impl Engine {
         let norm = format!(" {} ", normalize_sql(text));
         for phrase in &self.compiled.sql_deny {
             if norm.contains(&format!(" {phrase} ")) {
-                return denied("destructive-sql", format!("`{phrase}` sent through {via} is denied"));
+                return denied(RuleId::DestructiveSql, format!("`{phrase}` sent through {via} is denied"));
             }
         }
         Ok(())
@@ -333,12 +333,12 @@ mod tests {
 
     /// The rule a shell command is denied by under `policy` (`None`: allowed). The root is this crate's
     /// folder, which is not under a temporary folder; deciding writes nothing.
-    fn check(policy: &Policy, cmd: &str, expected: Option<&str>) {
+    fn check(policy: &Policy, cmd: &str, expected: Option<RuleId>) {
         let engine = Engine::new(policy, env!("CARGO_MANIFEST_DIR"), Some("/home/someone"))
             .expect("engine")
             .with_tmpdir(Some("/tmp"));
         let v = engine.check_tool(&Tool::Shell(cmd.to_owned()), None);
-        assert_eq!(v.decision.rule.as_deref(), expected, "{cmd}: {:?}", v.decision);
+        assert_eq!(v.decision.rule, expected, "{cmd}: {:?}", v.decision);
     }
 
     #[test]
@@ -346,16 +346,16 @@ mod tests {
         let on = Policy::default();
         check(&on, "rm -rf /tmp/build", None);
         check(&on, "rm -rf $TMPDIR/build", None);
-        check(&on, "rm -rf /tmp", Some("outside-root"));
+        check(&on, "rm -rf /tmp", Some(RuleId::OutsideRoot));
         let mut off = Policy::default();
         off.paths.temp_writable = false;
-        check(&off, "rm -rf /tmp/build", Some("outside-root"));
+        check(&off, "rm -rf /tmp/build", Some(RuleId::OutsideRoot));
     }
 
     #[test]
     fn git_destructive_can_be_turned_off() {
         let on = Policy::default();
-        check(&on, "git reset --hard", Some("git-destructive"));
+        check(&on, "git reset --hard", Some(RuleId::GitDestructive));
         check(&on, "git push --force-with-lease", None);
         let mut off = Policy::default();
         off.shell.deny_git_destructive = false;
@@ -364,16 +364,16 @@ mod tests {
 
     #[test]
     fn device_writes_can_be_turned_off() {
-        check(&Policy::default(), "dd if=/dev/zero of=/dev/sda", Some("device-write"));
+        check(&Policy::default(), "dd if=/dev/zero of=/dev/sda", Some(RuleId::DeviceWrite));
         let mut off = Policy::default();
         off.shell.deny_device_writes = false;
         // Without the rule the disk is still outside the root.
-        check(&off, "dd if=/dev/zero of=/dev/sda", Some("outside-root"));
+        check(&off, "dd if=/dev/zero of=/dev/sda", Some(RuleId::OutsideRoot));
     }
 
     #[test]
     fn credentials_can_be_turned_off() {
-        check(&Policy::default(), "cat ~/.ssh/id_rsa", Some("read-credential"));
+        check(&Policy::default(), "cat ~/.ssh/id_rsa", Some(RuleId::ReadCredential));
         check(&Policy::default(), "cat ~/.ssh/id_rsa.pub", None);
         let mut off = Policy::default();
         off.paths.read_credentials.clear();

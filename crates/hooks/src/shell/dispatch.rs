@@ -8,7 +8,7 @@ use super::table::{
     sql_client_flags, writes_all_operands,
 };
 use super::{Analyzer, Stdin};
-use crate::vocab::{Access, Op, Word};
+use crate::vocab::{Access, Op, RuleId, Word};
 
 impl Analyzer {
     /// Analyzes a command line after expansion: unwraps wrappers and dispatches on the command name.
@@ -364,7 +364,7 @@ impl Analyzer {
                 on_text(self, &both)
             }
             Stdin::Pipe(up) if up.decodes_or_downloads => self.deny_rule(
-                "pipe-to-shell",
+                RuleId::PipeToShell,
                 format!(
                     "decoded or downloaded text is piped into `{name}` ({} | {name})",
                     up.names.join(" | ")

@@ -2,7 +2,7 @@
 
 use super::table::{basename, has_short_flag, is_dev_sink, operands};
 use super::{Analyzer, FileText, Stdin, gitrules};
-use crate::vocab::{Access, Word};
+use crate::vocab::{Access, RuleId, Word};
 
 impl Analyzer {
     /// `git [-C DIR] [-c KEY=VALUE] SUBCOMMAND ...`: the folder it works in, what the subcommand changes, and
@@ -137,7 +137,7 @@ impl Analyzer {
         }
         if let Some(why) = gitrules::destructive(&sub.text, rest) {
             self.deny_rule(
-                gitrules::GIT_DESTRUCTIVE,
+                RuleId::GitDestructive,
                 format!(
                     "{why}; commit or stash first (`shell.deny_git_destructive = false` turns this rule off)"
                 ),

@@ -4,9 +4,6 @@
 
 use crate::vocab::Word;
 
-/// The rule id.
-pub(crate) const GIT_DESTRUCTIVE: &str = "git-destructive";
-
 /// The options of a git subcommand: long names (in the order an abbreviation is resolved: git accepts any
 /// unambiguous prefix, and an ambiguous one is an error, so the first listed wins here), which of them take a
 /// value, and the short letters that take one.

@@ -4,7 +4,7 @@ use super::expand::ansi_c_decode;
 use super::options::{Interp, OptSpec, interp, interp_args, parse_options};
 use super::table::{basename, is_shell, operands, sql_client_flags};
 use super::{Analyzer, FileText, Stdin};
-use crate::vocab::{Access, Op, Word};
+use crate::vocab::{Access, Op, RuleId, Word};
 
 impl Analyzer {
     /// An interpreter from the table (`python`, `perl`, `ruby`, `node`, `php`, ...): its inline code, the
@@ -278,8 +278,10 @@ impl Analyzer {
             }
             Stdin::Pipe(up) => match &up.text {
                 Some(t) => self.ops.push(Op::Sql { text: t.clone(), via: format!("{name} standard input") }),
-                None if up.decodes_or_downloads => self
-                    .deny_rule("pipe-to-shell", format!("decoded or downloaded text is piped into `{name}`")),
+                None if up.decodes_or_downloads => self.deny_rule(
+                    RuleId::PipeToShell,
+                    format!("decoded or downloaded text is piped into `{name}`"),
+                ),
                 None => {}
             },
             Stdin::Opaque(why) => self.deny(format!("`{name}` runs SQL read from standard input, and {why}")),

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use brush_parser::ast;
 use brush_parser::word;
 
-use crate::vocab::{Access, Op, Word};
+use crate::vocab::{Access, Op, RuleId, Word};
 use table::{command_name, has_short_flag, is_dev_sink, unwrap_simple_wrappers};
 
 mod dispatch;
@@ -175,15 +175,15 @@ impl Analyzer {
     }
 
     fn deny(&mut self, reason: impl Into<String>) {
-        self.deny_rule("shell-unresolvable", reason);
+        self.deny_rule(RuleId::ShellUnresolvable, reason);
     }
 
-    fn deny_rule(&mut self, rule: &'static str, reason: impl Into<String>) {
+    fn deny_rule(&mut self, rule: RuleId, reason: impl Into<String>) {
         // Inside a script file, what cannot be read statically is left to run, as it ran before scripts were read.
-        if self.in_script_file > 0 && matches!(rule, "shell-unresolvable" | "shell-unparseable") {
+        if self.in_script_file > 0 && matches!(rule, RuleId::ShellUnresolvable | RuleId::ShellUnparseable) {
             return;
         }
-        if self.lenient > 0 && rule == "shell-unparseable" {
+        if self.lenient > 0 && rule == RuleId::ShellUnparseable {
             return;
         }
         self.ops.push(Op::Deny { rule, reason: reason.into() });
@@ -211,7 +211,7 @@ impl Analyzer {
             Ok(p) => p,
             Err(e) => {
                 self.deny_rule(
-                    "shell-unparseable",
+                    RuleId::ShellUnparseable,
                     format!("the command cannot be parsed as bash ({e}); refusing what cannot be read"),
                 );
                 return;
