@@ -33,6 +33,9 @@ pub use crate::{
         Audit, Checkpoints, DEFAULT_POLICY_TOML, DeployRule, POLICY_FILE, PathRules, Policy, PromptRoute,
         QualityGate, Rule, Session, ShellRules, StopGate, policy_path,
     },
-    state::{AuditEntry, GATE_STATE_FILE, GateResult, audit_path, last_gate, read_audit, run_quality_gate},
+    state::{
+        AuditEntry, GATE_STATE_FILE, GateResult, GateStatus, audit_path, last_gate, read_audit,
+        run_quality_gate,
+    },
     vocab::RuleId,
 };

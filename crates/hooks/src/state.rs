@@ -22,8 +22,8 @@ const TAIL_BYTES: usize = 4000;
 /// The result of one quality-gate run, as stored in `last_quality_gate.json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GateResult {
-    /// `passed`, `failed` or `timeout`.
-    pub status: String,
+    /// How the run ended.
+    pub status: GateStatus,
     /// The command's exit code (`None` when it was killed or could not start).
     pub exit_code: Option<i32>,
     /// The edited file that triggered the run.
@@ -40,10 +40,40 @@ pub struct GateResult {
     pub finished_at: String,
 }
 
+/// How a quality-gate run ended; written lowercase (`passed`, `failed`, `timeout`).
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GateStatus {
+    /// The command exited with 0.
+    Passed,
+    /// The command exited with another code, was killed by a signal, or could not start.
+    Failed,
+    /// The command ran longer than `quality_gate.timeout_secs` and its process group was killed.
+    Timeout,
+}
+
+impl GateStatus {
+    /// The status as written (`passed`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Passed => "passed",
+            Self::Failed => "failed",
+            Self::Timeout => "timeout",
+        }
+    }
+}
+
+impl std::fmt::Display for GateStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl GateResult {
     /// Whether the gate passed.
     pub fn passed(&self) -> bool {
-        self.status == "passed"
+        self.status == GateStatus::Passed
     }
 }
 
@@ -90,7 +120,7 @@ pub fn run_quality_gate(root: &Path, gate: &QualityGate, file: &str) -> Result<G
         .spawn();
     let result = match spawned {
         Err(e) => GateResult {
-            status: "failed".to_owned(),
+            status: GateStatus::Failed,
             exit_code: None,
             file: file.to_owned(),
             command: gate.command.clone(),
@@ -142,14 +172,14 @@ pub fn run_quality_gate(root: &Path, gate: &QualityGate, file: &str) -> Result<G
             let stderr = err_reader.join().unwrap_or_default();
             let code = status.and_then(|s| s.code());
             let status = if timed_out {
-                "timeout"
+                GateStatus::Timeout
             } else if code == Some(0) {
-                "passed"
+                GateStatus::Passed
             } else {
-                "failed"
+                GateStatus::Failed
             };
             GateResult {
-                status: status.to_owned(),
+                status,
                 exit_code: if timed_out { None } else { code },
                 file: file.to_owned(),
                 command: gate.command.clone(),
