@@ -88,6 +88,12 @@ impl Analyzer {
                 }
             }
             "eval" => self.joined_script(args, "eval"),
+            // `trap ACTION SIGNAL...`: the action is shell text that runs later, on the signal or at exit.
+            "trap" => match args.first() {
+                Some(a) if a.is_static() && matches!(a.text.as_str(), "-p" | "-l" | "--" | "-") => {}
+                Some(a) if args.len() > 1 => self.shell_string(Some(a), "trap"),
+                _ => {}
+            },
             "export" | "declare" | "typeset" | "local" | "readonly" => {
                 // `export NAME=value`: the variable is set for the rest of the command line.
                 for a in args.iter().filter(|a| !a.text.starts_with('-')) {
@@ -319,10 +325,17 @@ impl Analyzer {
                     continue;
                 }
                 let cluster = &t[1..];
-                command |= cluster.contains('c');
-                noexec |= t.starts_with('-') && cluster.contains('n');
-                // `-o OPTION` and `-O SHOPT` take the next word, once per letter.
-                i += cluster.chars().filter(|c| matches!(c, 'o' | 'O')).count();
+                for (at, c) in cluster.char_indices() {
+                    if matches!(c, 'o' | 'O') {
+                        // `-o OPTION`, `-O SHOPT`, or the option joined (`-Oextglob`).
+                        if at + 1 == cluster.len() {
+                            i += 1;
+                        }
+                        break;
+                    }
+                    command |= c == 'c';
+                    noexec |= c == 'n' && t.starts_with('-');
+                }
                 continue;
             }
             break;
@@ -331,7 +344,17 @@ impl Analyzer {
             return;
         }
         if command {
+            // `sh -c 'rm -rf "$1"' _ /`: the words after the string are `$0`, `$1`, ... inside it.
+            let saved = self.vars.clone();
+            for n in 0..10 {
+                let value = args.get(i + 1 + n).map(|w| (!w.dynamic).then(|| w.text.clone()));
+                match value {
+                    Some(v) => self.vars.insert(n.to_string(), v),
+                    None => self.vars.remove(&n.to_string()),
+                };
+            }
             self.shell_string(args.get(i), &format!("{name} -c"));
+            self.vars = saved;
             return;
         }
         if let Some(script) = args.get(i) {

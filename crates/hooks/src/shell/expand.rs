@@ -196,6 +196,7 @@ impl Analyzer {
         let lookup = |p: &Parameter| -> Option<String> {
             match p {
                 Parameter::Named(n) => self.vars.get(n).cloned().flatten(),
+                Parameter::Positional(n) => self.vars.get(&n.to_string()).cloned().flatten(),
                 _ => None,
             }
         };

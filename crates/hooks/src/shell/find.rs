@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::runners::substitute;
+use super::runners::{UNKNOWN_ITEM, substitute};
 use super::{Analyzer, Stdin};
 use crate::vocab::{Access, Word};
 
@@ -20,6 +20,12 @@ impl Analyzer {
     /// and friends write a file. The matches are the files that exist now.
     pub(super) fn find(&mut self, args: &[Word], env: Vec<String>) {
         let expr = FindExpr::parse(args);
+        if let Some(w) = &expr.unknown {
+            self.deny(format!(
+                "`find` is given `{w}`, known only at run time, in its expression (it may be `-delete` or `-exec`)"
+            ));
+            return;
+        }
         let starts = expr.starts.clone();
         for s in &starts {
             self.path(Access::Read, s.clone(), "find");
@@ -155,6 +161,8 @@ pub(super) struct FindExpr {
     pub(super) writes: Vec<Word>,
     /// `-empty` and other tests that make `-delete` act on less than the start.
     narrowed: bool,
+    /// A word of the expression known only at run time (`parallel find .` appends one): it may be `-delete`.
+    pub(super) unknown: Option<String>,
 }
 
 /// `find` primaries that take one value.
@@ -215,6 +223,10 @@ impl FindExpr {
         }
         while i < args.len() {
             let t = args[i].text.as_str();
+            if args[i].dynamic && t.contains(UNKNOWN_ITEM) {
+                // An item from xargs or parallel may be `-delete` as well as a path.
+                e.unknown.get_or_insert_with(|| t.to_owned());
+            }
             if t.starts_with('-') || matches!(t, "(" | "!" | "\\(" | ")" | ",") {
                 break;
             }
@@ -229,6 +241,9 @@ impl FindExpr {
             let t = args[i].text.as_str();
             let next = args.get(i + 1);
             match t {
+                _ if args[i].dynamic && args[i].text.contains(UNKNOWN_ITEM) => {
+                    e.unknown.get_or_insert_with(|| t.to_owned());
+                }
                 "!" | "-not" => {
                     negated = true;
                     i += 1;

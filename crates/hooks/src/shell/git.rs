@@ -1,5 +1,6 @@
 //! `git`, `git apply`, `apply_patch` and `patch(1)` run as commands.
 
+use super::runners::UNKNOWN_ITEM;
 use super::table::{basename, has_short_flag, is_dev_sink, operands};
 use super::{Analyzer, FileText, Stdin, gitrules};
 use crate::vocab::{Access, RuleId, Word};
@@ -100,6 +101,18 @@ impl Analyzer {
             return;
         };
         let rest = &words[1..];
+        if sub.dynamic {
+            self.deny(format!("`git` runs the subcommand `{}`, known only at run time", sub.text));
+        } else if let Some(w) =
+            rest.iter().take_while(|w| w.text != "--").find(|w| w.dynamic && w.text.contains(UNKNOWN_ITEM))
+            && gitrules::destructive_capable(&sub.text)
+        {
+            // `xargs -I{} git reset --ha{}`: an item read at run time may be any option.
+            self.deny(format!(
+                "`git {}` is given `{}`, an item known only at run time, which may be an option that loses work",
+                sub.text, w.text
+            ));
+        }
         let read_only = matches!(
             sub.text.as_str(),
             "status"
@@ -183,6 +196,10 @@ impl Analyzer {
     fn git_config(&mut self, v: &Word, network: bool) {
         let (key, value) = v.text.split_once('=').unwrap_or((v.text.as_str(), ""));
         let lower = key.to_ascii_lowercase();
+        if v.dynamic && key.contains('$') {
+            self.deny(format!("`git -c {}` gives a setting known only at run time", v.text));
+            return;
+        }
         if lower.starts_with("alias.") && (v.dynamic || value.starts_with('!')) {
             self.deny(format!("`git -c {}` defines an alias that may run a shell command", v.text));
             return;

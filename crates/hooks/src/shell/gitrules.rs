@@ -173,6 +173,23 @@ fn spec(sub: &str) -> Spec {
             short_value: "u",
         },
         "worktree" => Spec { long: &["force"], long_value: &[], short_value: "" },
+        "rm" => Spec {
+            long: &[
+                "force",
+                "no-force",
+                "cached",
+                "no-cached",
+                "dry-run",
+                "no-dry-run",
+                "quiet",
+                "ignore-unmatch",
+                "sparse",
+                "pathspec-from-file",
+                "pathspec-file-nul",
+            ],
+            long_value: &["pathspec-from-file"],
+            short_value: "",
+        },
         "tag" => Spec {
             long: &["delete", "force", "list", "message", "file", "annotate", "sign", "local-user"],
             long_value: &["message", "file", "local-user"],
@@ -260,6 +277,33 @@ impl Args {
     }
 }
 
+/// Whether some option of `git SUB` loses work (so an option known only at run time may).
+pub(crate) fn destructive_capable(sub: &str) -> bool {
+    matches!(
+        sub,
+        "reset"
+            | "clean"
+            | "checkout"
+            | "switch"
+            | "restore"
+            | "push"
+            | "stash"
+            | "branch"
+            | "tag"
+            | "worktree"
+            | "rebase"
+            | "merge"
+            | "cherry-pick"
+            | "revert"
+            | "am"
+            | "reflog"
+            | "gc"
+            | "rm"
+            | "filter-branch"
+            | "filter-repo"
+    )
+}
+
 /// Why `git SUB REST` loses work, when it does. Help and version requests run nothing.
 pub(crate) fn destructive(sub: &str, rest: &[Word]) -> Option<String> {
     let a = Args::parse(sub, rest);
@@ -307,6 +351,12 @@ pub(crate) fn destructive(sub: &str, rest: &[Word]) -> Option<String> {
             "`git branch -D` deletes a branch even when its commits are merged nowhere"
         }
         "tag" if a.has(&["d", "delete"]) => "`git tag -d` deletes a tag",
+        "rm" if a.last(&["f", "force"]) > a.last(&["no-force"])
+            && a.last(&["cached"]) <= a.last(&["no-cached"])
+            && a.last(&["n", "dry-run"]) <= a.last(&["no-dry-run"]) =>
+        {
+            "`git rm -f` deletes files with changes no commit holds"
+        }
         "worktree" if first == Some("remove") && a.has(&["f", "force"]) => {
             "`git worktree remove --force` deletes a worktree with its uncommitted changes"
         }

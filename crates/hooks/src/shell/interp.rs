@@ -11,6 +11,12 @@ impl Analyzer {
     /// script it runs, the files `perl -i` edits in place, or a program on standard input.
     pub(super) fn interpreter(&mut self, name: &str, spec: &Interp, args: &[Word], stdin: &Stdin) {
         let parsed = interp_args(spec, args);
+        if let Some(w) = &parsed.unknown_option {
+            self.deny(format!(
+                "`{name}` is given `{w}`, known only at run time, where it still reads options (it may be code or a module to load)"
+            ));
+            return;
+        }
         if parsed.in_place {
             // `perl -i -e CODE FILES` / `perl -pi SCRIPT FILES`: every file operand is rewritten.
             // With inline code every operand is a file; with a script, the operands after it.

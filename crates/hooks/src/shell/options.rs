@@ -348,6 +348,17 @@ pub(super) struct InterpArgs {
     pub(super) module: bool,
     /// The operands after the script (or all operands with inline code).
     pub(super) operands: Vec<Word>,
+    /// A word known only at run time where the interpreter still reads options, or as an option's value:
+    /// it may be `-e CODE`, `--require MODULE`, `-m MODULE` (`xargs node -e '...'` appends its input there).
+    pub(super) unknown_option: Option<String>,
+}
+
+/// Whether an interpreter's option (a short letter or a long name) names code it loads or settings that can
+/// make it run code: a module (`python -m`, `node --require`, `ruby -r`, `lua -l`) or PHP's ini settings.
+fn loads_code(spec: &Interp, opt: &str) -> bool {
+    let php = spec.names.contains(&"php");
+    matches!(opt, "m" | "r" | "l" | "--require" | "--import" | "--loader" | "--experimental-loader")
+        || (php && matches!(opt, "d" | "c" | "--define" | "--php-ini"))
 }
 
 /// Reads an interpreter's argv by its table entry.
@@ -361,7 +372,11 @@ pub(super) fn interp_args(spec: &Interp, args: &[Word]) -> InterpArgs {
             i += 1;
             break;
         }
-        if !t.starts_with('-') || t == "-" || a.dynamic {
+        if a.dynamic {
+            out.unknown_option = Some(t.to_owned());
+            break;
+        }
+        if !t.starts_with('-') || t == "-" {
             break;
         }
         i += 1;
@@ -380,6 +395,9 @@ pub(super) fn interp_args(spec: &Interp, args: &[Word]) -> InterpArgs {
                 }
                 None => None,
             };
+            if let Some(v) = value.as_ref().filter(|v| v.dynamic && loads_code(spec, &name)) {
+                out.unknown_option = Some(v.text.clone());
+            }
             if spec.code_long.contains(&name.as_str())
                 && let Some(v) = value
             {
@@ -408,8 +426,14 @@ pub(super) fn interp_args(spec: &Interp, args: &[Word]) -> InterpArgs {
                 if c == 'm' && spec.names.contains(&"python") {
                     out.module = true;
                 }
-                if rest.is_empty() {
+                let value = if rest.is_empty() {
                     i += 1;
+                    args.get(i - 1)
+                } else {
+                    None
+                };
+                if let Some(v) = value.filter(|v| v.dynamic && loads_code(spec, &c.to_string())) {
+                    out.unknown_option = Some(v.text.clone());
                 }
                 break;
             }
@@ -420,7 +444,8 @@ pub(super) fn interp_args(spec: &Interp, args: &[Word]) -> InterpArgs {
                 break;
             }
         }
-        if out.module {
+        // Python reads no options after `-c CODE` or `-m MODULE`: the rest is the program's `sys.argv`.
+        if out.module || (!out.code.is_empty() && spec.names.contains(&"python")) {
             break;
         }
     }

@@ -5,6 +5,11 @@ use super::options::{OptSpec, parse_options};
 use super::{Analyzer, Stdin};
 use crate::vocab::Word;
 
+/// An item `xargs` or `parallel` hands its command that is known only at run time (read from a pipe or a
+/// file): any word at all, an option included. Written as a quoted variable so that shell text around it
+/// parses as one unknown word.
+pub(super) const UNKNOWN_ITEM: &str = "\"${item}\"";
+
 /// `xargs` options: the short letters and long names that take a value, and the optional glued ones.
 const XARGS: OptSpec = OptSpec {
     short_value: "adEILnPs",
@@ -165,7 +170,7 @@ impl Analyzer {
         }
         // With `-a FILE` the items are the file's lines, not standard input.
         let from_file = opts.iter().any(|o| matches!(o.name.as_str(), "a" | "--arg-file"));
-        let items = if from_file { vec![Word::unknown("\"${arg_file_item}\"")] } else { stdin_items(stdin) };
+        let items = if from_file { vec![Word::unknown(UNKNOWN_ITEM)] } else { stdin_items(stdin) };
         match replace {
             Some(r) => {
                 for item in &items {
@@ -243,7 +248,7 @@ impl Analyzer {
                 for f in &values {
                     self.read_arg(f.clone(), "parallel", true);
                 }
-                sources.push(vec![Word::unknown("\"${parallel_argument}\"")]);
+                sources.push(vec![Word::unknown(UNKNOWN_ITEM)]);
             } else {
                 sources.push(values);
             }
@@ -290,9 +295,9 @@ impl Analyzer {
 /// The items a command reads from standard input, as `xargs` and `parallel` split them.
 fn stdin_items(stdin: &Stdin) -> Vec<Word> {
     match stdin {
-        Stdin::Pipe(up) => up.items.clone().unwrap_or_else(|| vec![Word::unknown("\"${stdin_item}\"")]),
+        Stdin::Pipe(up) => up.items.clone().unwrap_or_else(|| vec![Word::unknown(UNKNOWN_ITEM)]),
         Stdin::Text(t) | Stdin::Template { raw: t, .. } => t.split_whitespace().map(Word::lit).collect(),
-        Stdin::Inherited | Stdin::Opaque(_) => vec![Word::unknown("\"${stdin_item}\"")],
+        Stdin::Inherited | Stdin::Opaque(_) => vec![Word::unknown(UNKNOWN_ITEM)],
     }
 }
 
