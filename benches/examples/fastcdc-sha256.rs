@@ -12,12 +12,12 @@ use sha2::Digest as _;
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let path = args.next().ok_or("usage: fastcdc-sha256 FILE [AVG]")?;
-    let avg: u32 = args.next().map_or(Ok(512 * 1024), |a| a.parse())?;
+    let avg: usize = args.next().map_or(Ok(512 * 1024), |a| a.parse())?;
     let file = std::fs::File::open(&path)?;
     let len = file.metadata()?.len();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    if len <= u64::from(avg) * 4 {
+    if len <= avg as u64 * 4 {
         let data = std::fs::read(&path)?;
         writeln!(out, "0\t{len}\t{:x}/{len}", sha2::Sha256::digest(&data))?;
         return Ok(());

@@ -122,26 +122,27 @@ pub fn run_series(bgd: &Path, files: &[PathBuf], link: Option<Link>) -> std::io:
                 predicted += c.chunk.length;
             }
         }
-        let (chunked_up, t_cu) = timed(|| chunked.upload_file(path, &|_| {}));
-        let chunked_up = chunked_up.map_err(err)?;
-        let (whole_up, t_wu) = timed(|| whole.upload_file(path, &|_| {}));
-        let whole_up = whole_up.map_err(err)?;
+        let (chunked_up, t_cu) = timed(|| chunked.upload_file(path, &|_| {}).map_err(err));
+        let chunked_up = chunked_up?;
+        let (whole_up, t_wu) = timed(|| whole.upload_file(path, &|_| {}).map_err(err));
+        let whole_up = whole_up?;
         let new_bytes_only = if chunked_up.bytes_transferred > 0
             && chunked_up.bytes_transferred < data.len() as u64
         {
             let fresh = crate::random_bytes(0x6e65_7700 + i as u64, chunked_up.bytes_transferred as usize);
-            let (r, t) = timed(|| whole.upload_bytes(fresh, &|_| {}));
-            r.map_err(err)?;
+            let (r, t) = timed(|| whole.upload_bytes(fresh, &|_| {}).map_err(err));
+            r?;
             Some(t)
         } else {
             None
         };
         let target = scratch.path().join("out");
         let (chunked_down, t_cd) =
-            timed(|| chunked.download(&chunked_up.digest, &target, Some(&cache), &|_| {}));
-        let chunked_down = chunked_down.map_err(err)?;
-        let (whole_down, t_wd) = timed(|| whole.download(&whole_up.digest, &target, None, &|_| {}));
-        let whole_down = whole_down.map_err(err)?;
+            timed(|| chunked.download(&chunked_up.digest, &target, Some(&cache), &|_| {}).map_err(err));
+        let chunked_down = chunked_down?;
+        let (whole_down, t_wd) =
+            timed(|| whole.download(&whole_up.digest, &target, None, &|_| {}).map_err(err));
+        let whole_down = whole_down?;
         out.push(VersionRun {
             name: path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
             bytes: data.len() as u64,

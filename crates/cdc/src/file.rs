@@ -12,38 +12,53 @@ use crate::{
     scan::Chunk,
 };
 
-/// A file's digest and its chunks, as [`chunk_and_digest_file`] finds them.
+/// A file's digest and its chunks.
+#[cfg_attr(not(feature = "remote"), allow(dead_code))]
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FileDigests {
-    /// The digest of the whole file.
-    pub blob: Digest,
+pub(crate) struct FileDigests {
+    /// The digest of the whole file (`None` when it was not asked for).
+    pub(crate) blob: Option<Digest>,
     /// Its chunks in order, with their digests.
-    pub chunks: Vec<DigestedChunk>,
+    pub(crate) chunks: Vec<DigestedChunk>,
 }
 
-/// The bytes read ahead per segment (at least 8 maximum chunks).
-const SEGMENT: usize = 16 * 1024 * 1024;
+/// The bytes read ahead per segment (at least 4 maximum chunks).
+const SEGMENT: usize = 8 * 1024 * 1024;
 
-/// Like [`chunk_and_digest`] on the file's bytes (the same chunks and digests), plus the whole file's digest,
-/// without holding the file in memory: it is read in 16 MiB segments (at least eight maximum-size chunks) by a
-/// thread that reads ahead and hashes the whole blob, while `threads` threads (0: all cores) cut and digest
-/// chunks. Memory stays within about four segments.
+fn segment(params: &Params) -> usize {
+    SEGMENT.max(4 * params.max_size() as usize)
+}
+
+/// Like [`chunk_and_digest`] on the file's bytes (the same chunks and digests) without holding the file in
+/// memory: a thread reads it ahead in segments of 8 MiB (at least four maximum-size chunks) while `threads`
+/// threads (0: all cores) cut and digest chunks. Memory stays within about four segments.
 pub fn chunk_and_digest_file(
     params: &Params,
     path: impl AsRef<Path>,
     function: DigestFunction,
     threads: usize,
-) -> Result<FileDigests, Error> {
-    let segment = SEGMENT.max(8 * params.max_size() as usize);
-    chunk_and_digest_path(params, path.as_ref(), function, threads, segment)
+) -> Result<Vec<DigestedChunk>, Error> {
+    Ok(chunk_and_digest_path(params, path.as_ref(), function, threads, segment(params), false)?.chunks)
 }
 
-pub(crate) fn chunk_and_digest_path(
+/// [`chunk_and_digest_file`] plus the whole file's digest, computed by the reading thread as it goes.
+#[cfg_attr(not(feature = "remote"), allow(dead_code))]
+pub(crate) fn chunk_digest_and_hash_file(
+    params: &Params,
+    path: &Path,
+    function: DigestFunction,
+    threads: usize,
+) -> Result<FileDigests, Error> {
+    chunk_and_digest_path(params, path, function, threads, segment(params), true)
+}
+
+fn chunk_and_digest_path(
     params: &Params,
     path: &Path,
     function: DigestFunction,
     threads: usize,
     segment: usize,
+    whole: bool,
 ) -> Result<FileDigests, Error> {
     let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
@@ -51,48 +66,65 @@ pub(crate) fn chunk_and_digest_path(
         let mut data = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
         file.read_to_end(&mut data).map_err(|e| Error::io(path, e))?;
         let chunks = chunk_and_digest(params, &data, function, threads);
-        let blob = chunks
-            .first()
-            .filter(|_| chunks.len() == 1)
-            .map_or_else(|| crate::digest::digest(function, &data), |c| c.digest);
+        let blob = whole.then(|| {
+            chunks
+                .first()
+                .filter(|_| chunks.len() == 1)
+                .map_or_else(|| crate::digest::digest(function, &data), |c| c.digest)
+        });
         return Ok(FileDigests { blob, chunks });
     }
     let cut_params = params.clone().with_chunking_threshold(0);
-    let (tx, rx) = mpsc::sync_channel::<std::sync::Arc<Vec<u8>>>(1);
+    // Segments travel with a flag saying whether they are the last, so the cutting side never waits for the
+    // next read to learn it.
+    let (tx, rx) = mpsc::sync_channel::<(std::sync::Arc<Vec<u8>>, bool)>(1);
+    // Spent segments go back to the reader, so it reads into memory that is already mapped.
+    let (back_tx, back_rx) = mpsc::channel::<Vec<u8>>();
     std::thread::scope(|scope| {
-        let reader = scope.spawn(move || -> Result<Digest, Error> {
-            let mut hasher = Hasher::new(function);
+        let reader = scope.spawn(move || -> Result<(Option<Digest>, u64), Error> {
+            let mut hasher = whole.then(|| Hasher::new(function));
+            let mut total = 0u64;
+            let mut spare: Option<Vec<u8>> = None;
             loop {
-                let mut buf = vec![0u8; segment];
+                let mut buf = spare.take().or_else(|| back_rx.try_recv().ok()).unwrap_or_default();
+                buf.resize(segment, 0);
                 let n = read_full(&mut file, &mut buf).map_err(|e| Error::io(path, e))?;
                 buf.truncate(n);
                 let buf = std::sync::Arc::new(buf);
+                let last = n < segment;
                 // The consumer may have stopped on an error of its own; its error is the one reported.
-                if n > 0 && tx.send(std::sync::Arc::clone(&buf)).is_err() {
+                if tx.send((std::sync::Arc::clone(&buf), last)).is_err() {
                     break;
                 }
-                hasher.update(&buf);
-                if n < segment {
+                total += n as u64;
+                if let Some(h) = hasher.as_mut() {
+                    h.update(&buf);
+                }
+                spare = std::sync::Arc::try_unwrap(buf).ok();
+                if last {
                     break;
                 }
             }
             drop(tx);
-            Ok(hasher.finish())
+            Ok((hasher.map(Hasher::finish), total))
         });
         let mut chunks: Vec<DigestedChunk> = Vec::new();
         let mut carry: Vec<u8> = Vec::new();
+        let mut buf: Vec<u8> = Vec::new();
         let mut base = 0u64;
-        let mut pending = rx.recv().ok();
-        while let Some(seg) = pending.take() {
-            let next = rx.recv().ok();
-            let mut buf = std::mem::take(&mut carry);
+        for (seg, last) in rx.iter() {
+            buf.clear();
+            buf.extend_from_slice(&carry);
+            carry.clear();
             buf.extend_from_slice(&seg);
-            drop(seg);
+            if let Ok(spent) = std::sync::Arc::try_unwrap(seg) {
+                let _ = back_tx.send(spent);
+            }
             let mut found = chunk_and_digest(&cut_params, &buf, function, threads);
-            if next.is_some() {
+            if !last {
                 // The last chunk ends where the segment does, not necessarily at a cut: it starts the next buffer.
-                if let Some(last) = found.pop() {
-                    carry = buf[last.chunk.range()].to_vec();
+                if let Some(end) = found.pop() {
+                    carry.extend_from_slice(&buf[end.chunk.range()]);
                 }
             }
             let consumed = found.last().map_or(0, |c| c.chunk.end());
@@ -101,10 +133,12 @@ pub(crate) fn chunk_and_digest_path(
                 c
             }));
             base += consumed;
-            pending = next;
+            if last {
+                break;
+            }
         }
-        let blob = reader.join().unwrap_or_else(|e| std::panic::resume_unwind(e))?;
-        if blob.size_bytes() != base + carry.len() as u64 || !carry.is_empty() {
+        let (blob, total) = reader.join().unwrap_or_else(|e| std::panic::resume_unwind(e))?;
+        if total != base || !carry.is_empty() {
             return Err(Error::io(path, std::io::Error::other("the file changed size while it was read")));
         }
         Ok(FileDigests { blob, chunks })
@@ -146,13 +180,14 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("f");
         std::fs::write(&path, &data).expect("write");
-        let got = chunk_and_digest_path(&params, &path, DigestFunction::Sha256, 2, segment).expect("chunk");
-        assert_eq!(
-            got.chunks,
-            chunk_and_digest(&params, &data, DigestFunction::Sha256, 1),
-            "len {len} segment {segment}"
-        );
-        assert_eq!(got.blob, crate::digest::digest(DigestFunction::Sha256, &data));
+        let got =
+            chunk_and_digest_path(&params, &path, DigestFunction::Sha256, 2, segment, true).expect("chunk");
+        let expected = chunk_and_digest(&params, &data, DigestFunction::Sha256, 1);
+        assert_eq!(got.chunks, expected, "len {len} segment {segment}");
+        assert_eq!(got.blob, Some(crate::digest::digest(DigestFunction::Sha256, &data)));
+        let only =
+            chunk_and_digest_path(&params, &path, DigestFunction::Sha256, 2, segment, false).expect("chunk");
+        assert_eq!((only.blob, only.chunks), (None, expected));
     }
 
     #[test]

@@ -20,7 +20,7 @@ mod stream;
 pub use crate::{
     digest::{DigestedChunk, Hasher, chunk_and_digest, digest},
     error::Error,
-    file::{FileDigests, chunk_and_digest_file},
+    file::chunk_and_digest_file,
     parallel::chunk_parallel,
     params::{Params, REAPI_DEFAULT_AVG, REAPI_MAX_AVG, REAPI_MAX_AVG_EXTENDED, REAPI_MIN_AVG},
     plan::{DownloadPlan, TransferStats, UploadPlan, download_plan, upload_plan},

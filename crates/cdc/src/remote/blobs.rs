@@ -118,7 +118,7 @@ impl Inner {
                 failed.push((digest, tonic::Status::new(tonic::Code::from(status.code), status.message)));
             }
             let Some((digest, status)) = failed.first().cloned() else { return Ok(()) };
-            if !self.may_retry(&status, attempt).await {
+            if !self.may_retry(&status, attempt, None).await {
                 return Err(self.status_error("BatchUpdateBlobs", digest.as_slice(), &status, attempt));
             }
             attempt += 1;
@@ -179,6 +179,7 @@ impl Inner {
                     Err(tonic::Status::deadline_exceeded(format!("write not finished within {deadline:?}")))
                 }
             };
+            let epoch = slot.epoch();
             drop(slot);
             if let Some(e) = read_error.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take() {
                 return Err(e);
@@ -197,7 +198,7 @@ impl Inner {
                     return Ok(());
                 }
                 Err(s) => {
-                    if !self.may_retry(&s, attempt).await {
+                    if !self.may_retry(&s, attempt, Some(epoch)).await {
                         return Err(self.status_error("ByteStream.Write", &[digest], &s, attempt));
                     }
                 }
@@ -247,7 +248,7 @@ impl Inner {
                 got.insert(d, Bytes::from(r.data));
             }
             if let Some((d, status)) = failed {
-                if !self.may_retry(&status, attempt).await {
+                if !self.may_retry(&status, attempt, None).await {
                     return Err(self.status_error("BatchReadBlobs", &[d], &status, attempt));
                 }
                 attempt += 1;
@@ -308,6 +309,7 @@ impl Inner {
                 }
             }
             .await;
+            let epoch = slot.epoch();
             drop(slot);
             if let Some(e) = local_error {
                 return Err(e);
@@ -324,7 +326,7 @@ impl Inner {
                     ));
                 }
                 Err(s) => {
-                    if !self.may_retry(&s, attempt).await {
+                    if !self.may_retry(&s, attempt, Some(epoch)).await {
                         return Err(self.status_error("ByteStream.Read", &[digest], &s, attempt));
                     }
                 }

@@ -330,6 +330,7 @@ impl Inner {
                 Ok(r) => r,
                 Err(_) => Err(tonic::Status::deadline_exceeded(format!("no answer within {deadline:?}"))),
             };
+            let epoch = slot.epoch();
             drop(slot);
             match result {
                 Ok(v) => {
@@ -337,7 +338,7 @@ impl Inner {
                     return Ok(v);
                 }
                 Err(s) => {
-                    self.note_failure(&s);
+                    self.note_failure(&s, Some(epoch));
                     let retry = RetryPolicy::is_retryable(s.code())
                         && self.budget.failure_allows_retry()
                         && attempt < self.options.retry.max_attempts;
@@ -356,16 +357,19 @@ impl Inner {
         self.window.success();
     }
 
-    /// A server that pushes back gets fewer calls at once.
-    pub(crate) fn note_failure(&self, s: &tonic::Status) {
-        if s.code() == tonic::Code::ResourceExhausted {
-            self.window.overloaded();
+    /// A server that pushes back on a call gets fewer calls at once. `epoch` is that of the call's window slot;
+    /// a blob's status inside a batch answer (`None`) is about storage, not calls, and leaves the window alone.
+    pub(crate) fn note_failure(&self, s: &tonic::Status, epoch: Option<u64>) {
+        if s.code() == tonic::Code::ResourceExhausted
+            && let Some(epoch) = epoch
+        {
+            self.window.overloaded(epoch);
         }
     }
 
     /// Whether a stream that failed with `s` on attempt `attempt` may try again; waits the backoff if so.
-    pub(crate) async fn may_retry(&self, s: &tonic::Status, attempt: u32) -> bool {
-        self.note_failure(s);
+    pub(crate) async fn may_retry(&self, s: &tonic::Status, attempt: u32, epoch: Option<u64>) -> bool {
+        self.note_failure(s, epoch);
         let retry = RetryPolicy::is_retryable(s.code())
             && self.budget.failure_allows_retry()
             && attempt < self.options.retry.max_attempts;

@@ -138,7 +138,7 @@ impl RemoteCas {
                         joined(puts.join_next().await)?;
                     }
                     let (store, bytes) = (store.clone(), bytes.clone());
-                    puts.spawn_blocking(move || store.put(&d, &bytes));
+                    puts.spawn_blocking(move || store.put_verified(&d, &bytes));
                 }
                 progress(d.size_bytes());
             }
@@ -242,7 +242,7 @@ async fn local_or_fetch(
     }
     let bytes = inner.read_blob(d, tally).await?;
     tally.moved(d.size_bytes(), 1);
-    store.put(&d, &bytes)?;
+    store.put_verified(&d, &bytes)?;
     Ok(bytes)
 }
 

@@ -61,7 +61,7 @@ impl RemoteCas {
         }
         let params = caps.params().cloned().expect("chunking parameters exist: whole_reason was None");
         let found = chunk_source(inner, &source, params).await?;
-        let (blob, chunks) = (found.blob, found.chunks);
+        let (blob, chunks) = found;
         let layout: Vec<Digest> = chunks.iter().map(|c| c.digest).collect();
         let mut ask = Vec::with_capacity(layout.len() + 1);
         ask.push(blob);
@@ -143,25 +143,37 @@ async fn digest_source(inner: &Inner, source: &Source) -> Result<Digest, RemoteE
     }
 }
 
+/// The blob's digest and its chunks, hashed in parallel: the whole blob on one thread while the others cut and
+/// digest chunks.
 async fn chunk_source(
     inner: &Inner,
     source: &Source,
     params: crate::Params,
-) -> Result<crate::FileDigests, RemoteError> {
+) -> Result<(Digest, Vec<DigestedChunk>), RemoteError> {
     let (function, threads) = (inner.function(), inner.options.threads);
     match source {
         Source::Memory(b) => {
             let b = b.clone();
             blocking(move || {
-                let chunks = crate::chunk_and_digest(&params, &b, function, threads);
-                Ok(crate::FileDigests { blob: crate::digest::digest(function, &b), chunks })
+                Ok(std::thread::scope(|scope| {
+                    let whole = scope.spawn(|| crate::digest::digest(function, &b));
+                    let chunks = crate::chunk_and_digest(&params, &b, function, threads);
+                    (whole.join().unwrap_or_else(|e| std::panic::resume_unwind(e)), chunks)
+                }))
             })
             .await
         }
         Source::File { path, .. } => {
             let path = Arc::clone(path);
-            blocking(move || Ok(crate::chunk_and_digest_file(&params, path.as_path(), function, threads)?))
-                .await
+            blocking(move || {
+                let found =
+                    crate::file::chunk_digest_and_hash_file(&params, path.as_path(), function, threads)?;
+                let blob = found.blob.ok_or_else(|| {
+                    RemoteError::io(path.as_path(), std::io::Error::other("no blob digest"))
+                })?;
+                Ok((blob, found.chunks))
+            })
+            .await
         }
     }
 }

@@ -1,6 +1,8 @@
 //! How many calls may be in flight: starts at the configured concurrency, halves when the server pushes back
 //! (`RESOURCE_EXHAUSTED`: BuildGrid, for one, refuses calls beyond its worker count), and grows by one per
-//! window of successes back to the configured ceiling (additive increase, multiplicative decrease).
+//! window of successes back to the configured ceiling (additive increase, multiplicative decrease). As in TCP,
+//! it halves at most once per window: pushback on calls that started before the last decrease is the same
+//! congestion, already answered.
 
 use std::sync::Mutex;
 
@@ -18,16 +20,28 @@ struct State {
     limit: usize,
     in_flight: usize,
     successes: usize,
+    /// Counts decreases; a slot remembers the value when it was taken.
+    epoch: u64,
 }
 
 /// A slot in the window, given back when dropped.
 #[derive(Debug)]
-pub(crate) struct Slot<'a>(&'a Window);
+pub(crate) struct Slot<'a> {
+    window: &'a Window,
+    epoch: u64,
+}
+
+impl Slot<'_> {
+    /// The window's decrease count when this slot was taken.
+    pub(crate) fn epoch(&self) -> u64 {
+        self.epoch
+    }
+}
 
 impl Drop for Slot<'_> {
     fn drop(&mut self) {
-        self.0.with(|s| s.in_flight -= 1);
-        self.0.released.notify_waiters();
+        self.window.with(|s| s.in_flight -= 1);
+        self.window.released.notify_waiters();
     }
 }
 
@@ -35,7 +49,7 @@ impl Window {
     pub(crate) fn new(ceiling: usize) -> Self {
         let ceiling = ceiling.max(1);
         Self {
-            state: Mutex::new(State { limit: ceiling, in_flight: 0, successes: 0 }),
+            state: Mutex::new(State { limit: ceiling, in_flight: 0, successes: 0, epoch: 0 }),
             ceiling,
             released: Notify::new(),
         }
@@ -54,13 +68,13 @@ impl Window {
             let got = self.with(|s| {
                 if s.in_flight < s.limit {
                     s.in_flight += 1;
-                    true
+                    Some(s.epoch)
                 } else {
-                    false
+                    None
                 }
             });
-            if got {
-                return Slot(self);
+            if let Some(epoch) = got {
+                return Slot { window: self, epoch };
             }
             released.await;
         }
@@ -81,10 +95,15 @@ impl Window {
         }
     }
 
-    pub(crate) fn overloaded(&self) {
+    /// The server pushed back on a call that held a slot taken at `epoch`.
+    pub(crate) fn overloaded(&self, epoch: u64) {
         self.with(|s| {
+            if epoch < s.epoch {
+                return;
+            }
             s.limit = (s.limit / 2).max(1);
             s.successes = 0;
+            s.epoch += 1;
         });
     }
 
@@ -101,12 +120,14 @@ mod tests {
     #[test]
     fn halves_on_pushback_and_grows_back_by_one_per_window() {
         let w = Window::new(16);
-        w.overloaded();
+        w.overloaded(0);
         assert_eq!(w.limit(), 8);
-        w.overloaded();
-        w.overloaded();
-        w.overloaded();
-        w.overloaded();
+        // More pushback on calls from before that decrease changes nothing.
+        w.overloaded(0);
+        assert_eq!(w.limit(), 8);
+        for epoch in 1..5 {
+            w.overloaded(epoch);
+        }
         assert_eq!(w.limit(), 1);
         for _ in 0..1 {
             w.success();

@@ -125,6 +125,18 @@ impl FsStore {
         }
     }
 
+    /// `put` of bytes the caller has already hashed to `digest` (the REAPI client verifies every chunk it
+    /// fetches), so they are not hashed a second time.
+    #[cfg_attr(not(feature = "remote"), allow(dead_code))]
+    pub(crate) fn put_verified(&self, digest: &Digest, data: &[u8]) -> Result<(), Error> {
+        self.check_function(digest)?;
+        // An object already stored is not rewritten, but its gc grace period starts again.
+        if self.refresh(digest)? {
+            return Ok(());
+        }
+        write_atomically(&self.root.join("tmp"), &self.path("objects", digest), data)
+    }
+
     /// Removes a stored object (a chunk or a whole blob), for instance one found corrupt, so that it can be
     /// stored again. Returns whether it was there.
     pub fn remove_object(&self, digest: &Digest) -> Result<bool, Error> {
@@ -297,11 +309,7 @@ impl ChunkStore for FsStore {
     fn put(&self, digest: &Digest, data: &[u8]) -> Result<(), Error> {
         self.check_function(digest)?;
         verify(digest, data)?;
-        // An object already stored is not rewritten, but its gc grace period starts again.
-        if self.refresh(digest)? {
-            return Ok(());
-        }
-        write_atomically(&self.root.join("tmp"), &self.path("objects", digest), data)
+        self.put_verified(digest, data)
     }
 
     /// Like the provided method, and like REAPI's `FindMissingBlobs`, which extends the lifetime of what it

@@ -110,3 +110,24 @@ fn buffer_within_bound_threshold_zero() {
         50_000,
     );
 }
+
+#[test]
+fn chunk_and_digest_file_equals_the_slice_path() {
+    // 20 MB at REAPI's default 512 KiB average: three 8 MiB read-ahead segments; and a small average whose
+    // segments hold many chunks.
+    for (len, avg, seed) in [(20_000_000usize, 512 * 1024, 3u64), (9_000_001, 4096, 4), (100, 4096, 5)] {
+        let params = agentry_cdc::Params::reapi(avg, 0).expect("valid");
+        let data = crate::random(len, seed);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("f");
+        std::fs::write(&path, &data).expect("write");
+        for function in [agentry_types::DigestFunction::Sha256, agentry_types::DigestFunction::Blake3] {
+            let got = agentry_cdc::chunk_and_digest_file(&params, &path, function, 0).expect("chunk file");
+            assert_eq!(
+                got,
+                agentry_cdc::chunk_and_digest(&params, &data, function, 1),
+                "len {len} avg {avg}"
+            );
+        }
+    }
+}

@@ -218,7 +218,7 @@ fn chunk(path: &Path, chunking: &Chunking, json: bool, out: &mut impl Write) -> 
     // Read ahead and hashed on all cores, with memory bounded by a few 16 MiB segments.
     let found = agentry_cdc::chunk_and_digest_file(&params, path, chunking.digest, 0)
         .with_context(|| format!("chunking {}", path.display()))?;
-    for c in &found.chunks {
+    for c in &found {
         let (offset, length, d) = (c.chunk.offset, c.chunk.length, c.digest);
         if json {
             writeln!(
