@@ -585,7 +585,13 @@ impl Analyzer {
         let items = match name {
             "find" => Some(self.find_items(&find::FindExpr::parse(rest))),
             "ls" => Some(self.ls_items(rest)),
-            "echo" | "printf" => Some(rest.iter().filter(|w| !w.text.starts_with('-')).cloned().collect()),
+            // What echo and a printf without directives or escapes print; anything else is unknown.
+            "echo" if !rest.iter().any(|w| w.text.starts_with("-e")) => {
+                Some(rest.iter().filter(|w| !w.text.starts_with('-')).cloned().collect())
+            }
+            "printf" if rest.iter().all(|w| !w.text.contains(['%', '\\'])) => {
+                Some(rest.iter().filter(|w| !w.text.starts_with('-')).cloned().collect())
+            }
             _ => None,
         };
         (decodes, text, items)
