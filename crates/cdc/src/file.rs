@@ -13,13 +13,12 @@ use crate::{
 };
 
 /// A file's digest and its chunks.
-#[cfg_attr(not(feature = "remote"), allow(dead_code))]
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct FileDigests {
+struct FileDigests {
     /// The digest of the whole file (`None` when it was not asked for).
-    pub(crate) blob: Option<Digest>,
+    blob: Option<Digest>,
     /// Its chunks in order, with their digests.
-    pub(crate) chunks: Vec<DigestedChunk>,
+    chunks: Vec<DigestedChunk>,
 }
 
 /// The bytes read ahead per segment (at least 4 maximum chunks).
@@ -41,15 +40,21 @@ pub fn chunk_and_digest_file(
     Ok(chunk_and_digest_path(params, path.as_ref(), function, threads, segment(params), false)?.chunks)
 }
 
-/// [`chunk_and_digest_file`] plus the whole file's digest, computed by the reading thread as it goes.
+/// Chunks and digests a file segment by segment, handing each segment's chunks (in order, with blob offsets)
+/// to `emit` as soon as they are cut; `emit` returns `false` to stop early. With `on_blob`, the reading thread
+/// hashes the whole file and calls it with the digest as soon as the last byte is read, which is before the
+/// last chunks are cut. For files over the chunking threshold only; returns the whole file's digest when asked.
 #[cfg_attr(not(feature = "remote"), allow(dead_code))]
-pub(crate) fn chunk_digest_and_hash_file(
+pub(crate) fn for_each_segment(
     params: &Params,
     path: &Path,
     function: DigestFunction,
     threads: usize,
-) -> Result<FileDigests, Error> {
-    chunk_and_digest_path(params, path, function, threads, segment(params), true)
+    on_blob: Option<&(dyn Fn(Digest) + Sync)>,
+    emit: &mut dyn FnMut(Vec<DigestedChunk>) -> bool,
+) -> Result<Option<Digest>, Error> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    segments(params, path, file, function, threads, segment(params), on_blob, emit)
 }
 
 fn chunk_and_digest_path(
@@ -74,6 +79,36 @@ fn chunk_and_digest_path(
         });
         return Ok(FileDigests { blob, chunks });
     }
+    let mut chunks = Vec::new();
+    let hashed = |_: Digest| {};
+    let blob = segments(
+        params,
+        path,
+        file,
+        function,
+        threads,
+        segment,
+        whole.then_some(&hashed as &(dyn Fn(Digest) + Sync)),
+        &mut |found| {
+            chunks.extend(found);
+            true
+        },
+    )?;
+    Ok(FileDigests { blob, chunks })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn segments(
+    params: &Params,
+    path: &Path,
+    mut file: std::fs::File,
+    function: DigestFunction,
+    threads: usize,
+    segment: usize,
+    on_blob: Option<&(dyn Fn(Digest) + Sync)>,
+    emit: &mut dyn FnMut(Vec<DigestedChunk>) -> bool,
+) -> Result<Option<Digest>, Error> {
+    let whole = on_blob.is_some();
     let cut_params = params.clone().with_chunking_threshold(0);
     // Segments travel with a flag saying whether they are the last, so the cutting side never waits for the
     // next read to learn it.
@@ -106,13 +141,16 @@ fn chunk_and_digest_path(
                 }
             }
             drop(tx);
-            Ok((hasher.map(Hasher::finish), total))
+            let blob = hasher.map(Hasher::finish);
+            if let (Some(f), Some(d)) = (on_blob, blob) {
+                f(d);
+            }
+            Ok((blob, total))
         });
-        let mut chunks: Vec<DigestedChunk> = Vec::new();
         let mut carry: Vec<u8> = Vec::new();
         let mut buf: Vec<u8> = Vec::new();
         let mut base = 0u64;
-        for (seg, last) in rx.iter() {
+        while let Ok((seg, last)) = rx.recv() {
             buf.clear();
             buf.extend_from_slice(&carry);
             carry.clear();
@@ -128,11 +166,16 @@ fn chunk_and_digest_path(
                 }
             }
             let consumed = found.last().map_or(0, |c| c.chunk.end());
-            chunks.extend(found.into_iter().map(|mut c| {
+            for c in &mut found {
                 c.chunk = Chunk { offset: c.chunk.offset + base, length: c.chunk.length };
-                c
-            }));
+            }
             base += consumed;
+            if !emit(found) {
+                // Stop reading: dropping the receiver ends the reader at its next send.
+                drop(rx);
+                let _ = reader.join();
+                return Ok(None);
+            }
             if last {
                 break;
             }
@@ -141,7 +184,7 @@ fn chunk_and_digest_path(
         if total != base || !carry.is_empty() {
             return Err(Error::io(path, std::io::Error::other("the file changed size while it was read")));
         }
-        Ok(FileDigests { blob, chunks })
+        Ok(blob)
     })
 }
 

@@ -60,13 +60,24 @@ impl RemoteCas {
             return upload_whole(inner, &source, blob, reason, &tally, progress).await;
         }
         let params = caps.params().cloned().expect("chunking parameters exist: whole_reason was None");
-        let found = chunk_source(inner, &source, params).await?;
-        let (blob, chunks) = found;
+        let (blob, chunks, present) = match &source {
+            Source::File { path, .. } => {
+                pipelined_file(inner, &source, Arc::clone(path), params, &tally, progress).await?
+            }
+            Source::Memory(_) => {
+                let (blob, chunks) = chunk_source(inner, &source, params).await?;
+                let mut ask = Vec::with_capacity(chunks.len() + 1);
+                ask.push(blob);
+                ask.extend(chunks.iter().map(|c| c.digest));
+                let missing = inner.find_missing(&ask, &tally).await?;
+                let present = !missing.contains(&blob);
+                if !present {
+                    send_missing(inner, &source, &chunks, &missing, &tally, progress).await?;
+                }
+                (blob, chunks, present)
+            }
+        };
         let layout: Vec<Digest> = chunks.iter().map(|c| c.digest).collect();
-        let mut ask = Vec::with_capacity(layout.len() + 1);
-        ask.push(blob);
-        ask.extend_from_slice(&layout);
-        let missing = inner.find_missing(&ask, &tally).await?;
         let report = |tally: &Tally, mode, reason| {
             let (rpcs, bytes, sent) = tally.get();
             BlobReport {
@@ -80,11 +91,9 @@ impl RemoteCas {
                 reason,
             }
         };
-        if !missing.contains(&blob) {
-            progress(size);
+        if present {
             return Ok(report(&tally, TransferMode::Chunked, None));
         }
-        send_missing(inner, &source, &chunks, &missing, &tally, progress).await?;
         match splice(inner, blob, &layout, &tally).await {
             Ok(()) => {}
             Err(e) if e.code() == Some(tonic::Code::NotFound) => {
@@ -143,39 +152,138 @@ async fn digest_source(inner: &Inner, source: &Source) -> Result<Digest, RemoteE
     }
 }
 
-/// The blob's digest and its chunks, hashed in parallel: the whole blob on one thread while the others cut and
-/// digest chunks.
+/// An in-memory blob's digest and its chunks, hashed in parallel: the whole blob on one thread while the others
+/// cut and digest chunks.
 async fn chunk_source(
     inner: &Inner,
     source: &Source,
     params: crate::Params,
 ) -> Result<(Digest, Vec<DigestedChunk>), RemoteError> {
     let (function, threads) = (inner.function(), inner.options.threads);
-    match source {
-        Source::Memory(b) => {
-            let b = b.clone();
-            blocking(move || {
-                Ok(std::thread::scope(|scope| {
-                    let whole = scope.spawn(|| crate::digest::digest(function, &b));
-                    let chunks = crate::chunk_and_digest(&params, &b, function, threads);
-                    (whole.join().unwrap_or_else(|e| std::panic::resume_unwind(e)), chunks)
-                }))
+    let Source::Memory(b) = source else {
+        return Err(inner.protocol("upload", "files are chunked as they are read".into()));
+    };
+    let b = b.clone();
+    blocking(move || {
+        Ok(std::thread::scope(|scope| {
+            let whole = scope.spawn(|| crate::digest::digest(function, &b));
+            let chunks = crate::chunk_and_digest(&params, &b, function, threads);
+            (whole.join().unwrap_or_else(|e| std::panic::resume_unwind(e)), chunks)
+        }))
+    })
+    .await
+}
+
+/// What the chunking thread hands over while it reads a file.
+enum Event {
+    /// The chunks of one read-ahead segment, in order.
+    Chunks(Vec<DigestedChunk>),
+    /// The whole file's digest, known once its last byte was read.
+    Blob(Digest),
+}
+
+/// Uploads a file's missing chunks while it is still being chunked: each segment's new chunks are checked with
+/// `FindMissingBlobs` (a few calls in flight) and the missing ones sent at once, so the network starts after
+/// the first segment instead of after the whole file. When the whole file's digest arrives it is checked too,
+/// and if the server already holds the blob, nothing more is sent. Returns the blob, its chunks, and whether
+/// the server already held it.
+async fn pipelined_file(
+    inner: &Inner,
+    source: &Source,
+    path: Arc<std::path::PathBuf>,
+    params: crate::Params,
+    tally: &Tally,
+    progress: &Progress<'_>,
+) -> Result<(Digest, Vec<DigestedChunk>, bool), RemoteError> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let (function, threads) = (inner.function(), inner.options.threads);
+    let (tx, rx) = tokio::sync::mpsc::channel::<Event>(4);
+    let producer = tokio::task::spawn_blocking(move || {
+        let blob_tx = tx.clone();
+        let on_blob = move |d: Digest| {
+            let _ = blob_tx.blocking_send(Event::Blob(d));
+        };
+        crate::file::for_each_segment(&params, path.as_path(), function, threads, Some(&on_blob), &mut |cs| {
+            tx.blocking_send(Event::Chunks(cs)).is_ok()
+        })
+        .map_err(RemoteError::from)
+    });
+    let present = AtomicBool::new(false);
+    let mut chunks: Vec<DigestedChunk> = Vec::new();
+    let mut seen: std::collections::HashSet<Digest> = std::collections::HashSet::new();
+    let mut blob: Option<Digest> = None;
+    let (job_tx, job_rx) = tokio::sync::mpsc::unbounded_channel::<Job>();
+    let limit = inner.caps.batch_limit();
+    let dispatch = {
+        let (chunks, seen, blob, present) = (&mut chunks, &mut seen, &mut blob, &present);
+        let events =
+            futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|e| (e, rx)) });
+        events
+            .map(move |event| {
+                // In order: the layout grows and the new distinct chunks are picked here; the calls run below.
+                let (fresh, ask) = match event {
+                    Event::Chunks(cs) => {
+                        let fresh: Vec<DigestedChunk> =
+                            cs.iter().filter(|c| seen.insert(c.digest)).copied().collect();
+                        let repeated: u64 = cs.iter().map(|c| c.chunk.length).sum::<u64>()
+                            - fresh.iter().map(|c| c.chunk.length).sum::<u64>();
+                        progress(repeated);
+                        chunks.extend(cs);
+                        let ask: Vec<Digest> = fresh.iter().map(|c| c.digest).collect();
+                        (fresh, ask)
+                    }
+                    Event::Blob(d) => {
+                        *blob = Some(d);
+                        (Vec::new(), vec![d])
+                    }
+                };
+                async move {
+                    let missing = inner.find_missing(&ask, tally).await?;
+                    if fresh.is_empty() {
+                        // The whole blob: if the server has it, stop sending chunks.
+                        if missing.is_empty() {
+                            present.store(true, Ordering::Relaxed);
+                        }
+                        return Ok(Vec::new());
+                    }
+                    let missing: std::collections::HashSet<Digest> = missing.into_iter().collect();
+                    let mut ignored = std::collections::HashSet::new();
+                    let (jobs, there) = plan_jobs(&fresh, &missing, &mut ignored, limit);
+                    progress(there);
+                    Ok::<_, RemoteError>(jobs)
+                }
             })
-            .await
-        }
-        Source::File { path, .. } => {
-            let path = Arc::clone(path);
-            blocking(move || {
-                let found =
-                    crate::file::chunk_digest_and_hash_file(&params, path.as_path(), function, threads)?;
-                let blob = found.blob.ok_or_else(|| {
-                    RemoteError::io(path.as_path(), std::io::Error::other("no blob digest"))
-                })?;
-                Ok((blob, found.chunks))
+            .buffered(4)
+            // The closure owns the only sender, so the job stream ends when the dispatch does.
+            .try_for_each(move |jobs| {
+                for job in jobs {
+                    // The sender outlives the dispatch; a closed channel means it failed, and says why itself.
+                    let _ = job_tx.send(job);
+                }
+                futures_util::future::ready(Ok(()))
             })
-            .await
-        }
+    };
+    let jobs = futures_util::stream::unfold(job_rx, |mut rx| async move { rx.recv().await.map(|j| (j, rx)) });
+    let send = jobs
+        .map(|job| async {
+            if present.load(Ordering::Relaxed) {
+                return Ok(());
+            }
+            run_job(inner, source, job, tally, progress).await
+        })
+        .buffer_unordered(inner.options.concurrency.max(1))
+        .try_collect::<()>();
+    futures_util::future::try_join(dispatch, send).await?;
+    let returned =
+        producer.await.map_err(|e| RemoteError::Runtime(std::io::Error::other(e.to_string())))??;
+    let blob = blob
+        .or(returned)
+        .ok_or_else(|| inner.protocol("upload", "the file's digest was not computed".into()))?;
+    if present.load(Ordering::Relaxed) {
+        progress(0);
     }
+    Ok((blob, chunks, present.load(Ordering::Relaxed)))
 }
 
 /// Runs CPU-bound or blocking work off the async threads.
@@ -214,18 +322,14 @@ async fn upload_whole(
     })
 }
 
-/// Sends the distinct chunks of `chunks` that are in `missing`, at most `concurrency` calls at a time.
-async fn send_missing(
-    inner: &Inner,
-    source: &Source,
+/// Groups the distinct chunks of `chunks` that are in `missing` (and not in `seen`) into calls: batches under
+/// `limit`, chunks over it alone. Also returns the bytes of the chunks that need not be sent.
+fn plan_jobs(
     chunks: &[DigestedChunk],
-    missing: &[Digest],
-    tally: &Tally,
-    progress: &Progress<'_>,
-) -> Result<(), RemoteError> {
-    let missing: std::collections::HashSet<Digest> = missing.iter().copied().collect();
-    let mut seen = std::collections::HashSet::new();
-    let limit = inner.caps.batch_limit();
+    missing: &std::collections::HashSet<Digest>,
+    seen: &mut std::collections::HashSet<Digest>,
+    limit: u64,
+) -> (Vec<Job>, u64) {
     let mut jobs = Vec::new();
     let mut batch: Vec<DigestedChunk> = Vec::new();
     let mut batch_bytes = 0u64;
@@ -249,29 +353,53 @@ async fn send_missing(
     if !batch.is_empty() {
         jobs.push(Job::Batch(batch));
     }
+    (jobs, present)
+}
+
+/// Sends one call's chunks, reading their bytes from `source`.
+async fn run_job(
+    inner: &Inner,
+    source: &Source,
+    job: Job,
+    tally: &Tally,
+    progress: &Progress<'_>,
+) -> Result<(), RemoteError> {
+    match job {
+        Job::Batch(cs) => {
+            let mut blobs = Vec::with_capacity(cs.len());
+            for c in &cs {
+                let len = usize::try_from(c.chunk.length).unwrap_or(usize::MAX);
+                blobs.push((c.digest, source.read(c.chunk.offset, len).await?));
+            }
+            inner.batch_update(blobs, tally).await?;
+            let bytes: u64 = cs.iter().map(|c| c.chunk.length).sum();
+            tally.moved(bytes, cs.len() as u64);
+            progress(bytes);
+        }
+        Job::Stream(c) => {
+            inner.write_blob(c.digest, source, c.chunk.offset, tally).await?;
+            tally.moved(c.chunk.length, 1);
+            progress(c.chunk.length);
+        }
+    }
+    Ok(())
+}
+
+/// Sends the distinct chunks of `chunks` that are in `missing`, at most `concurrency` calls at a time.
+async fn send_missing(
+    inner: &Inner,
+    source: &Source,
+    chunks: &[DigestedChunk],
+    missing: &[Digest],
+    tally: &Tally,
+    progress: &Progress<'_>,
+) -> Result<(), RemoteError> {
+    let missing: std::collections::HashSet<Digest> = missing.iter().copied().collect();
+    let (jobs, present) =
+        plan_jobs(chunks, &missing, &mut std::collections::HashSet::new(), inner.caps.batch_limit());
     progress(present);
     futures_util::stream::iter(jobs)
-        .map(|job| async move {
-            match job {
-                Job::Batch(cs) => {
-                    let mut blobs = Vec::with_capacity(cs.len());
-                    for c in &cs {
-                        let len = usize::try_from(c.chunk.length).unwrap_or(usize::MAX);
-                        blobs.push((c.digest, source.read(c.chunk.offset, len).await?));
-                    }
-                    inner.batch_update(blobs, tally).await?;
-                    let bytes: u64 = cs.iter().map(|c| c.chunk.length).sum();
-                    tally.moved(bytes, cs.len() as u64);
-                    progress(bytes);
-                }
-                Job::Stream(c) => {
-                    inner.write_blob(c.digest, source, c.chunk.offset, tally).await?;
-                    tally.moved(c.chunk.length, 1);
-                    progress(c.chunk.length);
-                }
-            }
-            Ok::<(), RemoteError>(())
-        })
+        .map(|job| run_job(inner, source, job, tally, progress))
         .buffer_unordered(inner.options.concurrency.max(1))
         .try_collect::<()>()
         .await
