@@ -236,7 +236,7 @@ impl Engine {
             if self.compiled.writable_outside.iter().any(|g| g.matches(&abs)) {
                 return Ok(());
             }
-            if self.temp_dirs.iter().any(|t| r.abs.starts_with(t) && r.abs != *t) {
+            if self.temp_dirs().iter().any(|t| r.abs.starts_with(t) && r.abs != *t) {
                 return Ok(());
             }
             return denied(

@@ -24,7 +24,8 @@ pub struct Engine {
     /// `$TMPDIR` as the hook sees it (the agent's commands run with the same environment).
     tmpdir: Option<String>,
     /// The canonical temporary folders whose contents may be changed (`paths.temp_writable`).
-    temp_dirs: Vec<PathBuf>,
+    /// Resolved on first use: most decisions never write outside the root, and resolving costs system calls.
+    temp_dirs: std::sync::OnceLock<Vec<PathBuf>>,
 }
 
 /// A decision and the files an allowed call will change (for checkpoints).
@@ -67,15 +68,14 @@ impl Engine {
         let compiled = policy.compile("", Path::new("<policy>"))?;
         let root = Root::new(root).map_err(|e| Error::io("resolving the project root", root, e))?;
         let home_canon = home.and_then(|h| paths::resolve_abs(Path::new(h)).ok());
-        let mut engine = Self {
+        let engine = Self {
             compiled,
             root,
             home: home.map(str::to_owned),
             home_canon,
             tmpdir: None,
-            temp_dirs: Vec::new(),
+            temp_dirs: std::sync::OnceLock::new(),
         };
-        engine.set_temp_dirs();
         Ok(engine)
     }
 
@@ -83,24 +83,28 @@ impl Engine {
     /// and with `paths.temp_writable` what lies inside it may be changed, like `/tmp` and `/var/tmp`.
     pub fn with_tmpdir(mut self, tmpdir: Option<&str>) -> Self {
         self.tmpdir = tmpdir.filter(|t| !t.is_empty()).map(str::to_owned);
-        self.set_temp_dirs();
+        self.temp_dirs = std::sync::OnceLock::new();
         self
     }
 
-    fn set_temp_dirs(&mut self) {
-        self.temp_dirs.clear();
-        if !self.compiled.policy.paths.temp_writable {
-            return;
-        }
-        let dirs = ["/tmp", "/var/tmp", "/dev/shm"].into_iter().chain(self.tmpdir.as_deref());
-        for d in dirs {
-            if let Ok(c) = paths::resolve_abs(Path::new(d))
-                && c != Path::new("/")
-                && !self.temp_dirs.contains(&c)
-            {
-                self.temp_dirs.push(c);
+    /// The canonical temporary folders whose contents may change (none when `paths.temp_writable` is off).
+    fn temp_dirs(&self) -> &[PathBuf] {
+        self.temp_dirs.get_or_init(|| {
+            let mut out: Vec<PathBuf> = Vec::new();
+            if !self.compiled.policy.paths.temp_writable {
+                return out;
             }
-        }
+            let dirs = ["/tmp", "/var/tmp", "/dev/shm"].into_iter().chain(self.tmpdir.as_deref());
+            for d in dirs {
+                if let Ok(c) = paths::resolve_abs(Path::new(d))
+                    && c != Path::new("/")
+                    && !out.contains(&c)
+                {
+                    out.push(c);
+                }
+            }
+            out
+        })
     }
 
     /// The canonical project root.
