@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::options::{interp, parse_options, wrapper};
+use super::options::{command_option_values, interp, parse_options, wrapper};
 use super::table::{
     command_name, formats_devices, has_short_flag, is_dev_sink, is_shell, operands, skip_options,
     sql_client_flags, writes_all_operands,
@@ -33,6 +33,10 @@ impl Analyzer {
             // `./s.sh`, `scripts/x`: a file run by its path; a shell script inside the root is read.
             let first = first.clone();
             self.run_script(&first, &first.text, true, true);
+        }
+        // Options whose value is a command: `tar --to-command=CMD`, `rsync -e CMD`, `ssh -o ProxyCommand=CMD`.
+        for (opt, value) in command_option_values(&name, args) {
+            self.shell_string(Some(&value), &format!("{name} {opt}"));
         }
         match name.as_str() {
             "env" => self.wrapper_env(args, env, stdin),
@@ -77,16 +81,8 @@ impl Analyzer {
                     self.argv(rest.to_vec(), env, stdin);
                 }
             }
-            "script" => {
-                if let Some(c) = args.iter().position(|w| w.text == "-c" || w.text == "--command") {
-                    self.shell_string(args.get(c + 1), "script -c");
-                }
-            }
-            "su" | "runuser" => {
-                if let Some(c) = args.iter().position(|w| w.text == "-c" || w.text == "--command") {
-                    self.shell_string(args.get(c + 1), "su -c");
-                }
-            }
+            // `script -c`, `su -c` run only their command (see the table of command options above).
+            "script" | "su" | "runuser" => {}
             "eval" => self.joined_script(args, "eval"),
             // `trap ACTION SIGNAL...`: the action is shell text that runs later, on the signal or at exit.
             "trap" => match args.first() {
@@ -222,7 +218,10 @@ impl Analyzer {
                 }
                 self.generic_reads(&name, args);
             }
-            _ if is_shell(&name) => self.shell(&name, args, &stdin),
+            _ if is_shell(&name) => {
+                self.shell_startup_files(&name, &env);
+                self.shell(&name, args, &stdin);
+            }
             "awk" | "gawk" | "mawk" | "nawk" | "busybox-awk" => self.awk(&name, args),
             _ if interp(&name).is_some() => {
                 let spec = interp(&name).expect("checked by the guard");
@@ -281,6 +280,34 @@ impl Analyzer {
             break;
         }
         self.argv(args[i.min(args.len())..].to_vec(), env, stdin);
+    }
+
+    /// `BASH_ENV=file bash ...` and `ENV=file sh ...`: a non-interactive shell sources that file first.
+    fn shell_startup_files(&mut self, name: &str, env: &[String]) {
+        for var in ["BASH_ENV", "ENV"] {
+            let from_env = env.iter().rev().find_map(|e| {
+                let (n, v) = e.split_once('=')?;
+                (n == var).then(|| (v != "$?").then(|| v.to_owned()))
+            });
+            let value = match from_env {
+                Some(v) => v,
+                None => match self.vars.get(var) {
+                    Some(v) => v.clone(),
+                    None => continue,
+                },
+            };
+            match value {
+                None => self.deny(format!(
+                    "`{var}` names a file `{name}` runs first, and it cannot be resolved statically"
+                )),
+                Some(v) if v.is_empty() => {}
+                Some(v) => {
+                    let w = Word::lit(v);
+                    self.read_arg(w.clone(), name, true);
+                    self.run_script(&w, &format!("{var} of {name}"), false, true);
+                }
+            }
+        }
     }
 
     pub(super) fn shell_string(&mut self, w: Option<&Word>, via: &str) {

@@ -186,6 +186,51 @@ impl Analyzer {
                 );
             }
             "apply" | "am" => self.git_apply(&sub.text, rest, stdin),
+            // Subcommands that run a command of their own.
+            "rebase" | "difftool" | "mergetool" => {
+                for (i, a) in rest.iter().enumerate() {
+                    let t = a.text.as_str();
+                    let value = if matches!(t, "-x" | "--exec" | "--extcmd" | "-t" | "--tool") {
+                        rest.get(i + 1).cloned()
+                    } else {
+                        ["--exec=", "--extcmd="]
+                            .iter()
+                            .find_map(|p| t.strip_prefix(p))
+                            .map(|v| Word { text: v.to_owned(), ..a.clone() })
+                    };
+                    if let Some(v) = value.filter(|_| !matches!(t, "-t" | "--tool")) {
+                        self.shell_string(Some(&v), &format!("git {} --exec", sub.text));
+                    }
+                }
+                self.generic_reads("git", rest);
+            }
+            "bisect" if rest.first().is_some_and(|w| w.text == "run") => {
+                self.argv(rest[1..].to_vec(), Vec::new(), Stdin::Inherited);
+            }
+            "submodule" if rest.iter().any(|w| w.text == "foreach") => {
+                let at = rest.iter().position(|w| w.text == "foreach").expect("found above");
+                let cmd: Vec<Word> =
+                    rest[at + 1..].iter().filter(|w| w.text != "--recursive").cloned().collect();
+                self.joined_script(&cmd, "git submodule foreach");
+            }
+            // `git config KEY VALUE` that makes git run a command later (`alias.x '!...'`, `core.pager`).
+            "config" => {
+                let words: Vec<&Word> = rest.iter().filter(|w| !w.text.starts_with('-')).collect();
+                let setting = rest.iter().all(|w| {
+                    !matches!(
+                        w.text.as_str(),
+                        "--get" | "--get-all" | "--get-regexp" | "-l" | "--list" | "--unset" | "--unset-all"
+                    )
+                });
+                if setting && let [key, value, ..] = words.as_slice() {
+                    let joined = Word {
+                        text: format!("{}={}", key.text, value.text),
+                        dynamic: key.dynamic || value.dynamic,
+                        glob: false,
+                    };
+                    self.git_config(&joined, true);
+                }
+            }
             _ => self.generic_reads("git", rest),
         }
         self.cwd = saved;
