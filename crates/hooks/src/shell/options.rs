@@ -265,7 +265,7 @@ pub(super) const INTERPRETERS: &[Interp] = &[
         code_long: &[],
         opts: OptSpec {
             short_value: "rICEF",
-            short_glued: "x0KTW",
+            short_glued: "x0KTWi",
             long_value: &["--encoding", "--external-encoding", "--internal-encoding", "--dump"],
         },
         stdin_program: true,

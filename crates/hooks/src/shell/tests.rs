@@ -184,3 +184,19 @@ fn every_shell_command_string_in_every_spelling() {
         assert!(paths(&format!("{sh} -n -c 'rm -rf /'")).is_empty(), "{sh} -n");
     }
 }
+
+/// `perl -i` and `ruby -i` rewrite their file operands, clustered or not, with a backup suffix or not.
+#[test]
+fn in_place_interpreters_write_their_operands() {
+    for line in [
+        "perl -pi -e 's/a/b/' generated/x",
+        "perl -i.bak -pe 's/a/b/' generated/x",
+        "perl -p -i -e 's/a/b/' generated/x",
+        "ruby -pi -e 'sub(/a/, \"b\")' generated/x",
+        "ruby -i.bak -pe 'sub(/a/, \"b\")' generated/x",
+    ] {
+        has(line, Access::Write, "generated/x");
+    }
+    // `-Mstrict` is a module, not `-i`.
+    assert!(!paths("perl -Mstrict -e 'print 1' generated/x").iter().any(|(a, _)| *a == Access::Write));
+}
