@@ -27,6 +27,15 @@ impl Analyzer {
             return;
         }
         let name = command_name(&first.text);
+        if let Some(text) = self.aliases.get(&first.text).cloned() {
+            // The alias's text, then the words after the name, as the shell expands it (once).
+            let line = std::iter::once(text)
+                .chain(words[1..].iter().map(|w| w.text.clone()))
+                .collect::<Vec<_>>()
+                .join(" ");
+            self.aliases.remove(&first.text);
+            self.script(&line, stdin.clone());
+        }
         let args = &words[1..];
         self.ops.push(Op::Command { argv: words.clone(), env: env.clone() });
         if first.text.contains('/') {
@@ -90,6 +99,17 @@ impl Analyzer {
                 Some(a) if args.len() > 1 => self.shell_string(Some(a), "trap"),
                 _ => {}
             },
+            "alias" => {
+                for a in args {
+                    if let Some((n, v)) = a.text.split_once('=') {
+                        if a.dynamic {
+                            self.deny(format!("`alias {n}` is defined from a value known only at run time"));
+                        } else {
+                            self.aliases.insert(n.to_owned(), v.to_owned());
+                        }
+                    }
+                }
+            }
             "export" | "declare" | "typeset" | "local" | "readonly" => {
                 // `export NAME=value`: the variable is set for the rest of the command line.
                 for a in args.iter().filter(|a| !a.text.starts_with('-')) {

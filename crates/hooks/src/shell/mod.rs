@@ -106,6 +106,8 @@ pub(crate) struct Analyzer {
     /// Above zero while walking a string literal of interpreter code handed to a command-running function: a
     /// literal that does not parse as shell (SQL given to `db.exec`) is only text.
     lenient: usize,
+    /// Aliases defined earlier in the command (`alias x='rm -rf ~'; x`): the agent's shell may expand them.
+    aliases: HashMap<String, String>,
 }
 
 /// What reading a script that a command runs found.
@@ -171,6 +173,7 @@ impl Analyzer {
             scripts_read: 0,
             in_script_file: 0,
             lenient: 0,
+            aliases: HashMap::new(),
         }
     }
 
