@@ -169,7 +169,7 @@ pub fn handle(input: &[u8], opts: Options, env: &dyn Fn(&str) -> Option<String>)
             session_id: event.session_id.clone(),
             tool: event.tool_name.clone(),
             decision: decision.verdict().to_owned(),
-            rule: decision.rule.map(|r| r.as_str().to_owned()),
+            rule: decision.rule,
             reason,
             checkpoint: checkpoint_id.clone(),
         };

@@ -356,7 +356,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                         e.event,
                         e.tool.as_deref().unwrap_or("-"),
                         e.decision,
-                        e.rule.as_deref().unwrap_or("-"),
+                        e.rule.map_or("-", RuleId::as_str),
                         e.reason.as_deref().unwrap_or("")
                     ));
                 }

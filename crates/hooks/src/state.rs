@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 use crate::policy::QualityGate;
+use crate::vocab::RuleId;
 
 /// Where the quality gate's last result is written, relative to the project root.
 pub const GATE_STATE_FILE: &str = ".agentry/state/last_quality_gate.json";
@@ -312,7 +313,7 @@ pub struct AuditEntry {
     pub decision: String,
     /// The rule behind a deny or block.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rule: Option<String>,
+    pub rule: Option<RuleId>,
     /// The reason given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,

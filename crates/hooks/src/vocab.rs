@@ -64,7 +64,7 @@ pub(crate) enum Op {
 /// The id of the rule behind a decision: stable, and written kebab-case (`protected-path`) in reasons, audit
 /// lines and `explain --json`.
 #[non_exhaustive]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RuleId {
     /// A change to a protected path.
