@@ -33,7 +33,12 @@ impl Analyzer {
         for f in &expr.writes {
             self.path(Access::Write, f.clone(), "find");
         }
-        let items = self.find_items(&expr);
+        // The files find hands on are walked only when something uses them.
+        let items = if expr.deletes || !expr.execs.is_empty() {
+            self.find_items(&expr, self.cwd.as_deref())
+        } else {
+            Vec::new()
+        };
         if expr.deletes {
             for s in &starts {
                 if !expr.filtered() {
@@ -54,7 +59,7 @@ impl Analyzer {
 
     /// The paths a `find` expression matches now (its name and path tests applied; other tests are assumed
     /// to match), the starts included; an unknown item when the walk is too large or a start is not known.
-    pub(super) fn find_items(&self, expr: &FindExpr) -> Vec<Word> {
+    pub(super) fn find_items(&self, expr: &FindExpr, cwd: Option<&Path>) -> Vec<Word> {
         let mut out = Vec::new();
         let mut visited = 0usize;
         for s in &expr.starts {
@@ -62,7 +67,7 @@ impl Analyzer {
                 out.push(Word::unknown(format!("{}/…", s.text)));
                 continue;
             }
-            let Some(abs) = self.abs(&s.text) else {
+            let Some(abs) = abs_in(cwd, &s.text) else {
                 out.push(Word::unknown(format!("{}/…", s.text)));
                 continue;
             };
@@ -99,7 +104,7 @@ impl Analyzer {
     }
 
     /// The entries `ls` lists: each folder operand's entries (dot files with `-a`/`-A`), each file itself.
-    pub(super) fn ls_items(&self, args: &[Word]) -> Vec<Word> {
+    pub(super) fn ls_items(&self, args: &[Word], cwd: Option<&Path>) -> Vec<Word> {
         let all = args.iter().any(|a| {
             a.text.starts_with('-') && !a.text.starts_with("--") && a.text.contains(['a', 'A'])
                 || a.text == "--all"
@@ -113,7 +118,7 @@ impl Analyzer {
         }
         let mut out = Vec::new();
         for o in operands {
-            let Some(abs) = (o.is_static() && !o.glob).then(|| self.abs(&o.text)).flatten() else {
+            let Some(abs) = (o.is_static() && !o.glob).then(|| abs_in(cwd, &o.text)).flatten() else {
                 out.push(Word::unknown(o.text.clone()));
                 continue;
             };
@@ -133,15 +138,15 @@ impl Analyzer {
         }
         out
     }
+}
 
-    /// `text` as an absolute path from the current folder; `None` when that folder is unknown.
-    fn abs(&self, text: &str) -> Option<PathBuf> {
-        let p = Path::new(text);
-        if p.is_absolute() {
-            return Some(p.to_path_buf());
-        }
-        self.cwd.as_ref().map(|c| c.join(p))
+/// `text` as an absolute path from `cwd`; `None` when that folder is unknown.
+fn abs_in(cwd: Option<&Path>, text: &str) -> Option<PathBuf> {
+    let p = Path::new(text);
+    if p.is_absolute() {
+        return Some(p.to_path_buf());
     }
+    cwd.map(|c| c.join(p))
 }
 
 /// A `find` command line, read: its starting points, its name and path tests, what it deletes, writes and

@@ -80,8 +80,27 @@ struct Upstream {
     decodes_or_downloads: bool,
     /// The last stage's output as text, when it is known (echo, printf without escapes).
     text: Option<String>,
-    /// The last stage's output as path items (find start paths, echo/ls arguments).
+    /// The last stage's output as path items (echo's words).
     items: Option<Vec<Word>>,
+    /// The last stage lists files (`find`, `ls`), from this folder: walked only when a later stage uses them.
+    listing: Option<Box<(Listing, Option<PathBuf>)>>,
+}
+
+/// What a pipeline stage tells the next one.
+#[derive(Debug, Default)]
+struct Summary {
+    name: String,
+    decodes: bool,
+    text: Option<String>,
+    items: Option<Vec<Word>>,
+    listing: Option<Box<(Listing, Option<PathBuf>)>>,
+}
+
+/// A pipeline stage whose output is the files it finds or lists.
+#[derive(Debug, Clone)]
+enum Listing {
+    Find(find::FindExpr),
+    Ls(Vec<Word>),
 }
 
 /// The analysis state: variables, working directory and collected ops.
@@ -247,22 +266,17 @@ impl Analyzer {
         let mut up = Upstream::default();
         for (i, cmd) in p.seq.iter().enumerate() {
             let input = if i == 0 { stdin.clone() } else { Stdin::Pipe(up.clone()) };
-            let summary = self.command(cmd, input);
-            let (name, decodes, text, items) = summary.unwrap_or_default();
-            up.names.push(name);
-            up.decodes_or_downloads |= decodes;
-            up.text = text;
-            up.items = items;
+            let s = self.command(cmd, input).unwrap_or_default();
+            up.names.push(s.name);
+            up.decodes_or_downloads |= s.decodes;
+            up.text = s.text;
+            up.items = s.items;
+            up.listing = s.listing;
         }
     }
 
     /// Walks one command; for a simple command returns what a downstream pipeline stage needs to know.
-    #[allow(clippy::type_complexity)]
-    fn command(
-        &mut self,
-        cmd: &ast::Command,
-        stdin: Stdin,
-    ) -> Option<(String, bool, Option<String>, Option<Vec<Word>>)> {
+    fn command(&mut self, cmd: &ast::Command, stdin: Stdin) -> Option<Summary> {
         match cmd {
             ast::Command::Simple(s) => self.simple(s, stdin),
             ast::Command::Compound(c, redirects) => {
@@ -499,11 +513,7 @@ impl Analyzer {
 
     /// Walks a simple command.
     #[allow(clippy::type_complexity)]
-    fn simple(
-        &mut self,
-        s: &ast::SimpleCommand,
-        stdin: Stdin,
-    ) -> Option<(String, bool, Option<String>, Option<Vec<Word>>)> {
+    fn simple(&mut self, s: &ast::SimpleCommand, stdin: Stdin) -> Option<Summary> {
         let mut assigns: Vec<(String, Option<String>)> = Vec::new();
         let mut redirects: Vec<ast::IoRedirect> = Vec::new();
         let mut words: Vec<Word> = Vec::new();
@@ -552,14 +562,14 @@ impl Analyzer {
             let text = words.iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" ");
             self.script(&text, Stdin::Inherited);
         }
-        let name = command_name(&words[0].text);
-        let summary = self.summarize(&words);
+        let mut summary = self.summarize(&words);
+        summary.name = command_name(&words[0].text);
         self.argv(words, env, stdin);
-        Some((name, summary.0, summary.1, summary.2))
+        Some(summary)
     }
 
     /// What a pipeline stage made of `words` tells the next stage.
-    fn summarize(&self, words: &[Word]) -> (bool, Option<String>, Option<Vec<Word>>) {
+    fn summarize(&self, words: &[Word]) -> Summary {
         let (name, rest) = unwrap_simple_wrappers(words);
         let name = command_name(&name.text);
         let name = name.as_str();
@@ -586,8 +596,7 @@ impl Analyzer {
             _ => None,
         };
         let items = match name {
-            "find" => Some(self.find_items(&find::FindExpr::parse(rest))),
-            "ls" => Some(self.ls_items(rest)),
+            "find" | "ls" => None,
             // What echo and a printf without directives or escapes print; anything else is unknown.
             "echo" if !rest.iter().any(|w| w.text.starts_with("-e")) => {
                 Some(rest.iter().filter(|w| !w.text.starts_with('-')).cloned().collect())
@@ -597,6 +606,12 @@ impl Analyzer {
             }
             _ => None,
         };
-        (decodes, text, items)
+        let listing = match name {
+            "find" => Some(Listing::Find(find::FindExpr::parse(rest))),
+            "ls" => Some(Listing::Ls(rest.to_vec())),
+            _ => None,
+        }
+        .map(|l| Box::new((l, self.cwd.clone())));
+        Summary { name: String::new(), decodes, text, items, listing }
     }
 }

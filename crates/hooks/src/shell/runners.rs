@@ -2,7 +2,7 @@
 //! `find`), with the items an upstream stage hands them.
 
 use super::options::{OptSpec, parse_options};
-use super::{Analyzer, Stdin};
+use super::{Analyzer, Listing, Stdin};
 use crate::vocab::Word;
 
 /// An item `xargs` or `parallel` hands its command that is known only at run time (read from a pipe or a
@@ -131,6 +131,20 @@ const PARALLEL_NO_RUN: &[&str] = &[
 ];
 
 impl Analyzer {
+    /// The items a command reads from standard input, as `xargs` and `parallel` split them: the files an
+    /// upstream `find` or `ls` hands on (walked now), an `echo`'s words, text; else one unknown item.
+    fn stdin_items(&self, stdin: &Stdin) -> Vec<Word> {
+        match stdin {
+            Stdin::Pipe(up) => match up.listing.as_deref() {
+                Some((Listing::Find(expr), cwd)) => self.find_items(expr, cwd.as_deref()),
+                Some((Listing::Ls(args), cwd)) => self.ls_items(args, cwd.as_deref()),
+                None => up.items.clone().unwrap_or_else(|| vec![Word::unknown(UNKNOWN_ITEM)]),
+            },
+            Stdin::Text(t) | Stdin::Template { raw: t, .. } => t.split_whitespace().map(Word::lit).collect(),
+            Stdin::Inherited | Stdin::Opaque(_) => vec![Word::unknown(UNKNOWN_ITEM)],
+        }
+    }
+
     /// `xargs [OPTIONS] [COMMAND [ARGS]]`: the command runs with the items read on standard input appended, or
     /// put in place of the replace string (`-I R`, `-i`, `--replace`). An option it does not know is refused,
     /// since it may take a value that would be read as the command.
@@ -170,7 +184,7 @@ impl Analyzer {
         }
         // With `-a FILE` the items are the file's lines, not standard input.
         let from_file = opts.iter().any(|o| matches!(o.name.as_str(), "a" | "--arg-file"));
-        let items = if from_file { vec![Word::unknown(UNKNOWN_ITEM)] } else { stdin_items(stdin) };
+        let items = if from_file { vec![Word::unknown(UNKNOWN_ITEM)] } else { self.stdin_items(stdin) };
         match replace {
             Some(r) => {
                 for item in &items {
@@ -255,7 +269,7 @@ impl Analyzer {
             j = end;
         }
         if sources.is_empty() {
-            sources.push(stdin_items(stdin));
+            sources.push(self.stdin_items(stdin));
         }
         let saved = self.cwd.clone();
         if let Some(d) = &workdir {
@@ -289,15 +303,6 @@ impl Analyzer {
             self.lenient -= 1;
         }
         self.cwd = saved;
-    }
-}
-
-/// The items a command reads from standard input, as `xargs` and `parallel` split them.
-fn stdin_items(stdin: &Stdin) -> Vec<Word> {
-    match stdin {
-        Stdin::Pipe(up) => up.items.clone().unwrap_or_else(|| vec![Word::unknown(UNKNOWN_ITEM)]),
-        Stdin::Text(t) | Stdin::Template { raw: t, .. } => t.split_whitespace().map(Word::lit).collect(),
-        Stdin::Inherited | Stdin::Opaque(_) => vec![Word::unknown(UNKNOWN_ITEM)],
     }
 }
 
