@@ -157,6 +157,39 @@ pub enum Outcome {
     Block(String),
 }
 
+/// The kind of an [`Outcome`], without its text; written lowercase in audit lines and `explain --json`.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DecisionKind {
+    /// The call proceeds.
+    Allow,
+    /// The call is blocked.
+    Deny,
+    /// Context is added for the model.
+    Context,
+    /// A reason is fed back and the agent keeps going.
+    Block,
+}
+
+impl DecisionKind {
+    /// The kind as written (`deny`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Allow => "allow",
+            Self::Deny => "deny",
+            Self::Context => "context",
+            Self::Block => "block",
+        }
+    }
+}
+
+impl std::fmt::Display for DecisionKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// An outcome and the rule that produced it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decision {
@@ -179,11 +212,16 @@ impl Decision {
 
     /// `allow`, `deny`, `context` or `block`.
     pub const fn verdict(&self) -> &'static str {
+        self.kind().as_str()
+    }
+
+    /// Which kind of outcome it is.
+    pub const fn kind(&self) -> DecisionKind {
         match self.outcome {
-            Outcome::Allow => "allow",
-            Outcome::Deny(_) => "deny",
-            Outcome::Context(_) => "context",
-            Outcome::Block(_) => "block",
+            Outcome::Allow => DecisionKind::Allow,
+            Outcome::Deny(_) => DecisionKind::Deny,
+            Outcome::Context(_) => DecisionKind::Context,
+            Outcome::Block(_) => DecisionKind::Block,
         }
     }
 }

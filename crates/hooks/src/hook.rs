@@ -168,7 +168,7 @@ pub fn handle(input: &[u8], opts: Options, env: &dyn Fn(&str) -> Option<String>)
             event: event.name.clone(),
             session_id: event.session_id.clone(),
             tool: event.tool_name.clone(),
-            decision: decision.verdict().to_owned(),
+            decision: decision.kind(),
             rule: decision.rule,
             reason,
             checkpoint: checkpoint_id.clone(),

@@ -24,8 +24,8 @@ pub use crate::{
     engine::{Engine, Verdict},
     error::Error,
     event::{
-        Decision, Event, EventKind, Outcome, Response, Runtime, Tool, detect, parse_event, render,
-        render_parts,
+        Decision, DecisionKind, Event, EventKind, Outcome, Response, Runtime, Tool, detect, parse_event,
+        render, render_parts,
     },
     hook::{Handled, Options, handle},
     install::{InstallReport, install, settings_file},

@@ -10,6 +10,7 @@ use agentry_types::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
+use crate::event::DecisionKind;
 use crate::policy::QualityGate;
 use crate::vocab::RuleId;
 
@@ -310,7 +311,7 @@ pub struct AuditEntry {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool: Option<String>,
     /// `allow`, `deny`, `context` or `block`.
-    pub decision: String,
+    pub decision: DecisionKind,
     /// The rule behind a deny or block.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule: Option<RuleId>,
