@@ -382,7 +382,10 @@ impl Analyzer {
             }
             ast::CompoundCommand::Arithmetic(a) => self.arithmetic(&a.expr.value),
             ast::CompoundCommand::Coprocess(c) => {
-                self.command(&c.body, Stdin::Inherited);
+                // A coprocess reads what later commands write to it (`>&${COPROC[1]}`), which is not seen here.
+                let input =
+                    Upstream { names: vec!["the coprocess's input".to_owned()], ..Upstream::default() };
+                self.command(&c.body, Stdin::Pipe(input));
             }
         }
     }
