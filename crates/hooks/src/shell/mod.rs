@@ -551,6 +551,25 @@ impl Analyzer {
                 }
             }
         }
+        let replaces_stdin = redirects.iter().any(|r| match r {
+            ast::IoRedirect::File(
+                fd,
+                ast::IoFileRedirectKind::Read | ast::IoFileRedirectKind::ReadAndWrite,
+                _,
+            ) => {
+                matches!(fd, None | Some(0))
+            }
+            ast::IoRedirect::HereDocument(fd, _) | ast::IoRedirect::HereString(fd, _) => {
+                matches!(fd, None | Some(0))
+            }
+            _ => false,
+        });
+        if replaces_stdin && words.len() == 1 && command_name(&words[0].text) == "exec" {
+            // `exec < file`: every later command of this shell reads the file, which is not followed here.
+            self.deny(
+                "`exec` with its standard input redirected feeds later commands text that is not followed",
+            );
+        }
         let stdin = self.redirects(&redirects, stdin);
         if words.is_empty() {
             for (name, value) in assigns {
