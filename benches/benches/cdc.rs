@@ -272,7 +272,8 @@ fn remote_report(_c: &mut Criterion) {
     for (name, link) in
         [("loopback", None), ("100Mbit-20ms", Some(agentry_benches::relay::Link::broadband()))]
     {
-        let runs = agentry_benches::cdc_remote::run_series(&bgd, &files, link).expect("remote series");
+        let relay = std::path::Path::new(env!("CARGO_BIN_EXE_link-relay"));
+        let runs = agentry_benches::cdc_remote::run_series(&bgd, relay, &files, link).expect("remote series");
         for r in agentry_benches::cdc_remote::rows(&format!("{name} {label}"), &runs) {
             eprintln!("{}: {} | {} | ratio {} | {}", r[0].1, r[1].1, r[3].1, r[4].1, r[5].1);
             rows.push(r);

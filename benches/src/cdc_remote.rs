@@ -19,7 +19,38 @@ use agentry_cdc::{
 };
 use agentry_types::DigestFunction;
 
-use crate::relay::{Link, Relay};
+use crate::relay::Link;
+
+/// The `link-relay` program in front of a server, stopped when dropped.
+#[derive(Debug)]
+struct RelayProcess {
+    child: Child,
+    url: String,
+}
+
+impl Drop for RelayProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl RelayProcess {
+    fn start(program: &Path, upstream: SocketAddr, link: Link) -> std::io::Result<Self> {
+        let mbit = link.rate.map_or(0, |r| r * 8 / 1_000_000);
+        let rtt = 2 * link.one_way_delay.as_millis();
+        let mut child = Command::new(program)
+            .arg(upstream.to_string())
+            .arg(mbit.to_string())
+            .arg(rtt.to_string())
+            .stdout(Stdio::piped())
+            .spawn()?;
+        let mut line = String::new();
+        let stdout = child.stdout.take().ok_or_else(|| std::io::Error::other("no stdout"))?;
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line)?;
+        Ok(Self { child, url: line.trim().to_owned() })
+    }
+}
 
 /// A BuildGrid server of the bench's own, stopped when dropped.
 #[derive(Debug)]
@@ -92,17 +123,26 @@ fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
     (v, t.elapsed())
 }
 
-/// Runs the series through fresh servers on `link` (`None`: bare loopback).
-pub fn run_series(bgd: &Path, files: &[PathBuf], link: Option<Link>) -> std::io::Result<Vec<VersionRun>> {
+/// Runs the series through fresh servers on `link` (`None`: bare loopback), the link being the `relay`
+/// program (`link-relay`) in a process of its own.
+pub fn run_series(
+    bgd: &Path,
+    relay: &Path,
+    files: &[PathBuf],
+    link: Option<Link>,
+) -> std::io::Result<Vec<VersionRun>> {
     let err = |e: agentry_cdc::remote::RemoteError| std::io::Error::other(e.to_string());
     let chunked_server = Server::start(bgd, true)?;
     let whole_server = Server::start(bgd, false)?;
     let relays = match link {
-        Some(l) => Some((Relay::start(chunked_server.addr, l)?, Relay::start(whole_server.addr, l)?)),
+        Some(l) => Some((
+            RelayProcess::start(relay, chunked_server.addr, l)?,
+            RelayProcess::start(relay, whole_server.addr, l)?,
+        )),
         None => None,
     };
     let (chunked_url, whole_url) = match &relays {
-        Some((a, b)) => (a.url(), b.url()),
+        Some((a, b)) => (a.url.clone(), b.url.clone()),
         None => (format!("grpc://{}", chunked_server.addr), format!("grpc://{}", whole_server.addr)),
     };
     let chunked = BlockingRemoteCas::connect(&chunked_url, RemoteOptions::default()).map_err(err)?;

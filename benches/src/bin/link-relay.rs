@@ -13,6 +13,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let link = Link { rate: Some(mbit * 1_000_000 / 8), one_way_delay: Duration::from_millis(rtt / 2) };
     let relay = Relay::start(upstream, link)?;
     println!("{}", relay.url());
+    std::io::Write::flush(&mut std::io::stdout())?;
     loop {
         std::thread::sleep(Duration::from_secs(3600));
     }
