@@ -90,6 +90,15 @@ fn feature_steps(root: &Path) -> Vec<(&'static str, &'static [&'static str])> {
         "ingest hnsw minilm",
         &["test", "-p", "agentry-ingest", "--features", "hnsw,minilm", "--locked", "--", "hnsw", "minilm"],
     ));
+    // agentry-cdc's REAPI client without the binary, and the crate with neither: the feature gates compile.
+    out.push((
+        "cdc remote alone",
+        &["check", "-p", "agentry-cdc", "--no-default-features", "--features", "remote", "--locked"],
+    ));
+    out.push((
+        "cdc no features",
+        &["test", "-p", "agentry-cdc", "--no-default-features", "--lib", "--locked"],
+    ));
     // cache-econ's charts (plotters), SVG and PNG.
     out.push((
         "cache-econ plot",
