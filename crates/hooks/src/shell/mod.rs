@@ -26,6 +26,7 @@ mod interp;
 mod options;
 mod runners;
 mod scripts;
+mod sed;
 mod table;
 #[cfg(test)]
 mod tests;
