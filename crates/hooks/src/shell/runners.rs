@@ -228,13 +228,16 @@ impl Analyzer {
             } else if PARALLEL_VALUE.contains(&name) {
                 i += 1;
                 args.get(i - 1).cloned()
-            } else if name.len() > 2 && !name.starts_with("--") && PARALLEL_VALUE.contains(&&name[..2]) {
-                // `-j4`, `-I{}`: a short option with its value glued.
-                Some(Word { text: name[2..].to_owned(), ..a.clone() })
             } else {
-                None
+                // `-j4`, `-I{}`: a short option with its value glued.
+                name.get(..2)
+                    .filter(|s| name.len() > 2 && !name.starts_with("--") && PARALLEL_VALUE.contains(s))
+                    .map(|short| Word { text: name[short.len()..].to_owned(), ..a.clone() })
             };
-            let short = if name.len() > 2 && !name.starts_with("--") { &name[..2] } else { name };
+            let short = match name.get(..2) {
+                Some(s) if name.len() > 2 && !name.starts_with("--") => s,
+                _ => name,
+            };
             match short {
                 "--workdir" | "--wd" => workdir = value,
                 "-a" | "--arg-file" => {

@@ -200,3 +200,18 @@ fn in_place_interpreters_write_their_operands() {
     // `-Mstrict` is a module, not `-i`.
     assert!(!paths("perl -Mstrict -e 'print 1' generated/x").iter().any(|(a, _)| *a == Access::Write));
 }
+
+/// Options with characters of several bytes are read without panicking (a panic would deny, but as an
+/// internal error, not with a reason).
+#[test]
+fn multibyte_options_are_read() {
+    for line in [
+        "parallel -éx echo ::: a",
+        "xargs -é echo",
+        "git -é status",
+        "sh -é -c 'echo'",
+        "python3 -é -c 'print(1)'",
+    ] {
+        let _ = ops(line);
+    }
+}
