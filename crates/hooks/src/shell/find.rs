@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::runners::{UNKNOWN_ITEM, substitute};
+use super::runners::{may_be_option, substitute};
 use super::{Analyzer, Stdin};
 use crate::vocab::{Access, Word};
 
@@ -228,7 +228,7 @@ impl FindExpr {
         }
         while i < args.len() {
             let t = args[i].text.as_str();
-            if args[i].dynamic && t.contains(UNKNOWN_ITEM) {
+            if may_be_option(&args[i]) {
                 // An item from xargs or parallel may be `-delete` as well as a path.
                 e.unknown.get_or_insert_with(|| t.to_owned());
             }
@@ -246,7 +246,7 @@ impl FindExpr {
             let t = args[i].text.as_str();
             let next = args.get(i + 1);
             match t {
-                _ if args[i].dynamic && args[i].text.contains(UNKNOWN_ITEM) => {
+                _ if may_be_option(&args[i]) => {
                     e.unknown.get_or_insert_with(|| t.to_owned());
                 }
                 "!" | "-not" => {

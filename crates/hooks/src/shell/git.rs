@@ -1,6 +1,6 @@
 //! `git`, `git apply`, `apply_patch` and `patch(1)` run as commands.
 
-use super::runners::UNKNOWN_ITEM;
+use super::runners::may_be_option;
 use super::table::{basename, has_short_flag, is_dev_sink, operands};
 use super::{Analyzer, FileText, Stdin, gitrules};
 use crate::vocab::{Access, RuleId, Word};
@@ -103,8 +103,7 @@ impl Analyzer {
         let rest = &words[1..];
         if sub.dynamic {
             self.deny(format!("`git` runs the subcommand `{}`, known only at run time", sub.text));
-        } else if let Some(w) =
-            rest.iter().take_while(|w| w.text != "--").find(|w| w.dynamic && w.text.contains(UNKNOWN_ITEM))
+        } else if let Some(w) = rest.iter().take_while(|w| w.text != "--").find(|w| may_be_option(w))
             && gitrules::destructive_capable(&sub.text)
         {
             // `xargs -I{} git reset --ha{}`: an item read at run time may be any option.

@@ -10,6 +10,14 @@ use crate::vocab::Word;
 /// parses as one unknown word.
 pub(super) const UNKNOWN_ITEM: &str = "\"${item}\"";
 
+/// Whether `w` holds an item known only at run time where it may be an option: at its start
+/// (`"${item}"`, `"${item}"x`), or in a word that is an option already (`--ha"${item}"`); `./"${item}"` cannot
+/// be one.
+pub(super) fn may_be_option(w: &Word) -> bool {
+    w.dynamic
+        && (w.text.starts_with(UNKNOWN_ITEM) || (w.text.starts_with('-') && w.text.contains(UNKNOWN_ITEM)))
+}
+
 /// `xargs` options: the short letters and long names that take a value, and the optional glued ones.
 const XARGS: OptSpec = OptSpec {
     short_value: "adEILnPs",
