@@ -336,7 +336,7 @@ mod tests {
     use super::*;
 
     /// The rule a shell command is denied by under `policy` (`None`: allowed). The root is this crate's
-    /// folder, which is not under a temporary folder; deciding writes nothing.
+    /// folder (a checkout may itself be under /tmp, as a CI clone can be); deciding writes nothing.
     fn check(policy: &Policy, cmd: &str, expected: Option<RuleId>) {
         let engine = Engine::new(policy, env!("CARGO_MANIFEST_DIR"), Some("/home/someone"))
             .expect("engine")
@@ -350,7 +350,11 @@ mod tests {
         let on = Policy::default();
         check(&on, "rm -rf /tmp/build", None);
         check(&on, "rm -rf $TMPDIR/build", None);
-        check(&on, "rm -rf /tmp", Some(RuleId::OutsideRoot));
+        // Deleting the temporary folder itself is denied: as a folder outside the root, or, when the checkout
+        // lives under /tmp, as a folder that contains the root.
+        let inside_tmp = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).starts_with("/tmp");
+        let whole_tmp = if inside_tmp { RuleId::DestructiveDelete } else { RuleId::OutsideRoot };
+        check(&on, "rm -rf /tmp", Some(whole_tmp));
         let mut off = Policy::default();
         off.paths.temp_writable = false;
         check(&off, "rm -rf /tmp/build", Some(RuleId::OutsideRoot));
