@@ -22,10 +22,29 @@ fn write(p: &Path, text: &str) {
     std::fs::write(p, text).expect("write");
 }
 
+/// Where scratch projects go: cargo's scratch folder for this package, unless the checkout itself lies under a
+/// temporary folder (a CI clone in /tmp, say). The temporary folders are writable by default, so a project there
+/// would have `$OUT` and everything else writable too; then the scratch projects go under the home folder's
+/// cache instead, each still removed when its test ends.
+fn scratch_base() -> PathBuf {
+    let target = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let canon = target.canonicalize().unwrap_or_else(|_| target.clone());
+    let tmpdir = std::env::var_os("TMPDIR").filter(|t| !t.is_empty()).map(PathBuf::from);
+    let in_temp = ["/tmp", "/var/tmp", "/dev/shm"].iter().any(|t| canon.starts_with(t))
+        || tmpdir.is_some_and(|t| canon.starts_with(t.canonicalize().unwrap_or(t)));
+    if !in_temp {
+        return target;
+    }
+    let home = std::env::var_os("HOME").map(PathBuf::from).expect("HOME is set for the scratch projects");
+    let base = home.join(".cache").join("agentry-hooks-tests");
+    std::fs::create_dir_all(&base).expect("create the scratch folder under the home cache");
+    base
+}
+
 impl Fixture {
     pub(crate) fn new() -> Self {
-        // Not under /tmp: the temporary folders are writable by default, and `$OUT` must be outside everything.
-        let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("tempdir");
+        // Not under a temporary folder: those are writable by default, and `$OUT` must be outside everything.
+        let dir = tempfile::tempdir_in(scratch_base()).expect("tempdir");
         let base = dir.path().canonicalize().expect("canonical tempdir");
         let root = base.join("proj");
         let out = base.join("outside");
