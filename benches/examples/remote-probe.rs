@@ -1,6 +1,6 @@
 //! Times one upload and one download through the REAPI client, for looking into a transfer by hand:
-//! `remote-probe URL FILE [--no-upload] [--concurrency N]` uploads FILE (unless told not to), then downloads it
-//! into a fresh local cache, printing each report and time.
+//! `remote-probe URL FILE [--no-upload] [--concurrency N] [--idle SECS]` uploads FILE (unless told not to),
+//! waits `--idle` seconds, then downloads it into a fresh local cache, printing each report and time.
 
 use std::time::Instant;
 
@@ -31,6 +31,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let data = std::fs::read(&file)?;
         agentry_cdc::digest(agentry_types::DigestFunction::Sha256, &data)
     };
+    let idle: u64 =
+        args.iter().position(|a| a == "--idle").and_then(|i| args.get(i + 1)).map_or(Ok(0), |n| n.parse())?;
+    std::thread::sleep(std::time::Duration::from_secs(idle));
     let dir = tempfile::tempdir()?;
     let params = remote.capabilities().params().cloned().ok_or("no chunking")?;
     let cache = FsStore::open(dir.path().join("cache"), digest.function(), params)?;

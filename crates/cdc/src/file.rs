@@ -110,32 +110,32 @@ fn segments(
 ) -> Result<Option<Digest>, Error> {
     let whole = on_blob.is_some();
     let cut_params = params.clone().with_chunking_threshold(0);
-    // Segments travel with a flag saying whether they are the last, so the cutting side never waits for the
-    // next read to learn it.
-    let (tx, rx) = mpsc::sync_channel::<(std::sync::Arc<Vec<u8>>, bool)>(1);
-    // Spent segments go back to the reader, so it reads into memory that is already mapped.
+    // Each buffer keeps `gap` bytes free in front of the segment read into it: the cutting side copies the
+    // unfinished last chunk of the previous segment (at most `max` bytes) there, so a segment is never copied.
+    let gap = params.max_size() as usize;
+    // Segments travel by value with their length and a flag saying whether they are the last, so the cutting
+    // side never waits for the next read to learn it. With a whole-file digest asked for, the reader hashes a
+    // segment before handing it over, while the cutting side works on the one before.
+    let (tx, rx) = mpsc::sync_channel::<(Vec<u8>, usize, bool)>(1);
+    // Spent buffers go back to the reader, so it reads into memory that is already mapped.
     let (back_tx, back_rx) = mpsc::channel::<Vec<u8>>();
     std::thread::scope(|scope| {
         let reader = scope.spawn(move || -> Result<(Option<Digest>, u64), Error> {
             let mut hasher = whole.then(|| Hasher::new(function));
             let mut total = 0u64;
-            let mut spare: Option<Vec<u8>> = None;
             loop {
-                let mut buf = spare.take().or_else(|| back_rx.try_recv().ok()).unwrap_or_default();
-                buf.resize(segment, 0);
-                let n = read_full(&mut file, &mut buf).map_err(|e| Error::io(path, e))?;
-                buf.truncate(n);
-                let buf = std::sync::Arc::new(buf);
+                let mut buf = back_rx.try_recv().unwrap_or_default();
+                buf.resize(gap + segment, 0);
+                let n = read_full(&mut file, &mut buf[gap..]).map_err(|e| Error::io(path, e))?;
                 let last = n < segment;
-                // The consumer may have stopped on an error of its own; its error is the one reported.
-                if tx.send((std::sync::Arc::clone(&buf), last)).is_err() {
-                    break;
-                }
                 total += n as u64;
                 if let Some(h) = hasher.as_mut() {
-                    h.update(&buf);
+                    h.update(&buf[gap..gap + n]);
                 }
-                spare = std::sync::Arc::try_unwrap(buf).ok();
+                // The consumer may have stopped on an error of its own; its error is the one reported.
+                if tx.send((buf, n, last)).is_err() {
+                    break;
+                }
                 if last {
                     break;
                 }
@@ -147,22 +147,21 @@ fn segments(
             }
             Ok((blob, total))
         });
-        let mut carry: Vec<u8> = Vec::new();
-        let mut buf: Vec<u8> = Vec::new();
+        let mut carry: Vec<u8> = Vec::with_capacity(gap);
         let mut base = 0u64;
-        while let Ok((seg, last)) = rx.recv() {
-            buf.clear();
-            buf.extend_from_slice(&carry);
+        while let Ok((mut buf, n, last)) = rx.recv() {
+            // A chunk is never longer than `max`, so the carry fits in the gap.
+            let Some(start) = gap.checked_sub(carry.len()) else {
+                return Err(Error::io(path, std::io::Error::other("a chunk longer than the maximum size")));
+            };
+            buf[start..gap].copy_from_slice(&carry);
             carry.clear();
-            buf.extend_from_slice(&seg);
-            if let Ok(spent) = std::sync::Arc::try_unwrap(seg) {
-                let _ = back_tx.send(spent);
-            }
-            let mut found = chunk_and_digest(&cut_params, &buf, function, threads);
+            let data = &buf[start..gap + n];
+            let mut found = chunk_and_digest(&cut_params, data, function, threads);
             if !last {
                 // The last chunk ends where the segment does, not necessarily at a cut: it starts the next buffer.
                 if let Some(end) = found.pop() {
-                    carry.extend_from_slice(&buf[end.chunk.range()]);
+                    carry.extend_from_slice(&data[end.chunk.range()]);
                 }
             }
             let consumed = found.last().map_or(0, |c| c.chunk.end());
@@ -170,6 +169,7 @@ fn segments(
                 c.chunk = Chunk { offset: c.chunk.offset + base, length: c.chunk.length };
             }
             base += consumed;
+            let _ = back_tx.send(buf);
             if !emit(found) {
                 // Stop reading: dropping the receiver ends the reader at its next send.
                 drop(rx);
