@@ -2,7 +2,9 @@
 //! (`RESOURCE_EXHAUSTED`: BuildGrid, for one, refuses calls beyond its worker count), and grows by one per
 //! window of successes back to the configured ceiling (additive increase, multiplicative decrease). As in TCP,
 //! it halves at most once per window: pushback on calls that started before the last decrease is the same
-//! congestion, already answered.
+//! congestion, already answered. A server's refusal also marks how many calls it took at once (the calls still in
+//! flight then); the window grows past that mark four times more slowly, so it settles just under a fixed server
+//! limit instead of hitting it again every few windows, yet still finds room that opens later.
 
 use std::sync::Mutex;
 
@@ -22,6 +24,8 @@ struct State {
     successes: usize,
     /// Counts decreases; a slot remembers the value when it was taken.
     epoch: u64,
+    /// The calls in flight at the last pushback: above it, growth is slower.
+    mark: usize,
 }
 
 /// A slot in the window, given back when dropped.
@@ -49,7 +53,7 @@ impl Window {
     pub(crate) fn new(ceiling: usize) -> Self {
         let ceiling = ceiling.max(1);
         Self {
-            state: Mutex::new(State { limit: ceiling, in_flight: 0, successes: 0, epoch: 0 }),
+            state: Mutex::new(State { limit: ceiling, in_flight: 0, successes: 0, epoch: 0, mark: ceiling }),
             ceiling,
             released: Notify::new(),
         }
@@ -83,7 +87,8 @@ impl Window {
     pub(crate) fn success(&self) {
         let grew = self.with(|s| {
             s.successes += 1;
-            if s.successes >= s.limit && s.limit < self.ceiling {
+            let needed = if s.limit >= s.mark { 4 * s.limit } else { s.limit };
+            if s.successes >= needed && s.limit < self.ceiling {
                 s.limit += 1;
                 s.successes = 0;
                 return true;
@@ -101,6 +106,8 @@ impl Window {
             if epoch < s.epoch {
                 return;
             }
+            // The refused call has given its slot back: those still in flight are what the server took.
+            s.mark = s.in_flight.max(1);
             s.limit = (s.limit / 2).max(1);
             s.successes = 0;
             s.epoch += 1;
@@ -120,6 +127,8 @@ mod tests {
     #[test]
     fn halves_on_pushback_and_grows_back_by_one_per_window() {
         let w = Window::new(16);
+        // Pushback with all sixteen in flight: the mark stays at the ceiling.
+        w.with(|s| s.in_flight = 16);
         w.overloaded(0);
         assert_eq!(w.limit(), 8);
         // More pushback on calls from before that decrease changes nothing.
@@ -128,6 +137,7 @@ mod tests {
         for epoch in 1..5 {
             w.overloaded(epoch);
         }
+        w.with(|s| s.in_flight = 0);
         assert_eq!(w.limit(), 1);
         for _ in 0..1 {
             w.success();
@@ -141,6 +151,28 @@ mod tests {
             w.success();
         }
         assert_eq!(w.limit(), 16);
+    }
+
+    #[test]
+    fn grows_slowly_past_the_level_the_server_refused() {
+        // Eleven calls were in flight and the server refused one: ten is what it takes.
+        let w = Window::new(16);
+        w.with(|s| s.in_flight = 10);
+        w.overloaded(0);
+        w.with(|s| s.in_flight = 0);
+        assert_eq!(w.limit(), 8);
+        // Up to the mark, one window of successes per step: 8 + 9 successes reach 10.
+        for _ in 0..(8 + 9) {
+            w.success();
+        }
+        assert_eq!(w.limit(), 10);
+        // Past it, four windows per step.
+        for _ in 0..39 {
+            w.success();
+        }
+        assert_eq!(w.limit(), 10);
+        w.success();
+        assert_eq!(w.limit(), 11);
     }
 
     #[test]
