@@ -205,21 +205,9 @@ fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
 mod tests {
     use super::*;
 
-    fn bytes(n: usize, seed: u64) -> Vec<u8> {
-        let mut x = seed | 1;
-        (0..n)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x as u8
-            })
-            .collect()
-    }
-
     fn check(len: usize, segment: usize) {
         let params = Params::reapi(1024, 0).expect("valid");
-        let data = bytes(len, len as u64 + 1);
+        let data = crate::scan::tests::data(len, len as u64 + 1);
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("f");
         std::fs::write(&path, &data).expect("write");
