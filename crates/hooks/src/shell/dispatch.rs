@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::filetable::file_command;
 use super::options::{command_option_values, interp, parse_options, wrapper};
 use super::table::{
     command_name, formats_devices, has_short_flag, is_dev_sink, is_shell, operands, skip_options,
@@ -140,11 +141,11 @@ impl Analyzer {
             }
             "apply_patch" | "applypatch" => self.apply_patch(&name, args, &stdin),
             "patch" => self.patch(args, &stdin),
-            "rm" | "unlink" | "rmdir" | "srm" | "trash" | "trash-put" | "gio" => self.rm(&name, args),
-            "cp" | "install" | "ln" | "rsync" | "scp" => self.copy(&name, args),
-            // `link A B` is `ln A B` without options.
-            "link" => self.copy("ln", args),
-            "mv" => self.mv(args),
+            // Deletes, copies, moves, links and archives: a row of the file table each.
+            _ if file_command(&name).is_some() => {
+                let row = file_command(&name).expect("checked by the guard");
+                self.file_command(row, &name, args);
+            }
             "tee" => {
                 for a in operands(args, &[]) {
                     if !(a.is_static() && is_dev_sink(&a.text)) {
@@ -204,16 +205,9 @@ impl Analyzer {
                     }
                 }
             }
-            "make" | "gmake" | "tar" | "bsdtar" | "unzip" | "npm" | "pnpm" | "yarn" => {
+            "make" | "gmake" | "unzip" | "npm" | "pnpm" | "yarn" => {
                 self.dir_flags(&name, args);
-                if name == "unzip"
-                    || ((name == "tar" || name == "bsdtar")
-                        && args.iter().any(|a| {
-                            a.text.starts_with('-') && a.text.contains('x')
-                                || a.text.starts_with('x')
-                                || a.text == "--extract"
-                        }))
-                {
+                if name == "unzip" {
                     let dir = args
                         .iter()
                         .position(|w| w.text == "-d" || w.text == "-C" || w.text == "--directory")

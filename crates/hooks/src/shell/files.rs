@@ -1,10 +1,9 @@
-//! Commands that read, copy, move, link and delete files.
+//! Commands that read files: small files a command runs or applies, generic readers and searches, `@file`
+//! uploads; and the links that copies make (the copies themselves are rows of the file table, `filetable`).
 
 use std::path::Path;
 
-use super::table::{
-    basename, has_short_flag, is_dev_sink, known_reader, never_reads_args, operands, reads_recursively,
-};
+use super::table::{basename, known_reader, never_reads_args, operands, reads_recursively};
 use super::{Analyzer, FileText, MAX_INSPECTED_FILE, PROCESS_SUBSTITUTION};
 use crate::vocab::{Access, Op, Word};
 
@@ -56,118 +55,6 @@ impl Analyzer {
             return opaque(format!("is larger than {MAX_INSPECTED_FILE} bytes, too large to inspect"));
         }
         FileText::Text(String::from_utf8_lossy(&bytes).into_owned())
-    }
-
-    pub(super) fn rm(&mut self, name: &str, args: &[Word]) {
-        let mut recursive = false;
-        let mut ends = false;
-        let mut targets = Vec::new();
-        for a in args {
-            let t = a.text.as_str();
-            if !ends && a.is_static() && t == "--" {
-                ends = true;
-                continue;
-            }
-            if !ends && a.is_static() && t.starts_with('-') && t.len() > 1 {
-                if t == "--recursive"
-                    || t == "--dir" && name == "rmdir"
-                    || (!t.starts_with("--") && (t.contains('r') || t.contains('R')))
-                {
-                    recursive |= t != "--dir";
-                }
-                continue;
-            }
-            targets.push(a.clone());
-        }
-        if name == "gio" {
-            // `gio trash|remove PATH...`
-            if targets.first().is_none_or(|t| !matches!(t.text.as_str(), "trash" | "remove" | "rm")) {
-                return;
-            }
-            targets.remove(0);
-        }
-        for t in targets {
-            self.path(Access::Delete { recursive }, t, name);
-        }
-    }
-
-    pub(super) fn copy(&mut self, name: &str, args: &[Word]) {
-        let value_flags: &[&str] = match name {
-            "install" => &["-m", "--mode", "-o", "--owner", "-g", "--group", "-S", "--suffix"],
-            "rsync" => &[
-                "-e",
-                "--rsh",
-                "--exclude",
-                "--include",
-                "--filter",
-                "-f",
-                "--exclude-from",
-                "--include-from",
-                "--files-from",
-                "--chmod",
-                "--log-file",
-            ],
-            "scp" => &["-P", "-i", "-o", "-F", "-c", "-l", "-S", "-J"],
-            _ => &["-S", "--suffix"],
-        };
-        let mut target_dir: Option<Word> = None;
-        for (i, a) in args.iter().enumerate() {
-            if a.text == "-t" || a.text == "--target-directory" {
-                target_dir = args.get(i + 1).cloned();
-            } else if let Some(v) = a.text.strip_prefix("--target-directory=") {
-                target_dir = Some(Word { text: v.to_owned(), ..a.clone() });
-            }
-        }
-        let ops = operands(args, &[value_flags, &["-t", "--target-directory"]].concat());
-        let (sources, dest): (Vec<&Word>, Option<&Word>) = match &target_dir {
-            Some(_) => (ops.clone(), None),
-            None => match ops.split_last() {
-                Some((last, rest)) => (rest.to_vec(), Some(*last)),
-                None => (Vec::new(), None),
-            },
-        };
-        let symbolic = name == "ln";
-        let tree = reads_recursively(name, args);
-        for s in &sources {
-            // A link to a secret is a way to read it later under another name: checked as a read.
-            self.read_arg((*s).clone(), name, true);
-            if !symbolic && tree && s.is_static() {
-                self.path(Access::ReadTree, (*s).clone(), &format!("{name} (recursive)"));
-            }
-        }
-        let flag =
-            |long: &str, short: char| args.iter().any(|a| a.text == long || has_short_flag(&a.text, short));
-        if symbolic {
-            let soft = flag("--symbolic", 's');
-            let from_cwd = flag("--relative", 'r');
-            self.link_targets(soft, from_cwd, &sources, dest, target_dir.as_ref());
-        } else if name == "cp" && (flag("--link", 'l') || flag("--symbolic-link", 's')) {
-            // `cp -l` and `cp -s` make links instead of copies.
-            let soft = flag("--symbolic-link", 's');
-            self.link_targets(soft, false, &sources, dest, target_dir.as_ref());
-        }
-        if let Some(d) = dest.cloned().or(target_dir) {
-            if name == "rsync" && args.iter().any(|a| a.text.starts_with("--delete")) {
-                self.path(Access::Delete { recursive: true }, d.clone(), "rsync --delete");
-            }
-            if !d.text.contains(':') || Path::new(&d.text).is_absolute() || d.text.starts_with('.') {
-                self.path(Access::Write, d.clone(), name);
-                // When the destination is a folder, the copies land inside it under their own names.
-                for s in &sources {
-                    let base = basename(s.text.trim_end_matches('/'));
-                    if !base.is_empty() && !symbolic || name == "ln" && !base.is_empty() {
-                        let inner = Word {
-                            text: format!("{}/{}", d.text.trim_end_matches('/'), base),
-                            dynamic: d.dynamic || s.dynamic,
-                            glob: s.glob,
-                        };
-                        if self.is_existing_dir(&d) {
-                            self.path(Access::Write, inner, name);
-                        }
-                    }
-                }
-            }
-        }
     }
 
     /// `ln SRC... DEST`: each link points at its source, and a later write through the link changes the
@@ -232,47 +119,6 @@ impl Analyzer {
             self.cwd.as_ref().map(|c| c.join(p)).unwrap_or_default()
         };
         p.is_dir()
-    }
-
-    pub(super) fn mv(&mut self, args: &[Word]) {
-        let mut target_dir = None;
-        for (i, a) in args.iter().enumerate() {
-            if a.text == "-t" || a.text == "--target-directory" {
-                target_dir = args.get(i + 1).cloned();
-            }
-        }
-        let ops = operands(args, &["-t", "--target-directory", "-S", "--suffix"]);
-        let (sources, dest): (Vec<&Word>, Option<Word>) = match target_dir {
-            Some(d) => (ops, Some(d)),
-            None => match ops.split_last() {
-                Some((last, rest)) => (rest.to_vec(), Some((*last).clone())),
-                None => (Vec::new(), None),
-            },
-        };
-        for s in &sources {
-            self.path(Access::Delete { recursive: false }, (*s).clone(), "mv");
-            self.path(Access::Read, (*s).clone(), "mv");
-        }
-        if let Some(d) = dest {
-            if !(d.is_static() && is_dev_sink(&d.text)) {
-                self.path(Access::Write, d.clone(), "mv");
-            } else {
-                for s in &sources {
-                    self.path(Access::Delete { recursive: true }, (*s).clone(), "mv to /dev/null");
-                }
-            }
-            if self.is_existing_dir(&d) {
-                for s in &sources {
-                    let base = basename(s.text.trim_end_matches('/'));
-                    let inner = Word {
-                        text: format!("{}/{}", d.text.trim_end_matches('/'), base),
-                        dynamic: d.dynamic || s.dynamic,
-                        glob: s.glob,
-                    };
-                    self.path(Access::Write, inner, "mv");
-                }
-            }
-        }
     }
 
     pub(super) fn dir_flags(&mut self, name: &str, args: &[Word]) {

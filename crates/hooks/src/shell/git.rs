@@ -1,5 +1,6 @@
 //! `git`, `git apply`, `apply_patch` and `patch(1)` run as commands.
 
+use super::filetable::file_command;
 use super::runners::may_be_option;
 use super::table::{basename, has_short_flag, is_dev_sink, operands};
 use super::{Analyzer, FileText, Stdin, gitrules};
@@ -162,7 +163,7 @@ impl Analyzer {
                     self.path(Access::Delete { recursive }, a.clone(), "git rm");
                 }
             }
-            "mv" => self.mv(rest),
+            "mv" => self.file_command(file_command("mv").expect("mv is a row"), "git mv", rest),
             "checkout" | "restore" => {
                 if let Some(p) = rest.iter().position(|a| a.text == "--") {
                     for a in &rest[p + 1..] {

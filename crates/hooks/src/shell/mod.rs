@@ -18,7 +18,9 @@ use table::{command_name, has_short_flag, is_dev_sink, unwrap_simple_wrappers};
 
 mod dispatch;
 mod expand;
+mod fileops;
 mod files;
+mod filetable;
 mod find;
 mod git;
 pub(crate) mod gitrules;

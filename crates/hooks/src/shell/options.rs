@@ -1,6 +1,7 @@
 //! The option table: how each wrapper and interpreter spells its options (which short letters and long names
 //! take a value, clustered or joined), and the parsers that read an argv by it.
 
+use super::filetable::{RSYNC_OPTS, TAR_OPTS};
 use crate::vocab::Word;
 
 /// How a command's options are spelled: which short letters and long names take a value. A short letter that
@@ -475,22 +476,7 @@ pub(super) struct CommandOptions {
 pub(super) const COMMAND_OPTIONS: &[CommandOptions] = &[
     CommandOptions {
         names: &["tar", "gtar", "bsdtar"],
-        opts: OptSpec {
-            short_value: "fCIFTXbgKLNV",
-            short_glued: "",
-            long_value: &[
-                "--file",
-                "--directory",
-                "--to-command",
-                "--use-compress-program",
-                "--info-script",
-                "--new-volume-script",
-                "--checkpoint-action",
-                "--files-from",
-                "--exclude-from",
-                "--exclude",
-            ],
-        },
+        opts: TAR_OPTS,
         runs: &[
             "I",
             "F",
@@ -502,16 +488,7 @@ pub(super) const COMMAND_OPTIONS: &[CommandOptions] = &[
         ],
         settings: &[],
     },
-    CommandOptions {
-        names: &["rsync"],
-        opts: OptSpec {
-            short_value: "eBfT",
-            short_glued: "",
-            long_value: &["--rsh", "--rsync-path", "--filter"],
-        },
-        runs: &["e", "--rsh"],
-        settings: &[],
-    },
+    CommandOptions { names: &["rsync"], opts: RSYNC_OPTS, runs: &["e", "--rsh"], settings: &[] },
     CommandOptions {
         names: &["ssh", "scp", "sftp", "autossh"],
         opts: OptSpec { short_value: "bcDEeFIiJLlmOopQRSWw", short_glued: "", long_value: &[] },

@@ -216,7 +216,8 @@ pub(super) fn has_short_flag(arg: &str, c: char) -> bool {
     arg.len() > 1 && arg.starts_with('-') && !arg.starts_with("--") && arg[1..].contains(c)
 }
 
-/// Whether the command reads whole folders given as operands.
+/// Whether the command reads whole folders given as operands (copies and archives say so in their rows of the
+/// file table).
 pub(super) fn reads_recursively(name: &str, args: &[Word]) -> bool {
     let flag = |long: &[&str], short: &[char]| {
         args.iter()
@@ -229,9 +230,8 @@ pub(super) fn reads_recursively(name: &str, args: &[Word]) -> bool {
         "rg" | "ag" => args
             .iter()
             .any(|a| a.text == "--hidden" || a.text.starts_with("-uu") || a.text == "--no-ignore-dot"),
-        "tar" | "bsdtar" | "cpio" | "7z" => true,
+        "cpio" | "7z" => true,
         "zip" => flag(&["--recurse-paths"], &['r']),
-        "cp" | "scp" | "rsync" => flag(&["--recursive", "--archive"], &['r', 'R', 'a']),
         _ => false,
     }
 }
