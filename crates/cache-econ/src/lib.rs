@@ -11,6 +11,7 @@ mod money;
 #[cfg(feature = "plot")]
 mod plot;
 mod pricing;
+pub mod report;
 mod rules;
 mod scan;
 

@@ -253,3 +253,92 @@ source = "a negotiated contract"
     let (ok, _, stderr) = run(&["breakeven", "--prices", &path.to_string_lossy()]);
     assert!(!ok && stderr.contains("prices.toml"), "{stderr}");
 }
+
+fn reports_dir() -> String {
+    data("claude-config/projects")
+}
+
+#[test]
+fn reports_print_rows_and_totals_with_the_documented_fields() {
+    let dir = reports_dir();
+    let fields = [
+        "requests",
+        "input_tokens",
+        "output_tokens",
+        "cache_creation_tokens",
+        "cache_creation_5m_tokens",
+        "cache_creation_1h_tokens",
+        "cache_read_tokens",
+        "cost_usd",
+        "models",
+    ];
+    for (command, key) in [
+        ("daily", "date"),
+        ("weekly", "week"),
+        ("monthly", "month"),
+        ("session", "session_id"),
+        ("blocks", "block_start"),
+    ] {
+        let doc = json(&[command, &dir, "--json", "--timezone", "UTC", "--breakdown"]);
+        let rows = doc["rows"].as_array().unwrap_or_else(|| panic!("{command}: {doc}"));
+        assert!(!rows.is_empty(), "{command}");
+        for row in rows {
+            assert!(row[key].is_string(), "{command}: {row}");
+            for f in fields {
+                assert!(!row[f].is_null(), "{command}: no {f} in {row}");
+            }
+            assert!(row["cost_usd"].is_string() && row["breakdown"].is_array(), "{command}: {row}");
+        }
+        assert_eq!(doc["totals"]["cost_usd"], "2.61486275", "{command}");
+        assert_eq!(doc["totals"]["cache_creation_tokens"], 244_617, "{command}");
+    }
+    let blocks = json(&["blocks", &dir, "--json", "--token-limit", "max"]);
+    assert!(blocks["rows"][0]["block_end"].is_string() && blocks["rows"][0]["active"] == false);
+    assert!(blocks["rows"][0]["token_limit"]["status"].is_string());
+}
+
+#[test]
+fn report_flags_filter_and_group() {
+    let dir = reports_dir();
+    let doc =
+        json(&["daily", &dir, "--json", "-z", "Asia/Tokyo", "--since", "2026-11-29", "--until", "20261130"]);
+    let dates: Vec<&str> =
+        doc["rows"].as_array().into_iter().flatten().filter_map(|r| r["date"].as_str()).collect();
+    assert_eq!(dates, ["2026-11-29", "2026-11-30"]);
+    let doc = json(&[
+        "weekly",
+        &dir,
+        "--json",
+        "-z",
+        "UTC",
+        "--start-of-week",
+        "monday",
+        "--project",
+        "-home-ada-src-blog",
+    ]);
+    let weeks: Vec<&str> =
+        doc["rows"].as_array().into_iter().flatten().filter_map(|r| r["week"].as_str()).collect();
+    assert_eq!(weeks, ["2026-11-23", "2026-11-30"]);
+    let doc = json(&["monthly", &dir, "--json", "-z", "UTC", "--instances", "--offline"]);
+    assert!(doc["rows"].as_array().into_iter().flatten().all(|r| r["project"].is_string()));
+}
+
+#[test]
+fn reports_reject_bad_zones_and_dates_by_name() {
+    let dir = reports_dir();
+    for (flag, value, word) in [("--timezone", "Mars/Olympus", "timezone"), ("--since", "2026-13-01", "date")]
+    {
+        let (ok, _, stderr) = run(&["daily", &dir, flag, value]);
+        assert!(!ok && stderr.contains(word) && stderr.contains(value), "{flag}: {stderr}");
+    }
+    let (ok, _, stderr) = run(&["weekly", &dir, "--start-of-week", "someday"]);
+    assert!(!ok && stderr.contains("someday"), "{stderr}");
+}
+
+#[test]
+fn every_report_has_help() {
+    for command in ["daily", "weekly", "monthly", "session", "blocks"] {
+        let (ok, stdout, _) = run(&[command, "--help"]);
+        assert!(ok && stdout.contains("--timezone") && stdout.contains("--json"), "{command}: {stdout}");
+    }
+}

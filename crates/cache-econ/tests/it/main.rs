@@ -7,3 +7,4 @@ mod golden;
 #[cfg(feature = "plot")]
 mod plot;
 mod props;
+mod reports;

@@ -4,12 +4,10 @@
 use std::{path::PathBuf, process::ExitCode};
 
 use agentry_cache_econ::{
-    AnalyzeOptions, GapObservation, KaplanMeier, PriceTable, Report, Ttl, analyze_listing, breakeven,
-    compaction, competitive, default_log_dirs, format_minutes, format_usd, hazard_rule_pings,
-    hazard_threshold, lint, list_logs, model_change, one_hour_threshold, parse_ratio, ping_cost, plan_cost,
-    rent_breakeven_hours, solve_keepalive, table, with_return_probability,
+    PriceTable, Ttl, breakeven, compaction, format_minutes, format_usd, hazard_threshold, lint, parse_ratio,
+    ping_cost, rent_breakeven_hours, report::Period, table,
 };
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde_json::json;
 
@@ -20,6 +18,10 @@ macro_rules! say {
         let _ = writeln!(std::io::stdout().lock(), $($t)*);
     }};
 }
+
+mod analyze;
+mod simulate;
+mod usage;
 
 #[derive(Parser)]
 #[command(
@@ -145,62 +147,10 @@ enum Command {
         json: bool,
     },
     /// Analyze usage logs (default: Claude Code's transcript folders, honouring CLAUDE_CONFIG_DIR).
-    Analyze {
-        /// Files or folders of JSONL logs.
-        paths: Vec<PathBuf>,
-        /// Minutes between pings in the policy replay (at most 5).
-        #[arg(long, default_value_t = 5.0)]
-        ping_interval: f64,
-        /// Pings of the replayed fixed policy.
-        #[arg(long, default_value_t = 3)]
-        fixed_pings: u32,
-        /// Leave out per-session totals.
-        #[arg(long)]
-        no_sessions: bool,
-        /// No progress bar.
-        #[arg(long)]
-        quiet: bool,
-        /// Print one JSON document.
-        #[arg(long)]
-        json: bool,
-    },
+    Analyze(analyze::AnalyzeArgs),
     /// Decide under uncertainty on a set of idle gaps: Kaplan-Meier, hazard rule, optimal pings,
     /// ski-rental ratios, 1-hour versus 5-minute, and what-ifs.
-    Simulate {
-        /// Model id.
-        #[arg(long, default_value = "claude-opus-4-7")]
-        model: String,
-        /// Prefix size.
-        #[arg(long, default_value_t = 100_000)]
-        prefix_tokens: u64,
-        /// Observed idle gaps in minutes, comma-separated.
-        #[arg(long, value_delimiter = ',', default_value = "1,2,3,4,6,8,12,20,35,50,90,240")]
-        gaps: Vec<f64>,
-        /// Gaps cut off by the end of the log (the session may never have returned), comma-separated.
-        #[arg(long, value_delimiter = ',')]
-        censored: Vec<f64>,
-        /// Probability that a session never returns, for the what-if.
-        #[arg(long, default_value_t = 0.2)]
-        never_return: f64,
-        /// Idle minutes for the return-probability what-if.
-        #[arg(long, default_value_t = 30.0)]
-        idle_minutes: f64,
-        /// Tokenizer inflation on a model change (0.35 = +35%).
-        #[arg(long, default_value_t = 0.35)]
-        inflation: f64,
-        /// The model changed to, for the tokenizer what-if (default: the same model, which isolates the
-        /// inflation).
-        #[arg(long)]
-        to_model: Option<String>,
-        #[command(flatten)]
-        ping: PingArgs,
-        /// Most pings considered.
-        #[arg(long, default_value_t = 24)]
-        max_pings: u32,
-        /// Print one JSON document.
-        #[arg(long)]
-        json: bool,
-    },
+    Simulate(simulate::SimulateArgs),
     /// Draw a chart, SVG or PNG by the file name: refresh vs rewrite, the compaction curve, or cost by cause.
     #[cfg(feature = "plot")]
     Plot {
@@ -231,6 +181,22 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Totals per day (in --timezone, default the local zone): tokens, cost and models.
+    Daily(usage::UsageArgs),
+    /// Totals per week, each keyed by the date of its first day (see --start-of-week).
+    Weekly {
+        #[command(flatten)]
+        args: usage::UsageArgs,
+        /// The day weeks start on.
+        #[arg(long, default_value = "sunday", value_name = "DAY")]
+        start_of_week: String,
+    },
+    /// Totals per calendar month.
+    Monthly(usage::UsageArgs),
+    /// Totals per Claude Code session, most recently active last.
+    Session(usage::UsageArgs),
+    /// Claude's 5-hour billing windows: tokens, cost, burn rate and, for the active one, a projection.
+    Blocks(usage::BlocksArgs),
     /// The price table in use.
     Prices {
         /// Only rows matching this model.
@@ -426,186 +392,16 @@ fn run(cli: Cli) -> Result<()> {
                 say!("block {}: {:?}: {} [{}; {}]", f.block, f.kind, f.message, cost, f.cost_basis);
             }
         }
-        Command::Analyze { paths, ping_interval, fixed_pings, no_sessions, quiet, json } => {
-            // A path given by name must exist; below it, and under the default folders, what cannot be
-            // read is skipped and reported like a malformed line.
-            for p in &paths {
-                std::fs::metadata(p).with_context(|| format!("cannot read {}", p.display()))?;
-            }
-            let roots = if paths.is_empty() { default_log_dirs() } else { paths };
-            if roots.is_empty() {
-                bail!("no log folders found: pass PATH or set CLAUDE_CONFIG_DIR");
-            }
-            let listing = list_logs(&roots);
-            let files = &listing.files;
-            let options = AnalyzeOptions {
-                ping_interval_minutes: ping_interval,
-                fixed_pings,
-                sessions: !no_sessions,
-                ..AnalyzeOptions::default()
-            };
-            let total: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
-            let bar = (!quiet && files.len() > 1).then(|| {
-                let bar = indicatif::ProgressBar::new(total);
-                bar.set_style(
-                    indicatif::ProgressStyle::with_template(
-                        "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} {eta}",
-                    )
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-                );
-                bar
-            });
-            let tick = |n: u64| {
-                if let Some(b) = &bar {
-                    b.inc(n);
-                }
-            };
-            let report = analyze_listing(&listing, &prices, &options, Some(&tick))?;
-            if let Some(b) = bar {
-                b.finish_and_clear();
-            }
-            if json {
-                return print_json(&report);
-            }
-            print_report(&report);
+        Command::Analyze(args) => analyze::run(&prices, args)?,
+        Command::Daily(args) => usage::run(&prices, args, usage::Kind::Period(Period::Day))?,
+        Command::Weekly { args, start_of_week } => {
+            let start = start_of_week.parse()?;
+            usage::run(&prices, args, usage::Kind::Period(Period::Week(start)))?
         }
-        Command::Simulate {
-            model,
-            prefix_tokens,
-            gaps,
-            censored,
-            never_return,
-            idle_minutes,
-            inflation,
-            to_model,
-            ping,
-            max_pings,
-            json,
-        } => {
-            let m = prices.get(&model, None)?;
-            let mult = m.multipliers(Ttl::FiveMinutes);
-            let mult_1h = m.multipliers(Ttl::OneHour);
-            let obs: Vec<GapObservation> = gaps
-                .iter()
-                .map(|&minutes| GapObservation { minutes, returned: true })
-                .chain(censored.iter().map(|&minutes| GapObservation { minutes, returned: false }))
-                .collect();
-            let km = KaplanMeier::fit(&obs)?;
-            let plan = solve_keepalive(|t| km.survival_at(t), 0.0, mult.write, mult.read, 5.0, max_pings)?;
-            let hazard_pings = hazard_rule_pings(&plan.hazards, mult.write, mult.read);
-            let ratios = competitive(mult.write, mult.read)?;
-            let uncertain = with_return_probability(
-                m,
-                Ttl::FiveMinutes,
-                prefix_tokens,
-                idle_minutes,
-                5.0,
-                1.0 - never_return,
-            )?;
-            let to = match &to_model {
-                Some(id) => prices.get(id, None)?,
-                None => m,
-            };
-            let change = model_change(m, to, Ttl::FiveMinutes, prefix_tokens, inflation)?;
-            // ModelChange's fields, plus which models and what inflation.
-            let mut tokenizer = serde_json::to_value(&change)?;
-            if let Some(fields) = tokenizer.as_object_mut() {
-                fields.insert("from_model".into(), json!(m.id));
-                fields.insert("to_model".into(), json!(to.id));
-                fields.insert("inflation".into(), json!(inflation));
-            }
-            let ping_what_if = ping_cost(
-                m,
-                Ttl::FiveMinutes,
-                prefix_tokens,
-                ping.ping_tail_tokens,
-                ping.ping_output_tokens,
-                5.0,
-            )?;
-            let p_5_60 = km.survival_at(5.0) - km.survival_at(60.0);
-            let one_hour = one_hour_threshold(mult.write, mult_1h.write, mult.read);
-            let plan_usd = plan_cost(m, Ttl::FiveMinutes, prefix_tokens, &plan)?;
-            let doc = json!({
-                "model": m.id,
-                "prefix_tokens": prefix_tokens,
-                "hazard_threshold": hazard_threshold(mult.write, mult.read),
-                "kaplan_meier": km,
-                "optimal_pings": plan.pings,
-                "hazard_rule_pings": hazard_pings,
-                "expected_idle_cost_usd": plan_usd.expected_usd,
-                "never_ping_idle_cost_usd": plan_usd.never_ping_usd,
-                "hazards": plan.hazards,
-                "competitive": ratios,
-                "ttl_choice": { "p_return_5_to_60": p_5_60, "one_hour_threshold": one_hour, "one_hour_wins": p_5_60 > one_hour,
-                                 "pings_per_1h_premium": (mult_1h.write - mult.write) / mult.read },
-                "what_if_return_probability": uncertain,
-                "what_if_tokenizer": tokenizer,
-                "what_if_ping_cost": { "output_tokens": ping.ping_output_tokens, "tail_tokens": ping.ping_tail_tokens,
-                                       "ping_usd": ping_what_if.ping_usd, "read_usd": ping_what_if.read_usd,
-                                       "achievable_minutes": ping_what_if.achievable_minutes },
-            });
-            if json {
-                return print_json(&doc);
-            }
-            say!(
-                "{} at {} prefix tokens; gaps observed {}, censored {}",
-                m.id,
-                prefix_tokens,
-                km.observations - km.censored,
-                km.censored
-            );
-            say!(
-                "hazard threshold: ping while P(return in next 5 min) > {:.1}%",
-                100.0 * hazard_threshold(mult.write, mult.read)
-            );
-            say!("one-step hazard rule: {hazard_pings} pings; backward induction: {} pings", plan.pings);
-            say!(
-                "expected idle cost per gap: ${} (never pinging: ${})",
-                format_usd(plan_usd.expected_usd, 4),
-                format_usd(plan_usd.never_ping_usd, 4)
-            );
-            say!(
-                "worst case (ski rental): never ping {:.2}x, best deterministic {} pings {:.3}x, break-even {} pings {:.3}x, randomized {:.3}x (bound e/(e-1) = {:.3})",
-                ratios.never_ping_ratio,
-                ratios.best_deterministic_pings,
-                ratios.best_deterministic_ratio,
-                ratios.breakeven_pings,
-                ratios.breakeven_ratio,
-                ratios.randomized_ratio,
-                ratios.randomized_bound
-            );
-            say!(
-                "1-hour TTL pays when P(5 < gap <= 60) > {:.0}%: observed {:.0}%",
-                100.0 * one_hour,
-                100.0 * p_5_60
-            );
-            say!(
-                "if {:.0}% of sessions never return, pinging through {} min pays only above a {:.0}% return chance",
-                100.0 * never_return,
-                format_minutes(idle_minutes),
-                100.0 * uncertain.breakeven_probability
-            );
-            say!(
-                "tokenizer +{:.0}% ({} -> {}): {} -> {} tokens, a cached turn ${} -> ${}, a write ${} -> ${}{}",
-                100.0 * inflation,
-                m.id,
-                to.id,
-                change.prefix_tokens_before,
-                change.prefix_tokens_after,
-                format_usd(change.read_usd_before, 4),
-                format_usd(change.read_usd_after, 4),
-                format_usd(change.write_usd_before, 4),
-                format_usd(change.write_usd_after, 4),
-                if change.below_minimum_after { " (below the new model's minimum: not cached)" } else { "" }
-            );
-            say!(
-                "a ping of {} output and {} tail tokens costs ${}: pinging beats rewriting up to {} min",
-                ping.ping_output_tokens,
-                ping.ping_tail_tokens,
-                format_usd(ping_what_if.ping_usd, 6),
-                format_minutes(ping_what_if.achievable_minutes)
-            );
-        }
+        Command::Monthly(args) => usage::run(&prices, args, usage::Kind::Period(Period::Month))?,
+        Command::Session(args) => usage::run(&prices, args, usage::Kind::Period(Period::Session))?,
+        Command::Blocks(args) => usage::run_blocks(&prices, args)?,
+        Command::Simulate(args) => simulate::run(&prices, args)?,
         #[cfg(feature = "plot")]
         Command::Plot { chart, out, model, prefix_tokens, ping_interval, max_minutes, paths, font, json } => {
             let font_path = font.or_else(find_font);
@@ -627,6 +423,7 @@ fn run(cli: Cli) -> Result<()> {
                 )?,
                 Chart::Compaction => agentry_cache_econ::plot_compaction(m, &out)?,
                 Chart::Causes => {
+                    use agentry_cache_econ::{AnalyzeOptions, analyze_listing, default_log_dirs, list_logs};
                     let roots = if paths.is_empty() { default_log_dirs() } else { paths };
                     let listing = list_logs(&roots);
                     let report = analyze_listing(&listing, &prices, &AnalyzeOptions::default(), None)?;
@@ -674,71 +471,4 @@ fn run(cli: Cli) -> Result<()> {
         }
     }
     Ok(())
-}
-
-fn print_report(r: &Report) {
-    say!(
-        "{} files, {} MB, {} lines: {} requests after dedup ({} duplicate lines), {} malformed, {} lineages ({} sidechain requests)",
-        r.files,
-        r.bytes / 1_000_000,
-        r.lines,
-        r.requests,
-        r.duplicate_lines,
-        r.malformed_lines,
-        r.lineages,
-        r.sidechain_requests
-    );
-    for m in r.malformed.iter().take(10) {
-        say!("  malformed: {}:{}: {}", m.file.display(), m.line, m.reason);
-    }
-    if !r.skipped_paths.is_empty() {
-        say!("{} folders or paths skipped:", r.skipped_paths.len());
-    }
-    for s in r.skipped_paths.iter().take(10) {
-        say!("  skipped: {}: {}", s.path.display(), s.reason);
-    }
-    say!(
-        "tokens: input {}, output {}, cache write 5m {}, 1h {}, read {}",
-        r.usage.input_tokens,
-        r.usage.output_tokens,
-        r.usage.cache_write_5m_tokens,
-        r.usage.cache_write_1h_tokens,
-        r.usage.cache_read_tokens
-    );
-    say!("cost {}   avoidable {}", cents(r.cost_usd), cents(r.avoidable_usd));
-    if !r.unpriced_models.is_empty() {
-        say!("unpriced ({} requests): {}", r.unpriced_requests, r.unpriced_models.join(", "));
-    }
-    say!("cache writes by cause:");
-    for (name, c) in &r.causes {
-        say!(
-            "  {:<18} {:>8} requests {:>14} tokens  written {:>10}  avoidable {:>10}",
-            name,
-            c.count,
-            c.tokens,
-            cents(c.write_usd),
-            cents(c.avoidable_usd)
-        );
-    }
-    say!("by model:");
-    for g in &r.by_model {
-        say!("  {:<36} {:>8} requests  {}", g.key, g.requests, cents(g.cost_usd));
-    }
-    say!("by day:");
-    for g in &r.by_day {
-        say!("  {:<12} {:>8} requests  {}", g.key, g.requests, cents(g.cost_usd));
-    }
-    say!(
-        "idle gaps: {} observed, {} censored; P(gap > 5 min) = {:.2}, P(gap > 60 min) = {:.2}; hazard threshold {:.1}%",
-        r.gaps.observed,
-        r.gaps.censored,
-        r.gaps.survival_5m,
-        r.gaps.survival_60m,
-        100.0 * r.gaps.hazard_threshold
-    );
-    say!("policy replay (cache-related input cost on the observed gaps):");
-    for p in &r.policies {
-        let pings = p.pings.map(|n| format!("{n} pings")).unwrap_or_default();
-        say!("  {:<10} {:>10}  {}", p.policy, pings, cents(p.cost_usd));
-    }
 }

@@ -1,0 +1,286 @@
+//! Reading one log file: lines found with memchr, usage lines parsed, consecutive lines of one streamed
+//! response merged.
+
+use std::{
+    collections::HashMap,
+    hash::{DefaultHasher, Hash, Hasher},
+    io::Read,
+    path::{Component, Path, PathBuf},
+};
+
+use memchr::memmem;
+use rayon::prelude::*;
+
+use super::MALFORMED_KEPT;
+use crate::{
+    pricing::Usage,
+    scan::{looks_like_object, parse_line_fast},
+};
+
+/// Read size for streaming a log file.
+const CHUNK: usize = 1 << 22;
+
+/// One request as read from a file (several lines of a streamed response merged).
+#[derive(Debug, Clone)]
+pub(crate) struct Record {
+    pub(crate) key: Option<u128>,
+    /// Microseconds since the Unix epoch.
+    pub(crate) ts: Option<i64>,
+    pub(crate) lineage: u32,
+    pub(crate) session: u32,
+    pub(crate) model: u32,
+    /// The project folder (the path component after `projects`).
+    pub(crate) project: u32,
+    pub(crate) sidechain: bool,
+    pub(crate) usage: Usage,
+    pub(crate) file: u32,
+    pub(crate) line: u64,
+    pub(crate) last_line: u64,
+    pub(crate) merged: u64,
+    pub(crate) user_lines_before: u64,
+}
+
+#[derive(Default)]
+pub(crate) struct FileScan {
+    pub(crate) records: Vec<Record>,
+    pub(crate) strings: Vec<String>,
+    lookup: HashMap<String, u32>,
+    pub(crate) malformed: Vec<(u64, String)>,
+    pub(crate) malformed_count: u64,
+    pub(crate) lines: u64,
+    pub(crate) bytes: u64,
+    pub(crate) error: Option<String>,
+    /// Index of the file's project name in `strings`.
+    project: u32,
+}
+
+impl FileScan {
+    fn intern(&mut self, s: &str) -> u32 {
+        if let Some(&i) = self.lookup.get(s) {
+            return i;
+        }
+        let i = self.strings.len() as u32;
+        self.strings.push(s.to_owned());
+        self.lookup.insert(s.to_owned(), i);
+        i
+    }
+}
+
+fn key_of(message_id: &str, request_id: &str) -> u128 {
+    let mut a = DefaultHasher::new();
+    (0u8, message_id, request_id).hash(&mut a);
+    let mut b = DefaultHasher::new();
+    (1u8, message_id, request_id).hash(&mut b);
+    (u128::from(a.finish()) << 64) | u128::from(b.finish())
+}
+
+pub(crate) struct Finders {
+    usage: memmem::Finder<'static>,
+    user: memmem::Finder<'static>,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn scan_line(
+    line: &[u8],
+    number: u64,
+    file: u32,
+    f: &Finders,
+    path_key: &str,
+    out: &mut FileScan,
+    users: &mut u64,
+    scratch: &mut Vec<u8>,
+) {
+    if line.iter().all(u8::is_ascii_whitespace) {
+        return;
+    }
+    if f.usage.find(line).is_none() {
+        if !looks_like_object(line) {
+            out.malformed_count += 1;
+            if out.malformed.len() < MALFORMED_KEPT {
+                out.malformed.push((number, "not a JSON object".to_owned()));
+            }
+        } else if f.user.find(line).is_some() {
+            *users += 1;
+        }
+        return;
+    }
+    let entry = match parse_line_fast(line, scratch) {
+        Ok(Some(e)) => e,
+        Ok(None) => {
+            if f.user.find(line).is_some() {
+                *users += 1;
+            }
+            return;
+        }
+        Err(e) => {
+            out.malformed_count += 1;
+            if out.malformed.len() < MALFORMED_KEPT {
+                out.malformed.push((number, e.to_string()));
+            }
+            return;
+        }
+    };
+    // Claude Code's `<synthetic>` lines (an interrupted or refused turn) carry no usage: not a request.
+    if entry.model.as_deref() == Some("<synthetic>") && entry.usage.total_tokens() == 0 {
+        return;
+    }
+    let key = match (&entry.message_id, &entry.request_id) {
+        (Some(m), Some(r)) => Some(key_of(m, r)),
+        _ => None,
+    };
+    let session = entry.session_id.as_deref().unwrap_or(path_key).to_owned();
+    let lineage_name = if entry.sidechain {
+        format!("{session}\u{0}{}", entry.agent_id.as_deref().unwrap_or(path_key))
+    } else {
+        session.clone()
+    };
+    let model = entry.model.as_deref().unwrap_or("unknown").to_owned();
+    let (lineage, session, model) = (out.intern(&lineage_name), out.intern(&session), out.intern(&model));
+    // Consecutive lines of one streamed response: merge here already, the global pass finishes the job.
+    if let Some(last) = out.records.last_mut()
+        && key.is_some()
+        && last.key == key
+        && last.file == file
+    {
+        last.last_line = number;
+        last.merged += 1;
+        if entry.usage.total_tokens() > last.usage.total_tokens() {
+            last.usage = entry.usage;
+            last.model = model;
+        }
+        return;
+    }
+    out.records.push(Record {
+        key,
+        ts: entry.timestamp.map(|t| t.unix_micros()),
+        lineage,
+        session,
+        model,
+        project: out.project,
+        sidechain: entry.sidechain,
+        usage: entry.usage,
+        file,
+        line: number,
+        last_line: number,
+        merged: 0,
+        user_lines_before: *users,
+    });
+}
+
+/// Scans one file. `buf` is reused from file to file on the same thread, so its pages are faulted in and
+/// zeroed once, not per file; it grows to the file size (up to one chunk) or to the longest line.
+pub(crate) fn scan_reader(
+    mut reader: impl Read,
+    size_hint: u64,
+    file: u32,
+    path_key: &str,
+    f: &Finders,
+    buf: &mut Vec<u8>,
+) -> FileScan {
+    let mut out = FileScan::default();
+    out.project = out.intern(&project_of(Path::new(path_key)));
+    let want = (size_hint as usize).saturating_add(1).clamp(4096, CHUNK);
+    if buf.len() < want {
+        buf.resize(want, 0);
+    }
+    let mut filled = 0usize;
+    let mut number = 0u64;
+    let mut users = 0u64;
+    let mut scratch = Vec::new();
+    loop {
+        if filled == buf.len() {
+            buf.resize(buf.len() * 2, 0);
+        }
+        let n = match reader.read(&mut buf[filled..]) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                out.error = Some(e.to_string());
+                break;
+            }
+        };
+        out.bytes += n as u64;
+        let end = filled + n;
+        let mut start = 0;
+        for nl in memchr::memchr_iter(b'\n', &buf[filled..end]) {
+            let stop = filled + nl;
+            number += 1;
+            scan_line(&buf[start..stop], number, file, f, path_key, &mut out, &mut users, &mut scratch);
+            start = stop + 1;
+        }
+        if n == 0 {
+            if start < end {
+                number += 1;
+                let rest = buf[start..end].to_vec();
+                scan_line(&rest, number, file, f, path_key, &mut out, &mut users, &mut scratch);
+            }
+            break;
+        }
+        buf.copy_within(start..end, 0);
+        filled = end - start;
+    }
+    out.lines = number;
+    out
+}
+
+/// The project a transcript belongs to: the folder right under `projects`, as Claude Code names it
+/// (`-home-ada-src-shop` for `/home/ada/src/shop`), or `unknown`.
+pub(crate) fn project_of(path: &Path) -> String {
+    let mut parts = path.components().skip_while(|c| *c != Component::Normal("projects".as_ref()));
+    parts
+        .nth(1)
+        .filter(|_| path.components().count() > 2)
+        .and_then(|c| c.as_os_str().to_str())
+        .filter(|p| !p.trim().is_empty() && !p.ends_with(".jsonl"))
+        .unwrap_or("unknown")
+        .to_owned()
+}
+
+impl Finders {
+    pub(crate) fn new() -> Self {
+        Self {
+            usage: memmem::Finder::new(b"\"usage\"").into_owned(),
+            user: memmem::Finder::new(b"\"type\":\"user\"").into_owned(),
+        }
+    }
+}
+
+/// Scans the files in parallel; `progress` is called with each file's size once it is done.
+pub(crate) fn scan_files(files: &[PathBuf], progress: Option<&(dyn Fn(u64) + Sync)>) -> Vec<FileScan> {
+    let finders = Finders::new();
+    files
+        .par_iter()
+        .enumerate()
+        .map_init(Vec::new, |buf, (i, path)| {
+            let key = path.to_string_lossy();
+            let scan = match std::fs::File::open(path) {
+                Ok(file) => {
+                    let size = file.metadata().map_or(CHUNK as u64, |m| m.len());
+                    scan_reader(file, size, i as u32, &key, &finders, buf)
+                }
+                Err(e) => FileScan { error: Some(e.to_string()), ..FileScan::default() },
+            };
+            if let Some(p) = progress {
+                p(scan.bytes);
+            }
+            scan
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(path: &str, project: &str) {
+        assert_eq!(project_of(Path::new(path)), project, "{path}");
+    }
+
+    #[test]
+    fn project_is_the_folder_under_projects() {
+        check("cfg/projects/-home-ada-src-shop/0b1c.jsonl", "-home-ada-src-shop");
+        check("cfg/projects/-home-ada-src-shop/0b1c/subagents/agent-1.jsonl", "-home-ada-src-shop");
+        check("cfg/projects/loose.jsonl", "unknown");
+        check("log.jsonl", "unknown");
+    }
+}

@@ -1,0 +1,250 @@
+//! The usage reports on `tests/data/claude-config`, a Claude Code config folder as Claude Code writes it:
+//! `projects/<project>/<session>.jsonl` and `<session>/subagents/agent-<id>.jsonl`, streamed responses
+//! split over one line per content block, tool results, summaries, file-history snapshots and a
+//! `<synthetic>` line. The expected rows are ccusage 20.0.24's on the same folder
+//! (`CLAUDE_CONFIG_DIR=tests/data/claude-config ccusage claude <report> --json --offline -z <zone>`),
+//! tokens exact and cost to the microdollar.
+
+use std::path::{Path, PathBuf};
+
+use agentry_cache_econ::{
+    PriceTable, format_usd, list_logs,
+    report::{
+        BlockOptions, Day, LimitStatus, Period, ReportOptions, Requests, TokenLimit, Totals, Weekday, Zone,
+    },
+};
+use agentry_types::Timestamp;
+
+/// Key, input, output, cache creation (both lifetimes), cache read, cost rounded to six decimals.
+type Row = (&'static str, u64, u64, u64, u64, &'static str);
+
+fn config() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/claude-config/projects")
+}
+
+fn with_requests(f: impl FnOnce(&Requests<'_>)) {
+    let prices = PriceTable::builtin();
+    let listing = list_logs(&[config()]);
+    assert_eq!(listing.files.len(), 10, "{:?}", listing.skipped);
+    let requests = Requests::load(&listing, &prices, None);
+    assert_eq!(requests.malformed_lines(), 0);
+    f(&requests);
+}
+
+fn row_of(key: &str, t: &Totals) -> (String, u64, u64, u64, u64, String) {
+    let u = &t.usage;
+    (
+        key.to_owned(),
+        u.input_tokens,
+        u.output_tokens,
+        u.cache_write_tokens(),
+        u.cache_read_tokens,
+        format_usd(t.cost_usd, 6),
+    )
+}
+
+fn owned(rows: &[Row]) -> Vec<(String, u64, u64, u64, u64, String)> {
+    let mut v: Vec<_> = rows.iter().map(|r| (r.0.to_owned(), r.1, r.2, r.3, r.4, r.5.to_owned())).collect();
+    v.sort();
+    v
+}
+
+fn check(period: Period, zone: &str, want: &[Row]) {
+    with_requests(|requests| {
+        let zone = Zone::named(zone).expect("zone");
+        let report = requests.report(&ReportOptions::new(period, zone));
+        let mut got: Vec<_> = report.rows.iter().map(|r| row_of(&r.key, &r.totals)).collect();
+        got.sort();
+        assert_eq!(got, owned(want), "{period:?}");
+        let total = row_of("", &report.totals);
+        assert_eq!((total.1, total.2, total.3, total.4), (347, 34150, 244617, 1655950));
+        assert_eq!(report.totals.cost_usd.to_string(), "2.61486275");
+    });
+}
+
+#[test]
+fn daily_in_utc_equals_ccusage() {
+    check(
+        Period::Day,
+        "UTC",
+        &[
+            ("2026-10-30", 77, 6546, 42397, 249280, "0.574088"),
+            ("2026-10-31", 3, 480, 2275, 29427, "0.049479"),
+            ("2026-11-28", 67, 3994, 55790, 185942, "0.504765"),
+            ("2026-11-29", 136, 14446, 89876, 853914, "1.009128"),
+            ("2026-11-30", 37, 5281, 27913, 217499, "0.415416"),
+            ("2026-12-01", 27, 3403, 26366, 119888, "0.061988"),
+        ],
+    );
+}
+
+#[test]
+fn daily_in_tokyo_equals_ccusage() {
+    check(
+        Period::Day,
+        "Asia/Tokyo",
+        &[
+            ("2026-10-31", 80, 7026, 44672, 278707, "0.623566"),
+            ("2026-11-29", 174, 13276, 119459, 897267, "1.295292"),
+            ("2026-11-30", 66, 10445, 54120, 360088, "0.634016"),
+            ("2026-12-01", 27, 3403, 26366, 119888, "0.061988"),
+        ],
+    );
+}
+
+#[test]
+fn weekly_in_new_york_equals_ccusage() {
+    check(
+        Period::Week(Weekday::Sunday),
+        "America/New_York",
+        &[
+            ("2026-10-25", 80, 7026, 44672, 278707, "0.623566"),
+            ("2026-11-22", 108, 7537, 74933, 620393, "1.002200"),
+            ("2026-11-29", 159, 19587, 125012, 756850, "0.989096"),
+        ],
+    );
+}
+
+#[test]
+fn monthly_equals_ccusage() {
+    check(
+        Period::Month,
+        "UTC",
+        &[
+            ("2026-10", 80, 7026, 44672, 278707, "0.623566"),
+            ("2026-11", 240, 23721, 173579, 1257355, "1.929308"),
+            ("2026-12", 27, 3403, 26366, 119888, "0.061988"),
+        ],
+    );
+}
+
+#[test]
+fn sessions_equal_ccusage_and_include_their_subagents() {
+    check(
+        Period::Session,
+        "UTC",
+        &[
+            ("79281c19-cde3-47ab-a54c-5de6c3813ce6", 108, 7537, 74933, 620393, "1.002200"),
+            ("6513270e-269e-4d37-b2a7-4de452e6b438", 80, 7026, 44672, 278707, "0.623566"),
+            ("f9994f18-5845-4b3a-81a5-008adf7a9c99", 37, 5281, 27913, 217499, "0.415416"),
+            ("1a555522-71b7-467c-b3e0-90aa3d05a4cb", 66, 5739, 44526, 276874, "0.293092"),
+            ("148a223a-a061-4bc7-94c4-064f9a45a3c6", 29, 5164, 26207, 142589, "0.218600"),
+            ("54b1e39d-9331-4ed1-9a00-6f57fb3c8f31", 27, 3403, 26366, 119888, "0.061988"),
+        ],
+    );
+}
+
+fn blocks_options() -> BlockOptions {
+    BlockOptions { zone: Zone::utc(), since: None, until: None, project: None, token_limit: None }
+}
+
+#[test]
+fn blocks_equal_ccusage() {
+    let want: &[Row] = &[
+        ("2026-10-30T22:00:00Z", 80, 7026, 44672, 278707, "0.623566"),
+        ("2026-11-28T23:00:00Z", 108, 7537, 74933, 620393, "1.002200"),
+        ("2026-11-29T09:00:00Z", 66, 5739, 44526, 276874, "0.293092"),
+        ("2026-11-29T16:00:00Z", 29, 5164, 26207, 142589, "0.218600"),
+        ("2026-11-30T03:00:00Z", 37, 5281, 27913, 217499, "0.415416"),
+        ("2026-12-01T12:00:00Z", 27, 3403, 26366, 119888, "0.061988"),
+    ];
+    with_requests(|requests| {
+        let now = Timestamp::from_unix_seconds(1_800_000_000); // 2027: every block is finished
+        let report = requests.blocks(&blocks_options(), now);
+        let mut got: Vec<_> = report
+            .rows
+            .iter()
+            .map(|b| row_of(&b.start.to_string().replace(".000Z", "Z"), &b.totals))
+            .collect();
+        got.sort();
+        assert_eq!(got, owned(want));
+        for b in &report.rows {
+            assert!(!b.active && b.projection.is_none());
+            assert_eq!(b.end.unix_micros() - b.start.unix_micros(), 5 * 3_600_000_000);
+            assert!(b.burn_rate.is_some(), "every block spans more than one instant");
+        }
+    });
+}
+
+#[test]
+fn the_block_of_a_recent_request_is_active_and_projected() {
+    with_requests(|requests| {
+        // Thirty minutes after the last request of the block that opened at 2026-12-01T12:00Z.
+        let blocks = requests.blocks(&blocks_options(), Timestamp::from_unix_micros(0));
+        let last = blocks.rows.last().and_then(|b| b.totals.last_request).expect("a last request");
+        let now = Timestamp::from_unix_micros(last.unix_micros() + 30 * 60_000_000);
+        let options = BlockOptions { token_limit: Some(TokenLimit::Max), ..blocks_options() };
+        let report = requests.blocks(&options, now);
+        let active: Vec<_> = report.rows.iter().filter(|b| b.active).collect();
+        assert_eq!(active.len(), 1);
+        let b = active[0];
+        let p = b.projection.expect("the active block is projected");
+        assert!(p.total_tokens > b.totals.total_tokens() && p.cost_usd > b.totals.cost_usd);
+        assert!(p.remaining_minutes < 300);
+        // `max` is the largest finished block: the 2026-11-28 one, 702,971 tokens.
+        let limit = b.limit.expect("a limit");
+        assert_eq!(limit.limit, 702_971);
+        assert_eq!(limit.tokens, p.total_tokens);
+        let biggest = report.rows.iter().find(|b| b.totals.total_tokens() == 702_971).expect("max block");
+        // At exactly the limit: above 80% of it, not above it.
+        assert_eq!(biggest.limit.map(|l| l.status), Some(LimitStatus::Warning));
+    });
+}
+
+#[test]
+fn since_until_and_project_filter_and_group() {
+    with_requests(|requests| {
+        let day = |s: &str| s.parse::<Day>().ok();
+        let mut options = ReportOptions::new(Period::Day, Zone::utc());
+        options.since = day("20261129");
+        options.until = day("2026-11-30");
+        let report = requests.report(&options);
+        let keys: Vec<_> = report.rows.iter().map(|r| r.key.as_str()).collect();
+        assert_eq!(keys, ["2026-11-29", "2026-11-30"]);
+        assert_eq!(format_usd(report.totals.cost_usd, 6), "1.424543");
+
+        let mut options = ReportOptions::new(Period::Month, Zone::utc());
+        options.project = Some("-home-ada-src-blog".to_owned());
+        let blog = requests.report(&options);
+        assert!(blog.rows.iter().all(|r| r.project.is_none()));
+        assert_eq!(blog.totals.usage.input_tokens, 66 + 29 + 27);
+
+        options.project = None;
+        options.by_project = true;
+        let grouped = requests.report(&options);
+        let keys: Vec<_> =
+            grouped.rows.iter().map(|r| (r.project.clone().unwrap_or_default(), r.key.clone())).collect();
+        assert_eq!(
+            keys,
+            [
+                ("-home-ada-src-blog".to_owned(), "2026-11".to_owned()),
+                ("-home-ada-src-blog".to_owned(), "2026-12".to_owned()),
+                ("-home-ada-src-shop".to_owned(), "2026-10".to_owned()),
+                ("-home-ada-src-shop".to_owned(), "2026-11".to_owned()),
+            ]
+        );
+        assert_eq!(grouped.totals, requests.report(&ReportOptions::new(Period::Month, Zone::utc())).totals);
+    });
+}
+
+#[test]
+fn synthetic_lines_and_streamed_duplicates_are_not_requests() {
+    with_requests(|requests| {
+        let report = requests.report(&ReportOptions::new(Period::Month, Zone::utc()));
+        assert_eq!(report.totals.requests, 80);
+        assert!(report.totals.models().all(|m| m != "<synthetic>"));
+        assert!(requests.unpriced_models().is_empty());
+    });
+}
+
+#[test]
+fn breakdown_sums_to_the_row() {
+    with_requests(|requests| {
+        let report = requests.report(&ReportOptions::new(Period::Day, Zone::utc()));
+        for r in &report.rows {
+            let cost: agentry_types::Usd = r.totals.breakdown.iter().map(|m| m.cost_usd).sum();
+            let requests: u64 = r.totals.breakdown.iter().map(|m| m.requests).sum();
+            assert_eq!((cost, requests), (r.totals.cost_usd, r.totals.requests), "{}", r.key);
+        }
+    });
+}
