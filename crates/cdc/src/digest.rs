@@ -84,10 +84,17 @@ pub fn chunk_and_digest(
             .map(|chunk| DigestedChunk { chunk, digest: digest(function, &data[chunk.range()]) })
             .collect();
     }
-    parallel(params, data, function, threads)
+    digest_while_cutting(data, crate::scan::chunks(params, data), function, threads)
 }
 
-fn parallel(params: &Params, data: &[u8], function: DigestFunction, threads: usize) -> Vec<DigestedChunk> {
+/// Digests the chunks `cuts` yields on `threads - 1` worker threads while the calling thread produces them,
+/// then joins the workers. Result order is blob order.
+pub(crate) fn digest_while_cutting(
+    data: &[u8],
+    cuts: impl Iterator<Item = Chunk>,
+    function: DigestFunction,
+    threads: usize,
+) -> Vec<DigestedChunk> {
     use std::sync::{Mutex, mpsc};
 
     // The scanning thread sends (index, chunk) to a shared queue; workers (including, once the scan is done,
@@ -111,7 +118,7 @@ fn parallel(params: &Params, data: &[u8], function: DigestFunction, threads: usi
         for _ in 1..threads {
             scope.spawn(|| work(&rx));
         }
-        for (i, chunk) in crate::scan::chunks(params, data).enumerate() {
+        for (i, chunk) in cuts.enumerate() {
             if tx.send((i, chunk)).is_err() {
                 break;
             }

@@ -35,6 +35,18 @@ pub enum Error {
         /// Which rule they break.
         reason: &'static str,
     },
+    /// RepMaxCDC parameters outside the supported range (REAPI's `RepMaxCdcParams`).
+    #[error(
+        "invalid RepMaxCDC parameters min_chunk_size_bytes {min}, horizon_size_bytes {horizon}: {reason}"
+    )]
+    InvalidRepMaxParams {
+        /// The requested minimum chunk size.
+        min: u64,
+        /// The requested horizon.
+        horizon: u64,
+        /// Which rule they break.
+        reason: &'static str,
+    },
     /// Reading or writing a file failed.
     #[error("i/o error on {path}: {source}")]
     Io {

@@ -13,6 +13,7 @@ mod params;
 mod plan;
 #[cfg(feature = "remote")]
 pub mod remote;
+mod repmax;
 mod scan;
 mod store;
 mod stream;
@@ -24,6 +25,11 @@ pub use crate::{
     parallel::chunk_parallel,
     params::{Params, REAPI_DEFAULT_AVG, REAPI_MAX_AVG, REAPI_MAX_AVG_EXTENDED, REAPI_MIN_AVG},
     plan::{DownloadPlan, TransferStats, UploadPlan, download_plan, upload_plan},
+    repmax::{
+        REPMAX_MAX_HORIZON, REPMAX_MAX_MIN, REPMAX_MIN_CHUNK_SIZE_FLOOR, REPMAX_RECOMMENDED_MIN,
+        RepMaxChunks, RepMaxParams, RepMaxStreamChunker, repmax_chunk, repmax_chunk_and_digest,
+        repmax_chunk_file, repmax_chunk_parallel, repmax_chunks,
+    },
     scan::{Chunk, Chunks, chunk, chunks},
     store::{ChunkStore, FsStore, GcReport, MemStore, StoreStats},
     stream::{ChunkData, StreamChunker, chunk_file},

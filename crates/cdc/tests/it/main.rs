@@ -7,6 +7,7 @@ mod plan;
 mod props;
 #[cfg(feature = "cli")]
 mod remote;
+mod repmax;
 mod stream;
 mod vectors;
 

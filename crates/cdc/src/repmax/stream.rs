@@ -1,0 +1,110 @@
+//! RepMaxCDC over a stream, with a buffer of a small multiple of the window.
+
+use std::{io::Read, path::Path};
+
+use super::{RepMaxParams, scan::Cutter};
+use crate::{error::Error, scan::Chunk};
+
+/// Cuts a [`Read`] stream into the same chunks [`repmax_chunk`](crate::repmax_chunk) cuts from all of its
+/// bytes. A cut depends on at most `2 * min + horizon` bytes past the chunk's start
+/// ([`RepMaxParams::window`]); the buffer allocates twice that ([`RepMaxStreamChunker::buffer_bound`]) and
+/// never grows. The reader's own buffer comes on top.
+#[derive(Debug)]
+pub struct RepMaxStreamChunker<R> {
+    reader: R,
+    cutter: Cutter,
+    window: usize,
+    buf: Vec<u8>,
+    /// Start of the unconsumed bytes in `buf`.
+    start: usize,
+    /// Stream offset of `buf[start]`.
+    offset: u64,
+    eof: bool,
+}
+
+impl<R: Read> RepMaxStreamChunker<R> {
+    /// A chunker over `reader`.
+    pub fn new(reader: R, params: &RepMaxParams) -> Self {
+        let window = usize::try_from(params.window()).expect("the window is at most 2.5 GiB");
+        Self {
+            reader,
+            cutter: Cutter::new(params),
+            window,
+            buf: Vec::with_capacity(2 * window),
+            start: 0,
+            offset: 0,
+            eof: false,
+        }
+    }
+
+    /// The most bytes the internal buffer allocates: `2 * (2 * min + horizon)`.
+    pub fn buffer_bound(params: &RepMaxParams) -> u64 {
+        2 * params.window()
+    }
+
+    /// How many bytes the internal buffer has allocated: at most [`RepMaxStreamChunker::buffer_bound`].
+    pub fn buffer_capacity(&self) -> usize {
+        self.buf.capacity()
+    }
+
+    /// Reads until `buf[start..]` holds a window of bytes or the stream ends, within the allocated capacity.
+    fn fill(&mut self) -> Result<(), Error> {
+        if self.buf.len() - self.start >= self.window || self.eof {
+            return Ok(());
+        }
+        if self.start > 0 {
+            self.buf.drain(..self.start);
+            self.start = 0;
+        }
+        let capacity = self.buf.capacity();
+        while self.buf.len() < self.window {
+            let len = self.buf.len();
+            self.buf.resize(capacity, 0);
+            match self.reader.read(&mut self.buf[len..]) {
+                Ok(0) => {
+                    self.buf.truncate(len);
+                    self.eof = true;
+                    break;
+                }
+                Ok(n) => self.buf.truncate(len + n),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => self.buf.truncate(len),
+                Err(e) => {
+                    self.buf.truncate(len);
+                    return Err(Error::Read { offset: self.offset + len as u64, source: e });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The next chunk and its bytes, borrowed until the next call; `None` at the end of the stream.
+    pub fn next_chunk(&mut self) -> Result<Option<(Chunk, &[u8])>, Error> {
+        self.fill()?;
+        let view = &self.buf[self.start..];
+        let Some(end) = self.cutter.next_cut(self.offset, view, self.offset, self.eof) else {
+            return Ok(None);
+        };
+        let length = end - self.offset;
+        let chunk = Chunk { offset: self.offset, length };
+        let from = self.start;
+        self.start += length as usize;
+        self.offset = end;
+        Ok(Some((chunk, &self.buf[from..self.start])))
+    }
+}
+
+/// The RepMaxCDC chunks of a file, read as a stream with bounded memory.
+pub fn repmax_chunk_file(params: &RepMaxParams, path: impl AsRef<Path>) -> Result<Vec<Chunk>, Error> {
+    let path = path.as_ref();
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut chunker = RepMaxStreamChunker::new(std::io::BufReader::with_capacity(1 << 20, file), params);
+    let mut out = Vec::new();
+    loop {
+        match chunker.next_chunk() {
+            Ok(Some((c, _))) => out.push(c),
+            Ok(None) => return Ok(out),
+            Err(Error::Read { source, .. }) => return Err(Error::io(path, source)),
+            Err(e) => return Err(e),
+        }
+    }
+}
