@@ -8,7 +8,7 @@ use super::table::{
     command_name, formats_devices, has_short_flag, is_dev_sink, is_shell, operands, skip_options,
     sql_client_flags, writes_all_operands,
 };
-use super::{Analyzer, Stdin};
+use super::{Analyzer, COMMAND_OUTPUT, PROCESS_SUBSTITUTION, Stdin};
 use crate::vocab::{Access, Op, RuleId, Word};
 
 impl Analyzer {
@@ -128,7 +128,10 @@ impl Analyzer {
             "cd" | "pushd" => self.cd(args),
             "popd" => self.cwd = None,
             "source" | "." => {
-                if let Some(a) = args.first().filter(|a| a.dynamic) {
+                // `source <(CMD)` runs what `CMD` prints; `source "$(CMD)/f"` a file at a printed path.
+                if args.first().is_some_and(|a| a.dynamic && a.text == PROCESS_SUBSTITUTION) {
+                    self.deny(generated_code(&name));
+                } else if let Some(a) = args.first().filter(|a| a.dynamic) {
                     self.deny(format!(
                         "`{name}` runs code from `{}`, which cannot be read statically",
                         a.text
@@ -336,6 +339,10 @@ impl Analyzer {
     }
 
     pub(super) fn joined_script(&mut self, args: &[Word], via: &str) {
+        if args.iter().any(|w| w.dynamic && w.text.contains(COMMAND_OUTPUT)) {
+            self.deny(generated_code(via));
+            return;
+        }
         if args.iter().any(|w| w.dynamic) {
             self.deny(format!("`{via}` runs a string that cannot be resolved statically"));
             return;
@@ -464,4 +471,16 @@ impl Analyzer {
             None => None,
         };
     }
+}
+
+/// The reason `eval "$(CMD)"`, `source <(CMD)` and their kin are refused, from well-known generators too
+/// (`brew shellenv`, `pyenv init -`, `ssh-agent -s`, `direnv hook bash`): the code runs unseen, and what a
+/// generator prints follows what the command line can set. `PYENV_ROOT='/tmp/$(CMD)' eval "$(pyenv init -)"`
+/// runs `CMD`, because `pyenv init -` prints `export PATH="$PYENV_ROOT/shims:..."` with the value pasted in.
+fn generated_code(via: &str) -> String {
+    format!(
+        "`{via}` runs the shell code another command prints, which cannot be seen before it runs; generated code \
+         is refused even from well-known generators (`brew shellenv`, `pyenv init -`), since what they print \
+         follows variables and files the command can set; run it in a shell profile instead"
+    )
 }

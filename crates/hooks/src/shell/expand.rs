@@ -3,7 +3,7 @@
 use brush_parser::ast;
 use brush_parser::word::{self, Parameter, ParameterExpr, TildeExpr, WordPiece, WordPieceWithSource};
 
-use super::{Analyzer, Stdin, parser_options};
+use super::{Analyzer, COMMAND_OUTPUT, Stdin, parser_options};
 use crate::vocab::Word;
 
 impl Analyzer {
@@ -134,7 +134,7 @@ impl Analyzer {
                         Some(text) => out.extend(text.chars().map(|c| (c, !quoted))),
                         None => {
                             *dynamic = true;
-                            out.extend("$(...)".chars().map(|c| (c, false)));
+                            out.extend(COMMAND_OUTPUT.chars().map(|c| (c, false)));
                         }
                     }
                 }

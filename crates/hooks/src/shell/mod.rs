@@ -46,6 +46,8 @@ const SNIFF_BYTES: u64 = 512;
 
 /// The word a process substitution (`<(cmd)`) stands for: a `/dev/fd` path known only at run time.
 const PROCESS_SUBSTITUTION: &str = "<(...)";
+/// The text that stands for a command substitution's output when it is not known (`$(brew shellenv)`).
+const COMMAND_OUTPUT: &str = "$(...)";
 
 /// Where a command's standard input comes from.
 #[derive(Debug, Clone)]

@@ -215,3 +215,38 @@ fn multibyte_options_are_read() {
         let _ = ops(line);
     }
 }
+
+/// The reason a command line is denied with, if it is.
+fn deny_reason(cmd: &str) -> Option<String> {
+    ops(cmd).into_iter().find_map(|o| match o {
+        Op::Deny { reason, .. } => Some(reason),
+        _ => None,
+    })
+}
+
+#[test]
+fn generated_shell_code_is_refused_by_name() {
+    for cmd in [
+        "eval \"$(brew shellenv)\"",
+        "eval \"$(/opt/homebrew/bin/brew shellenv)\"",
+        "eval \"$(pyenv init -)\"",
+        "eval $(ssh-agent -s)",
+        "eval `ssh-agent -s`",
+        "eval \"$(direnv hook bash)\"",
+        "eval \"$(starship init zsh)\"",
+        "PYENV_ROOT='/tmp/$(touch x)' eval \"$(pyenv init -)\"",
+        "source <(kubectl completion bash)",
+        ". <(fzf --bash)",
+    ] {
+        let reason = deny_reason(cmd).unwrap_or_default();
+        assert!(reason.contains("shell code another command prints"), "{cmd}: {reason:?}");
+    }
+    // The generators alone only print; output that is known is judged as the text it is.
+    for cmd in ["brew shellenv", "pyenv init -", "eval \"$(echo ls -la)\""] {
+        assert_eq!(deny_reason(cmd), None, "{cmd}");
+    }
+    assert!(
+        deny_reason("source \"$(brew --prefix)/etc/z.sh\"").is_some_and(|r| r.contains("cannot be read"))
+    );
+    has("eval \"$(echo rm -rf ~)\"", Access::Delete { recursive: true }, "/home/u");
+}
