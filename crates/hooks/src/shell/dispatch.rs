@@ -5,8 +5,7 @@ use std::path::{Path, PathBuf};
 use super::filetable::file_command;
 use super::options::{command_option_values, interp, parse_options, wrapper};
 use super::table::{
-    command_name, formats_devices, has_short_flag, is_dev_sink, is_shell, operands, skip_options,
-    sql_client_flags, writes_all_operands,
+    command_name, formats_devices, is_dev_sink, is_shell, operands, skip_options, sql_client_flags,
 };
 use super::{Analyzer, COMMAND_OUTPUT, PROCESS_SUBSTITUTION, Stdin};
 use crate::vocab::{Access, Op, RuleId, Word};
@@ -149,13 +148,6 @@ impl Analyzer {
                 let row = file_command(&name).expect("checked by the guard");
                 self.file_command(row, &name, args);
             }
-            "tee" => {
-                for a in operands(args, &[]) {
-                    if !(a.is_static() && is_dev_sink(&a.text)) {
-                        self.path(Access::Write, a.clone(), "tee");
-                    }
-                }
-            }
             "dd" => {
                 for a in args {
                     if let Some(v) = a.text.strip_prefix("of=") {
@@ -168,31 +160,7 @@ impl Analyzer {
                     }
                 }
             }
-            "chmod" | "chown" | "chgrp" => {
-                let recursive = args.iter().any(|a| has_short_flag(&a.text, 'R') || a.text == "--recursive");
-                for a in operands(args, &["--reference"]).into_iter().skip(1) {
-                    self.path(Access::Write, a.clone(), &name);
-                    if recursive {
-                        self.path(Access::Delete { recursive: true }, a.clone(), &format!("{name} -R"));
-                    }
-                }
-            }
             "sed" | "gsed" => self.sed(&name, args),
-            "truncate" | "touch" | "shred" | "chattr" | "setfacl" | "mkfifo" | "mknod"
-                if writes_all_operands(&name) =>
-            {
-                for a in operands(
-                    args,
-                    &["-s", "--size", "-r", "--reference", "-d", "--date", "-t", "-n", "-u", "--iterations"],
-                ) {
-                    self.path(Access::Write, a.clone(), &name);
-                }
-            }
-            "mkdir" => {
-                for a in operands(args, &["-m", "--mode"]) {
-                    self.path(Access::Write, a.clone(), "mkdir");
-                }
-            }
             "git" => self.git(args, &env, &stdin),
             _ if formats_devices(&name) => {
                 // `mkfs.ext4 /dev/sdb1`, `wipefs -a /dev/sda`: every operand is written; listing changes nothing.

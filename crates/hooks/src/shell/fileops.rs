@@ -23,7 +23,7 @@ enum Item {
 /// Reads an argv whose options may come anywhere before `--` (GNU getopt's order), keeping the order, since
 /// `tar -C DIR` applies to the operands after it. A word known only at run time is an operand. Long options
 /// that take a value match by abbreviation too (`--target=DIR`, `--suff .bak`).
-fn parse_gnu(args: &[Word], spec: &OptSpec) -> Vec<Item> {
+fn parse_gnu(args: &[Word], spec: &OptSpec, dash_operand: &str) -> Vec<Item> {
     let mut items = Vec::new();
     let mut i = 0;
     while i < args.len() {
@@ -34,7 +34,8 @@ fn parse_gnu(args: &[Word], spec: &OptSpec) -> Vec<Item> {
             items.extend(args[i..].iter().cloned().map(Item::Operand));
             break;
         }
-        if !t.starts_with('-') || t == "-" || a.dynamic {
+        let mode = !dash_operand.is_empty() && t[1..].chars().all(|c| dash_operand.contains(c));
+        if !t.starts_with('-') || t == "-" || a.dynamic || mode {
             items.push(Item::Operand(a.clone()));
             continue;
         }
@@ -112,7 +113,7 @@ impl Analyzer {
             Layout::Archive => old_style(args, &row.opts),
             _ => args.to_vec(),
         };
-        let items = parse_gnu(&args, &row.opts);
+        let items = parse_gnu(&args, &row.opts, row.dash_operand);
         let opts: Vec<&Opt> = items
             .iter()
             .filter_map(|i| match i {
@@ -142,6 +143,23 @@ impl Analyzer {
         if row.layout == Layout::Delete {
             for w in operands {
                 self.path(Access::Delete { recursive }, w, via);
+            }
+            return;
+        }
+        if row.layout == Layout::Write {
+            let skip = if has(row.no_skip_with) { 0 } else { row.skip_operands };
+            let removes = has(row.removes_sources);
+            for w in operands.into_iter().skip(skip) {
+                if w.is_static() && is_dev_sink(&w.text) {
+                    continue;
+                }
+                self.path(Access::Write, w.clone(), via);
+                if recursive {
+                    self.path(Access::Delete { recursive: true }, w.clone(), &format!("{via} -R"));
+                }
+                if removes {
+                    self.path(Access::Delete { recursive: false }, w, via);
+                }
             }
             return;
         }
@@ -300,6 +318,28 @@ mod tests {
         check("rmdir x", DEL, "x", true);
         check("gio trash x", DEL, "x", true);
         check("gio info x", DEL, "x", false);
+    }
+
+    #[test]
+    fn write_rows() {
+        check("shred -u generated/x", Access::Write, "generated/x", true);
+        check("shred -u generated/x", DEL, "generated/x", true);
+        check("shred -n 3 x", Access::Write, "3", false);
+        check("touch -t 202401010000 /out/x", Access::Write, "/out/x", true);
+        check("truncate -s 0 x", Access::Write, "0", false);
+        check("tee -a /out/x /dev/null", Access::Write, "/out/x", true);
+        check("tee -a /out/x /dev/null", Access::Write, "/dev/null", false);
+        check("mkdir -pm 755 /out/x", Access::Write, "/out/x", true);
+        check("mkdir -pm 755 /out/x", Access::Write, "755", false);
+        check("chmod 644 x", Access::Write, "644", false);
+        check("chmod 644 x", Access::Write, "x", true);
+        check("chmod -w generated/x", Access::Write, "generated/x", true);
+        check("chmod --reference=a generated/x", Access::Write, "generated/x", true);
+        check("chmod -R 000 ~", DEL_R, "/home/u", true);
+        check("chown -R me:me x", Access::Write, "me:me", false);
+        check("chattr -i /out/x", Access::Write, "/out/x", true);
+        check("setfacl -m u:me:rw /out/x", Access::Write, "/out/x", true);
+        check("setfacl -m u:me:rw /out/x", Access::Write, "u:me:rw", false);
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! The file table: commands that delete, copy, move, link and archive paths, one row each. A row says how the
+//! The file table: commands that delete, write, copy, move, link and archive paths, one row each. A row says how the
 //! command spells its options, what each operand is (deleted, copied from, moved from, the destination, an
 //! archive member) and which options change that (recursive, a target folder, links instead of copies,
 //! deletes in the destination, an archive's mode and folder). `fileops` reads an argv by its row.
@@ -10,6 +10,9 @@ use super::options::OptSpec;
 pub(super) enum Layout {
     /// Every operand is removed (`rm`, `unlink`, `trash`).
     Delete,
+    /// Every operand is created or changed (`touch`, `tee`, `mkdir`, `chmod`); with a recursive option the whole
+    /// tree under it changes, judged like a recursive delete (`chmod -R 000 ~` loses as much as `rm -rf ~`).
+    Write,
     /// Every operand but the last is copied into the last (or into the target folder's value): the sources are
     /// read, the destination is written, and each source's name inside it when it is a folder.
     Copy,
@@ -73,8 +76,15 @@ pub(super) struct FileCommand {
     pub(super) links: Links,
     /// Options (or their prefixes) that delete in the destination what the sources lack (`rsync --delete*`).
     pub(super) deletes_in_dest: &'static [&'static str],
-    /// Options that remove the sources after copying (`rsync --remove-source-files`).
+    /// Options that remove the sources after copying (`rsync --remove-source-files`), or the operands after
+    /// writing them (`shred -u`).
     pub(super) removes_sources: &'static [&'static str],
+    /// Leading operands that are not paths (`chmod MODE`, `chown OWNER`), unless an option of `no_skip_with`
+    /// stands for them (`chmod --reference=FILE`).
+    pub(super) skip_operands: usize,
+    pub(super) no_skip_with: &'static [&'static str],
+    /// A word of a dash and only these letters is an operand, not options (`chmod -w FILE` is a mode).
+    pub(super) dash_operand: &'static str,
     /// `HOST:PATH` operands are on another machine (`scp`, `rsync`, `tar -f`).
     pub(super) remote: bool,
     pub(super) archive: Option<ArchiveOpts>,
@@ -92,6 +102,9 @@ impl FileCommand {
         links: Links::NONE,
         deletes_in_dest: &[],
         removes_sources: &[],
+        skip_operands: 0,
+        no_skip_with: &[],
+        dash_operand: "",
         remote: false,
         archive: None,
     };
@@ -153,7 +166,8 @@ pub(super) const RSYNC_OPTS: OptSpec = OptSpec {
 
 const RECURSIVE_COPY: &[&str] = &["r", "R", "a", "--recursive", "--archive"];
 
-/// The rows. Adding a command that copies, moves, links, deletes or archives is a row here and a test.
+/// The rows. Adding a command that changes, copies, moves, links, deletes or archives files is a row here and a
+/// test.
 pub(super) const FILE_COMMANDS: &[FileCommand] = &[
     FileCommand {
         names: &["rm", "unlink", "rmdir", "srm", "trash", "trash-put"],
@@ -164,6 +178,79 @@ pub(super) const FILE_COMMANDS: &[FileCommand] = &[
         names: &["gio"],
         recursive: &["r", "R", "--recursive"],
         subcommands: &["trash", "remove", "rm"],
+        ..FileCommand::DEFAULT
+    },
+    FileCommand { names: &["tee"], layout: Layout::Write, ..FileCommand::DEFAULT },
+    FileCommand {
+        names: &["touch"],
+        opts: OptSpec {
+            short_value: "drt",
+            short_glued: "",
+            long_value: &["--date", "--reference", "--time"],
+        },
+        layout: Layout::Write,
+        ..FileCommand::DEFAULT
+    },
+    FileCommand {
+        names: &["truncate"],
+        opts: OptSpec { short_value: "sr", short_glued: "", long_value: &["--size", "--reference"] },
+        layout: Layout::Write,
+        ..FileCommand::DEFAULT
+    },
+    FileCommand {
+        names: &["shred"],
+        opts: OptSpec {
+            short_value: "ns",
+            short_glued: "",
+            long_value: &["--iterations", "--size", "--random-source"],
+        },
+        layout: Layout::Write,
+        removes_sources: &["u", "--remove"],
+        ..FileCommand::DEFAULT
+    },
+    FileCommand {
+        names: &["mkdir", "mkfifo", "mknod"],
+        opts: OptSpec { short_value: "m", short_glued: "", long_value: &["--mode", "--context"] },
+        layout: Layout::Write,
+        ..FileCommand::DEFAULT
+    },
+    FileCommand {
+        names: &["chattr"],
+        opts: OptSpec { short_value: "vp", short_glued: "", long_value: &[] },
+        layout: Layout::Write,
+        recursive: &["R"],
+        skip_operands: 1,
+        dash_operand: "aAcCdDeFijmPsStTux",
+        ..FileCommand::DEFAULT
+    },
+    FileCommand {
+        names: &["setfacl"],
+        opts: OptSpec {
+            short_value: "mMxX",
+            short_glued: "",
+            long_value: &["--modify", "--modify-file", "--remove", "--remove-file", "--set", "--set-file"],
+        },
+        layout: Layout::Write,
+        recursive: &["R", "--recursive"],
+        ..FileCommand::DEFAULT
+    },
+    FileCommand {
+        names: &["chmod"],
+        opts: OptSpec { short_value: "", short_glued: "", long_value: &["--reference"] },
+        layout: Layout::Write,
+        recursive: &["R", "--recursive"],
+        skip_operands: 1,
+        no_skip_with: &["--reference"],
+        dash_operand: "rwxXstugoa",
+        ..FileCommand::DEFAULT
+    },
+    FileCommand {
+        names: &["chown", "chgrp"],
+        opts: OptSpec { short_value: "", short_glued: "", long_value: &["--reference", "--from"] },
+        layout: Layout::Write,
+        recursive: &["R", "--recursive"],
+        skip_operands: 1,
+        no_skip_with: &["--reference"],
         ..FileCommand::DEFAULT
     },
     FileCommand {

@@ -151,11 +151,6 @@ pub(super) fn known_reader(name: &str) -> bool {
     )
 }
 
-/// Commands whose every operand is a path they change.
-pub(super) fn writes_all_operands(name: &str) -> bool {
-    matches!(name, "touch" | "truncate" | "shred" | "chattr" | "setfacl" | "mkfifo" | "mknod")
-}
-
 /// Commands that format, partition or wipe the devices (or image files) in their operands.
 pub(super) fn formats_devices(name: &str) -> bool {
     name.starts_with("mkfs")
