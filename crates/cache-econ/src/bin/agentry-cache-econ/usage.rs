@@ -275,7 +275,7 @@ pub(crate) fn run_blocks(prices: &PriceTable, args: BlocksArgs) -> Result<()> {
         table.row(vec![
             b.start.to_string(),
             status,
-            b.totals.models().collect::<Vec<_>>().join(", "),
+            models_cell(&b.totals),
             b.totals.total_tokens().to_string(),
             format!("${}", format_usd(b.totals.cost_usd, 2)),
             b.burn_rate
@@ -324,6 +324,20 @@ fn block_json(b: &Block, breakdown: bool) -> Value {
     Value::Object(m)
 }
 
+/// Models as the table shows them: `opus-4-5` for `claude-opus-4-5-20251101`.
+fn models_cell(t: &Totals) -> String {
+    let short = |m: &str| {
+        let m = m.strip_prefix("claude-").unwrap_or(m);
+        match m.rsplit_once('-') {
+            Some((head, date)) if date.len() == 8 && date.bytes().all(|b| b.is_ascii_digit()) => {
+                head.to_owned()
+            }
+            _ => m.to_owned(),
+        }
+    };
+    t.models().map(short).collect::<Vec<_>>().join(", ")
+}
+
 /// A plain text table: the first column left-aligned, the others right-aligned.
 struct Table {
     rows: Vec<Option<Vec<String>>>,
@@ -346,7 +360,7 @@ impl Table {
         let u = &t.usage;
         self.row(vec![
             key,
-            t.models().collect::<Vec<_>>().join(", "),
+            models_cell(t),
             u.input_tokens.to_string(),
             u.output_tokens.to_string(),
             u.cache_write_tokens().to_string(),
