@@ -1,6 +1,7 @@
 //! Times one upload and one download through the REAPI client, for looking into a transfer by hand:
-//! `remote-probe URL FILE [--no-upload] [--concurrency N] [--idle SECS]` uploads FILE (unless told not to),
-//! waits `--idle` seconds, then downloads it into a fresh local cache, printing each report and time.
+//! `remote-probe URL FILE [--no-upload] [--concurrency N] [--idle SECS] [--no-cache]` uploads FILE (unless told
+//! not to), waits `--idle` seconds, then downloads it into a fresh local cache (or none), printing each report and
+//! time.
 
 use std::time::Instant;
 
@@ -13,7 +14,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (url, file) = match args.as_slice() {
         [u, f, ..] => (u.clone(), std::path::PathBuf::from(f)),
-        _ => return Err("usage: remote-probe URL FILE [--no-upload] [--concurrency N]".into()),
+        _ => {
+            return Err(
+                "usage: remote-probe URL FILE [--no-upload] [--concurrency N] [--idle SECS] [--no-cache]"
+                    .into(),
+            );
+        }
     };
     let upload = !args.iter().any(|a| a == "--no-upload");
     let concurrency = args
@@ -38,7 +44,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let params = remote.capabilities().params().cloned().ok_or("no chunking")?;
     let cache = FsStore::open(dir.path().join("cache"), digest.function(), params)?;
     let t = Instant::now();
-    let r = remote.download(&digest, &dir.path().join("out"), Some(&cache), &|_| {})?;
+    let cache = (!args.iter().any(|a| a == "--no-cache")).then_some(&cache);
+    let r = remote.download(&digest, &dir.path().join("out"), cache, &|_| {})?;
     println!("download {:.2} s {r:?}", t.elapsed().as_secs_f64());
     Ok(())
 }

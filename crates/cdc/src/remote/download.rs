@@ -366,7 +366,7 @@ impl Inner {
         let (rpc, result) = if self.caps.streaming_chunk_mapping() {
             let r = self
                 .call("GetChunkMapping", std::slice::from_ref(blob), tally, || {
-                    let mut cas = self.cas();
+                    let mut cas = self.control_cas();
                     let req = self.request(re::GetChunkMappingRequest {
                         instance_name: self.options.instance.clone(),
                         blob_digest: Some(Self::to_proto_digest(blob)),
@@ -387,7 +387,7 @@ impl Inner {
         } else {
             let r = self
                 .call("SplitBlob", std::slice::from_ref(blob), tally, || {
-                    let mut cas = self.cas();
+                    let mut cas = self.control_cas();
                     let req = self.request(re::SplitBlobRequest {
                         instance_name: self.options.instance.clone(),
                         blob_digest: Some(Self::to_proto_digest(blob)),

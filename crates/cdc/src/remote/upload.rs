@@ -419,7 +419,7 @@ pub(crate) async fn splice(
     let result = if inner.caps.streaming_chunk_mapping() {
         inner
             .call("RegisterChunkMapping", &[blob], tally, || {
-                let mut cas = inner.cas();
+                let mut cas = inner.control_cas();
                 // The first message names the blob; the digests follow in messages of at most 10,000.
                 let mut messages = vec![re::RegisterChunkMappingRequest {
                     instance_name: inner.options.instance.clone(),
@@ -441,7 +441,7 @@ pub(crate) async fn splice(
     } else {
         inner
             .call("SpliceBlob", &[blob], tally, || {
-                let mut cas = inner.cas();
+                let mut cas = inner.control_cas();
                 let req = inner.request(re::SpliceBlobRequest {
                     instance_name: inner.options.instance.clone(),
                     blob_digest: Some(Inner::to_proto_digest(&blob)),
