@@ -187,7 +187,7 @@ impl Requests<'_> {
             let totals = acc.finish();
             let end = start + BLOCK_MICROS;
             let last = totals.last_request.map_or(start, |t| t.unix_micros());
-            let active = now - last < BLOCK_MICROS && now < end;
+            let active = start <= now && now - last < BLOCK_MICROS && now < end;
             let rate = burn_rate(&totals);
             let projection = rate.filter(|_| active).map(|(rate, span)| {
                 let remaining_minutes = ((end - now) as f64 / 60e6).round().max(0.0) as u64;

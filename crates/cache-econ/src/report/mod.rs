@@ -2,6 +2,7 @@
 //! models, an optional per-model breakdown, date and project filters, and grouping by project.
 
 mod blocks;
+mod cache;
 mod time;
 
 use std::{collections::BTreeMap, path::PathBuf};
@@ -10,6 +11,7 @@ use agentry_types::{Timestamp, Usd};
 
 pub use self::{
     blocks::{Block, BlockOptions, BlocksReport, BurnRate, LimitCheck, LimitStatus, Projection, TokenLimit},
+    cache::CacheState,
     time::{Day, Weekday, Zone},
 };
 use crate::{

@@ -38,6 +38,15 @@ impl Zone {
         &self.name
     }
 
+    /// The instant `day` begins in this zone (its first moment, even across a daylight-saving change).
+    pub fn start_of(&self, day: Day) -> Timestamp {
+        day.0.to_zoned(self.tz.clone()).map_or(Timestamp::UNIX_EPOCH, |z| {
+            z.start_of_day().map_or(Timestamp::UNIX_EPOCH, |s| {
+                Timestamp::from_unix_micros(s.timestamp().as_microsecond())
+            })
+        })
+    }
+
     /// The calendar day of an instant in this zone.
     pub fn day_of(&self, t: Timestamp) -> Day {
         let day = jiff::Timestamp::from_microsecond(t.unix_micros())

@@ -342,3 +342,54 @@ fn every_report_has_help() {
         assert!(ok && stdout.contains("--timezone") && stdout.contains("--json"), "{command}: {stdout}");
     }
 }
+
+fn statusline(session: &str, now: &str) -> String {
+    use std::io::Write as _;
+    let transcript = format!("{}/-home-ada-src-shop/{session}.jsonl", reports_dir());
+    let input = serde_json::json!({
+        "session_id": session,
+        "transcript_path": transcript,
+        "cwd": "/home/ada/src/shop",
+        "model": { "id": "claude-opus-4-7", "display_name": "Opus 4.7" },
+        "workspace": { "current_dir": "/home/ada/src/shop", "project_dir": "/home/ada/src/shop" },
+        "version": "2.0.76",
+    });
+    let mut child = Command::new(env!("CARGO_BIN_EXE_agentry-cache-econ"))
+        .args(["statusline", &reports_dir(), "--timezone", "UTC", "--now", now])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    child.stdin.take().expect("stdin").write_all(input.to_string().as_bytes()).expect("writes stdin");
+    let out = child.wait_with_output().expect("the binary ends");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(text.lines().count(), 1, "{text}");
+    text
+}
+
+#[test]
+fn statusline_counts_down_to_the_cache_expiry() {
+    // The session's last request is at 02:00:36 UTC on 2026-11-29 and wrote 1-hour tokens.
+    let session = "79281c19-cde3-47ab-a54c-5de6c3813ce6";
+    let warm = statusline(session, "2026-11-29T02:30:00Z");
+    assert!(warm.starts_with("Opus 4.7 | today $"), "{warm}");
+    assert!(warm.contains("session $1.00"), "{warm}");
+    assert!(warm.contains("block $1.00"), "{warm}");
+    assert!(warm.contains("cache 1h expires in 30m: next turn $0.025 warm / $0.51 cold (50.8K)"), "{warm}");
+    let cold = statusline(session, "2026-11-29T03:20:00Z");
+    assert!(cold.contains("cache 1h expired 19m ago: next turn rewrites 50.8K for $0.51"), "{cold}");
+}
+
+#[test]
+fn statusline_rejects_input_that_is_not_json() {
+    let (ok, _, stderr) = run(&["statusline", "--now", "2026-11-29T02:30:00Z", "--help"]);
+    assert!(ok, "{stderr}");
+    let out = Command::new(env!("CARGO_BIN_EXE_agentry-cache-econ"))
+        .args(["statusline", &reports_dir()])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("the binary runs");
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("statusline JSON"));
+}

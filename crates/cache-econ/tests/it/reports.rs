@@ -248,3 +248,23 @@ fn breakdown_sums_to_the_row() {
         }
     });
 }
+
+#[test]
+fn cache_state_follows_the_last_main_chain_request() {
+    with_requests(|requests| {
+        let c = requests.cache_state(Some("79281c19-cde3-47ab-a54c-5de6c3813ce6")).expect("a cached session");
+        assert_eq!(c.model, "claude-opus-4-7");
+        assert_eq!(c.ttl, agentry_cache_econ::Ttl::OneHour);
+        assert_eq!(c.last_request.to_string(), "2026-11-29T02:00:36.000Z"); // a streamed response's first line
+        assert_eq!(c.expires_at.unix_micros() - c.last_request.unix_micros(), 3_600_000_000);
+        // Opus 4.7: a read at $0.50/MTok, a 1-hour write at $10/MTok, so cold is 20 times warm.
+        assert_eq!(c.cold_usd.picos(), 20 * c.warm_usd.picos());
+        assert_eq!(
+            c.seconds_left(Timestamp::from_unix_micros(c.last_request.unix_micros() + 600_000_000)),
+            3000
+        );
+        // 19 hourly reads cost less than one 1-hour write.
+        assert_eq!(c.keep_warm_minutes, 19.0 * 60.0);
+        assert!(requests.cache_state(Some("no-such-session")).is_none());
+    });
+}

@@ -21,6 +21,7 @@ macro_rules! say {
 
 mod analyze;
 mod simulate;
+mod statusline;
 mod usage;
 
 #[derive(Parser)]
@@ -197,6 +198,9 @@ enum Command {
     Session(usage::UsageArgs),
     /// Claude's 5-hour billing windows: tokens, cost, burn rate and, for the active one, a projection.
     Blocks(usage::BlocksArgs),
+    /// One line for Claude Code's status bar (reads its statusline JSON on stdin): today's and this
+    /// session's cost, the 5-hour block, and when this session's prompt cache expires and what that costs.
+    Statusline(statusline::StatuslineArgs),
     /// The price table in use.
     Prices {
         /// Only rows matching this model.
@@ -401,6 +405,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Monthly(args) => usage::run(&prices, args, usage::Kind::Period(Period::Month))?,
         Command::Session(args) => usage::run(&prices, args, usage::Kind::Period(Period::Session))?,
         Command::Blocks(args) => usage::run_blocks(&prices, args)?,
+        Command::Statusline(args) => statusline::run(&prices, args)?,
         Command::Simulate(args) => simulate::run(&prices, args)?,
         #[cfg(feature = "plot")]
         Command::Plot { chart, out, model, prefix_tokens, ping_interval, max_minutes, paths, font, json } => {
