@@ -25,6 +25,8 @@ pub struct LogEntry<'a> {
     pub timestamp: Option<Timestamp>,
     /// Token counts in disjoint buckets.
     pub usage: Usage,
+    /// `usage.speed` was `"fast"` (Claude's fast mode, billed at its own price row `<model>-fast`).
+    pub fast: bool,
 }
 
 /// Why a line could not be read.
@@ -91,6 +93,7 @@ struct RawUsage {
     input_tokens_details: Option<Cached>,
     prompt_cache_hit_tokens: Option<u64>,
     prompt_cache_miss_tokens: Option<u64>,
+    speed: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -235,6 +238,7 @@ fn entry(parsed: Line<'_>) -> Result<Option<LogEntry<'_>>, LineError> {
         sidechain: parsed.is_sidechain.unwrap_or(false),
         model,
         timestamp,
+        fast: usage.speed.as_deref() == Some("fast"),
         usage: usage.disjoint(),
     }))
 }

@@ -56,6 +56,8 @@ pub(crate) struct Collected<'p> {
     pub(crate) malformed_count: u64,
     pub(crate) malformed: Vec<MalformedLine>,
     pub(crate) duplicate_lines: u64,
+    /// Subagent replays of a parent's message, dropped (counted in `duplicate_lines` too).
+    pub(crate) replays: u64,
     pub(crate) unpriced_models: BTreeSet<String>,
 }
 
@@ -116,6 +118,19 @@ pub(crate) fn collect<'p>(files: &[PathBuf], scans: Vec<FileScan>, prices: &'p P
         }
     }
     drop(index);
+    // A subagent's transcript can replay its parent's message: the same `message.id` under a new
+    // `requestId`, on a sidechain line. It was billed once, in the parent.
+    let parents: std::collections::HashSet<u64> =
+        records.iter().filter(|r| !r.sidechain).filter_map(|r| r.message).collect();
+    let before = records.len();
+    records.retain(|r| {
+        let replay = r.sidechain && r.message.is_some_and(|m| parents.contains(&m));
+        if replay {
+            duplicate_lines += 1 + r.merged;
+        }
+        !replay
+    });
+    let replays = (before - records.len()) as u64;
     // Duplicates merged inside a file count as duplicate lines too.
     duplicate_lines += records.iter().map(|r| r.merged).sum::<u64>();
 
@@ -144,6 +159,7 @@ pub(crate) fn collect<'p>(files: &[PathBuf], scans: Vec<FileScan>, prices: &'p P
         malformed_count,
         malformed,
         duplicate_lines,
+        replays,
         unpriced_models,
     }
 }

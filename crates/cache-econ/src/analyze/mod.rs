@@ -175,6 +175,9 @@ pub struct Report {
     pub requests: u64,
     /// Lines dropped as duplicates of a request already counted.
     pub duplicate_lines: u64,
+    /// Requests dropped because a subagent's transcript replayed its parent's message (same `message.id`,
+    /// a new `requestId`): billed once, in the parent. Their lines count in `duplicate_lines`.
+    pub subagent_replays: u64,
     /// Lines that could not be read.
     pub malformed_lines: u64,
     /// The first few malformed lines, with file and line.
@@ -265,6 +268,7 @@ fn build_report(
         malformed_count,
         malformed,
         duplicate_lines,
+        replays,
         unpriced_models,
     } = collect(files, scans, prices);
     let mut usage = Usage::default();
@@ -368,6 +372,7 @@ fn build_report(
         lines,
         requests: records.len() as u64,
         duplicate_lines,
+        subagent_replays: replays,
         malformed_lines: malformed_count,
         malformed,
         skipped_paths: Vec::new(),

@@ -24,6 +24,8 @@ const CHUNK: usize = 1 << 22;
 #[derive(Debug, Clone)]
 pub(crate) struct Record {
     pub(crate) key: Option<u128>,
+    /// A hash of `message.id` alone: a subagent's replay of its parent's message keeps it.
+    pub(crate) message: Option<u64>,
     /// Microseconds since the Unix epoch.
     pub(crate) ts: Option<i64>,
     pub(crate) lineage: u32,
@@ -72,6 +74,13 @@ fn key_of(message_id: &str, request_id: &str) -> u128 {
     let mut b = DefaultHasher::new();
     (1u8, message_id, request_id).hash(&mut b);
     (u128::from(a.finish()) << 64) | u128::from(b.finish())
+}
+
+/// The hash of a message id alone, for [`Record::message`].
+fn message_key(message_id: &str) -> u64 {
+    let mut h = DefaultHasher::new();
+    (2u8, message_id).hash(&mut h);
+    h.finish()
 }
 
 pub(crate) struct Finders {
@@ -134,7 +143,9 @@ fn scan_line(
     } else {
         session.clone()
     };
-    let model = entry.model.as_deref().unwrap_or("unknown").to_owned();
+    let model = entry.model.as_deref().unwrap_or("unknown");
+    // Fast mode has prices of its own, stored as the row `<model>-fast` (the name ccusage shows too).
+    let model = if entry.fast { format!("{model}-fast") } else { model.to_owned() };
     let (lineage, session, model) = (out.intern(&lineage_name), out.intern(&session), out.intern(&model));
     // Consecutive lines of one streamed response: merge here already, the global pass finishes the job.
     if let Some(last) = out.records.last_mut()
@@ -152,6 +163,7 @@ fn scan_line(
     }
     out.records.push(Record {
         key,
+        message: entry.message_id.as_deref().map(message_key),
         ts: entry.timestamp.map(|t| t.unix_micros()),
         lineage,
         session,

@@ -56,14 +56,13 @@ impl Requests<'_> {
             .collect();
         order.sort_by_key(|&i| data.records[i].ts);
         let &last = order.last()?;
-        let ttl = order
-            .iter()
-            .rev()
-            .map(|&i| &data.records[i].usage)
-            .find(|u| u.cache_write_tokens() > 0)
-            .map_or(Ttl::FiveMinutes, |u| {
-                if u.cache_write_1h_tokens > 0 { Ttl::OneHour } else { Ttl::FiveMinutes }
-            });
+        let ttl =
+            order.iter().rev().map(|&i| &data.records[i].usage).find(|u| u.cache_write_tokens() > 0).map_or(
+                Ttl::FiveMinutes,
+                |u| {
+                    if u.cache_write_1h_tokens > 0 { Ttl::OneHour } else { Ttl::FiveMinutes }
+                },
+            );
         let r = &data.records[last];
         let price = data.priced[last]?;
         let rates = price.rates_for(r.usage.prompt_tokens());

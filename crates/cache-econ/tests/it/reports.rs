@@ -268,3 +268,41 @@ fn cache_state_follows_the_last_main_chain_request() {
         assert!(requests.cache_state(Some("no-such-session")).is_none());
     });
 }
+
+/// ccusage 20.0.24 on `tests/data/claude-probes` (`claude daily --json --offline -z UTC --breakdown`):
+/// the fast request $0.3018 as `claude-opus-4-6-fast`; the parent message once in `daily` ($0.32505) but
+/// twice in `session` and `blocks` ($0.6501); Fable 5.2 at $0, an unknown model to its price snapshot.
+#[test]
+fn fast_mode_subagent_replays_and_new_models_are_priced_as_billed() {
+    let prices = PriceTable::builtin();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/claude-probes/projects");
+    let requests = Requests::load(&list_logs(&[dir]), &prices, None);
+    for period in [Period::Day, Period::Session] {
+        let report = requests.report(&ReportOptions::new(period, Zone::utc()));
+        let models: Vec<_> = report
+            .totals
+            .breakdown
+            .iter()
+            .map(|m| (m.model.as_str(), m.cost_usd.to_string(), m.requests))
+            .collect();
+        assert_eq!(
+            models,
+            [
+                ("claude-fable-5-2", "0.02048".to_owned(), 1),
+                ("claude-opus-4-6-fast", "0.3018".to_owned(), 1),
+                ("claude-opus-4-7", "0.32505".to_owned(), 1),
+            ],
+            "{period:?}"
+        );
+    }
+    let blocks = requests.blocks(&blocks_options(), Timestamp::from_unix_seconds(1_800_000_000));
+    assert_eq!(blocks.totals.cost_usd.to_string(), "0.64733");
+    let report = agentry_cache_econ::analyze(
+        &list_logs(&[Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/claude-probes/projects")]).files,
+        &prices,
+        &agentry_cache_econ::AnalyzeOptions::default(),
+        None,
+    )
+    .expect("analyzes");
+    assert_eq!((report.requests, report.subagent_replays, report.duplicate_lines), (3, 1, 1));
+}
