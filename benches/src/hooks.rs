@@ -73,6 +73,21 @@ pub fn decision_payloads(root: &str, seed: u64) -> Vec<(&'static str, String, i3
     ]
 }
 
+/// `(name, payload JSON)` of the Bash calls timed beside other hooks (dcg, cc-safety-net): one allowed, one
+/// denied by all three, as a runtime sends them. Other hooks judge only Bash calls, so only these are compared.
+pub fn peer_payloads(root: &str) -> Vec<(&'static str, String)> {
+    let bash = |cmd: &str| {
+        format!(
+            "{{\"session_id\":\"bench\",\"transcript_path\":\"/dev/null\",\"cwd\":{root},\
+             \"permission_mode\":\"default\",\"hook_event_name\":\"PreToolUse\",\"tool_name\":\"Bash\",\
+             \"tool_input\":{{\"command\":{cmd}}}}}",
+            root = serde_like::string(root),
+            cmd = serde_like::string(cmd),
+        )
+    };
+    vec![("git-status", bash("git status")), ("rm-rf-home", bash("rm -rf ~"))]
+}
+
 /// Just enough JSON writing for the payloads, so the corpus needs no serde.
 mod serde_like {
     /// Preformatted JSON text.
