@@ -59,6 +59,8 @@ pub(crate) struct Collected<'p> {
     /// Subagent replays of a parent's message, dropped (counted in `duplicate_lines` too).
     pub(crate) replays: u64,
     pub(crate) unpriced_models: BTreeSet<String>,
+    /// Files of JSON lines in a format this crate does not read.
+    pub(crate) unrecognized: Vec<PathBuf>,
 }
 
 pub(crate) fn collect<'p>(files: &[PathBuf], scans: Vec<FileScan>, prices: &'p PriceTable) -> Collected<'p> {
@@ -68,7 +70,11 @@ pub(crate) fn collect<'p>(files: &[PathBuf], scans: Vec<FileScan>, prices: &'p P
     let mut records: Vec<Record> = Vec::new();
     let mut duplicate_lines = 0u64;
     let mut index: HashMap<u128, usize> = HashMap::new();
+    let mut unrecognized = Vec::new();
     for (file_idx, mut scan) in scans.into_iter().enumerate() {
+        if scan.unrecognized() {
+            unrecognized.push(files[file_idx].clone());
+        }
         lines += scan.lines;
         bytes += scan.bytes;
         malformed_count += scan.malformed_count;
@@ -161,5 +167,6 @@ pub(crate) fn collect<'p>(files: &[PathBuf], scans: Vec<FileScan>, prices: &'p P
         duplicate_lines,
         replays,
         unpriced_models,
+        unrecognized,
     }
 }

@@ -175,6 +175,9 @@ pub struct Report {
     pub requests: u64,
     /// Lines dropped as duplicates of a request already counted.
     pub duplicate_lines: u64,
+    /// Files of JSON lines in which nothing could be read as usage nor as a Claude Code transcript: logs of
+    /// another tool (Codex CLI, Gemini CLI) that this crate does not read. Their requests are missing.
+    pub unrecognized_files: Vec<PathBuf>,
     /// Requests dropped because a subagent's transcript replayed its parent's message (same `message.id`,
     /// a new `requestId`): billed once, in the parent. Their lines count in `duplicate_lines`.
     pub subagent_replays: u64,
@@ -270,6 +273,7 @@ fn build_report(
         duplicate_lines,
         replays,
         unpriced_models,
+        unrecognized,
     } = collect(files, scans, prices);
     let mut usage = Usage::default();
     let mut by_model: BTreeMap<String, GroupTotals> = BTreeMap::new();
@@ -373,6 +377,7 @@ fn build_report(
         requests: records.len() as u64,
         duplicate_lines,
         subagent_replays: replays,
+        unrecognized_files: unrecognized,
         malformed_lines: malformed_count,
         malformed,
         skipped_paths: Vec::new(),

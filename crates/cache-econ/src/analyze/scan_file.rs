@@ -54,6 +54,17 @@ pub(crate) struct FileScan {
     pub(crate) error: Option<String>,
     /// Index of the file's project name in `strings`.
     project: u32,
+    /// A line showed the file is a Claude Code transcript (a user line, a `sessionId`, a summary).
+    known: bool,
+    /// JSON object lines without usage seen before the file showed it is a transcript.
+    foreign_lines: u64,
+}
+
+impl FileScan {
+    /// JSON lines, but none this crate reads: another tool's log format (Codex CLI, Gemini CLI, ...).
+    pub(crate) fn unrecognized(&self) -> bool {
+        self.records.is_empty() && !self.known && self.foreign_lines > 0
+    }
 }
 
 impl FileScan {
@@ -86,6 +97,8 @@ fn message_key(message_id: &str) -> u64 {
 pub(crate) struct Finders {
     usage: memmem::Finder<'static>,
     user: memmem::Finder<'static>,
+    session: memmem::Finder<'static>,
+    summary: memmem::Finder<'static>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -110,6 +123,10 @@ fn scan_line(
             }
         } else if f.user.find(line).is_some() {
             *users += 1;
+            out.known = true;
+        } else if !out.known {
+            out.known = f.session.find(line).is_some() || f.summary.find(line).is_some();
+            out.foreign_lines += u64::from(!out.known);
         }
         return;
     }
@@ -253,6 +270,8 @@ impl Finders {
         Self {
             usage: memmem::Finder::new(b"\"usage\"").into_owned(),
             user: memmem::Finder::new(b"\"type\":\"user\"").into_owned(),
+            session: memmem::Finder::new(b"\"sessionId\"").into_owned(),
+            summary: memmem::Finder::new(b"\"type\":\"summary\"").into_owned(),
         }
     }
 }

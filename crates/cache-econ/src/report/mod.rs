@@ -246,6 +246,12 @@ impl<'p> Requests<'p> {
         &self.skipped
     }
 
+    /// Files of JSON lines in a format this crate does not read (another tool's logs): their usage is
+    /// missing from every report.
+    pub fn unrecognized_files(&self) -> &[PathBuf] {
+        &self.data.unrecognized
+    }
+
     /// Models the price table lacks (their requests count in tokens, at $0).
     pub fn unpriced_models(&self) -> Vec<String> {
         self.data.unpriced_models.iter().cloned().collect()

@@ -393,3 +393,32 @@ fn statusline_rejects_input_that_is_not_json() {
         .expect("the binary runs");
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("statusline JSON"));
 }
+
+#[test]
+fn a_folder_of_another_tools_logs_is_reported_not_read_as_zero() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sessions = dir.path().join("sessions/2026/11/20");
+    std::fs::create_dir_all(&sessions).expect("creates folders");
+    // The shape of a Codex CLI rollout: a session_meta line, then token_count events.
+    std::fs::write(
+        sessions.join("rollout-2026-11-20T10-00-00-abc.jsonl"),
+        concat!(
+            r#"{"timestamp":"2026-11-20T10:00:00.000Z","type":"session_meta","payload":{"id":"abc","cwd":"/x"}}"#,
+            "\n",
+            r#"{"timestamp":"2026-11-20T10:00:05.000Z","type":"event_msg","payload":{"type":"token_count","info":{"last_token_usage":{"input_tokens":1200,"cached_input_tokens":800,"output_tokens":50}}}}"#,
+            "\n"
+        ),
+    )
+    .expect("writes");
+    let root = dir.path().to_string_lossy().into_owned();
+    for command in [vec!["daily", &root, "--json"], vec!["analyze", &root, "--json", "--quiet"]] {
+        let (ok, stdout, stderr) = run(&command);
+        assert!(ok, "{stderr}");
+        assert!(stderr.contains("1 files hold JSON lines of a format this tool does not read"), "{stderr}");
+        assert!(stderr.contains("rollout-2026-11-20T10-00-00-abc.jsonl"), "{stderr}");
+        assert!(stdout.contains("\"rows\"") || stdout.contains("unrecognized_files"), "{stdout}");
+    }
+    // Claude Code transcripts, even without a response yet, are not flagged.
+    let (ok, _, stderr) = run(&["daily", &reports_dir(), "--json"]);
+    assert!(ok && !stderr.contains("does not read"), "{stderr}");
+}

@@ -66,6 +66,7 @@ pub(crate) fn run(prices: &PriceTable, args: AnalyzeArgs) -> Result<()> {
     if let Some(b) = bar {
         b.finish_and_clear();
     }
+    crate::usage::warn_unrecognized(&report.unrecognized_files);
     if json {
         return print_json(&report);
     }

@@ -100,6 +100,7 @@ fn load<'p>(prices: &'p PriceTable, args: &UsageArgs) -> Result<(Requests<'p>, L
     for s in requests.skipped_paths() {
         eprintln!("skipped {}: {}", s.path.display(), s.reason);
     }
+    warn_unrecognized(requests.unrecognized_files());
     if requests.malformed_lines() > 0 {
         let first = requests
             .malformed()
@@ -108,6 +109,17 @@ fn load<'p>(prices: &'p PriceTable, args: &UsageArgs) -> Result<(Requests<'p>, L
         eprintln!("{} malformed lines skipped{}", requests.malformed_lines(), first.unwrap_or_default());
     }
     Ok((requests, Loaded { zone, since, until }))
+}
+
+/// Says on stderr that some files are another tool's logs, whose usage is missing, rather than report less.
+pub(crate) fn warn_unrecognized(files: &[std::path::PathBuf]) {
+    if let Some(first) = files.first() {
+        eprintln!(
+            "warning: {} files hold JSON lines of a format this tool does not read (Codex CLI, Gemini CLI?); their usage is not counted. First: {}",
+            files.len(),
+            first.display()
+        );
+    }
 }
 
 fn totals_json(t: &Totals, breakdown: bool) -> Map<String, Value> {
@@ -185,6 +197,7 @@ pub(crate) fn run(prices: &PriceTable, args: UsageArgs, kind: Kind) -> Result<()
             "totals": totals_json(&report.totals, false),
             "malformed_lines": requests.malformed_lines(),
             "unpriced_models": requests.unpriced_models(),
+            "unrecognized_files": requests.unrecognized_files(),
         }));
     }
     let mut table = Table::new(&[
@@ -254,6 +267,7 @@ pub(crate) fn run_blocks(prices: &PriceTable, args: BlocksArgs) -> Result<()> {
             "totals": totals_json(&report.totals, false),
             "malformed_lines": requests.malformed_lines(),
             "unpriced_models": requests.unpriced_models(),
+            "unrecognized_files": requests.unrecognized_files(),
         }));
     }
     let mut table =
