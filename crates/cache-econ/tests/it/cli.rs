@@ -5,8 +5,12 @@ use std::{path::Path, process::Command};
 use serde_json::Value;
 
 fn run(args: &[&str]) -> (bool, String, String) {
-    let out =
-        Command::new(env!("CARGO_BIN_EXE_agentry-cache-econ")).args(args).output().expect("the binary runs");
+    // No user configuration file reaches the tests: XDG_CONFIG_HOME points to a folder without one.
+    let out = Command::new(env!("CARGO_BIN_EXE_agentry-cache-econ"))
+        .env("XDG_CONFIG_HOME", data("no-config"))
+        .args(args)
+        .output()
+        .expect("the binary runs");
     (
         out.status.success(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -355,6 +359,7 @@ fn statusline(session: &str, now: &str) -> String {
         "version": "2.0.76",
     });
     let mut child = Command::new(env!("CARGO_BIN_EXE_agentry-cache-econ"))
+        .env("XDG_CONFIG_HOME", data("no-config"))
         .args(["statusline", &reports_dir(), "--timezone", "UTC", "--now", now])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
@@ -421,4 +426,37 @@ fn a_folder_of_another_tools_logs_is_reported_not_read_as_zero() {
     // Claude Code transcripts, even without a response yet, are not flagged.
     let (ok, _, stderr) = run(&["daily", &reports_dir(), "--json"]);
     assert!(ok && !stderr.contains("does not read"), "{stderr}");
+}
+
+#[test]
+fn the_config_file_sets_defaults_that_flags_override() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("cache-econ.toml");
+    std::fs::write(
+        &config,
+        "timezone = \"Asia/Tokyo\"\nstart_of_week = \"monday\"\n[project_aliases]\n\"-home-ada-src-shop\" = \"shop\"\n",
+    )
+    .expect("writes");
+    let config = config.to_string_lossy().into_owned();
+    let projects = reports_dir();
+    let doc = json(&["daily", &projects, "--json", "--config", &config]);
+    assert_eq!(doc["timezone"], "Asia/Tokyo");
+    assert_eq!(doc["rows"].as_array().map(Vec::len), Some(4));
+    let doc = json(&["daily", &projects, "--json", "--config", &config, "-z", "UTC"]);
+    assert_eq!(doc["rows"].as_array().map(Vec::len), Some(6));
+    let doc =
+        json(&["monthly", &projects, "--json", "--config", &config, "--by-project", "--project", "shop"]);
+    let projects_seen: Vec<&str> =
+        doc["rows"].as_array().into_iter().flatten().filter_map(|r| r["project"].as_str()).collect();
+    assert_eq!(projects_seen, ["shop", "shop"]);
+    let doc = json(&["weekly", &reports_dir(), "--json", "--config", &config]);
+    let weeks: Vec<&str> =
+        doc["rows"].as_array().into_iter().flatten().filter_map(|r| r["week"].as_str()).collect();
+    assert!(weeks.iter().all(|w| w.parse::<agentry_cache_econ::report::Day>().is_ok()), "{weeks:?}");
+    assert!(weeks.contains(&"2026-11-23"), "weeks start on Monday: {weeks:?}");
+
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "timezone = \"UTC\"\ntime_zone = \"UTC\"\n").expect("writes");
+    let (ok, _, stderr) = run(&["daily", &reports_dir(), "--config", &bad.to_string_lossy()]);
+    assert!(!ok && stderr.contains("bad.toml") && stderr.contains("line 2"), "{stderr}");
 }

@@ -20,6 +20,7 @@ macro_rules! say {
 }
 
 mod analyze;
+mod config;
 mod simulate;
 mod statusline;
 mod usage;
@@ -39,6 +40,10 @@ struct Cli {
 
 #[derive(Args)]
 struct PriceArgs {
+    /// A configuration file (default: ~/.config/agentry/cache-econ.toml if it exists): timezone,
+    /// start_of_week, prices, litellm and [project_aliases].
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
     /// A price override file in this crate's TOML format; its rows win over the built-in table.
     #[arg(long, global = true, value_name = "FILE")]
     prices: Option<PathBuf>,
@@ -188,9 +193,9 @@ enum Command {
     Weekly {
         #[command(flatten)]
         args: usage::UsageArgs,
-        /// The day weeks start on.
-        #[arg(long, default_value = "sunday", value_name = "DAY")]
-        start_of_week: String,
+        /// The day weeks start on (default: sunday, or the config file's start_of_week).
+        #[arg(long, value_name = "DAY")]
+        start_of_week: Option<String>,
     },
     /// Totals per calendar month.
     Monthly(usage::UsageArgs),
@@ -248,13 +253,13 @@ fn find_font() -> Option<PathBuf> {
     named("DejaVuSans.ttf").or_else(|| named("LiberationSans-Regular.ttf")).or_else(|| fonts.first().cloned())
 }
 
-fn load_prices(args: &PriceArgs) -> Result<PriceTable> {
+fn load_prices(args: &PriceArgs, config: &config::Config) -> Result<PriceTable> {
     let mut table = PriceTable::builtin();
-    if let Some(path) = &args.litellm {
+    if let Some(path) = args.litellm.as_ref().or(config.litellm.as_ref()) {
         let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         table = PriceTable::from_litellm_json(&text, &path.display().to_string())?.with_overrides(table);
     }
-    if let Some(path) = &args.prices {
+    if let Some(path) = args.prices.as_ref().or(config.prices.as_ref()) {
         let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         table = table.with_overrides(PriceTable::from_toml(&text, &path.display().to_string())?);
     }
@@ -281,7 +286,8 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<()> {
-    let prices = load_prices(&cli.prices)?;
+    let config = config::Config::load(cli.prices.config.as_deref())?;
+    let prices = load_prices(&cli.prices, &config)?;
     match cli.command {
         Command::Breakeven { model, ttl, ping_interval, prefix_tokens, ping, json } => {
             let m = prices.get(&model, None)?;
@@ -397,15 +403,16 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Analyze(args) => analyze::run(&prices, args)?,
-        Command::Daily(args) => usage::run(&prices, args, usage::Kind::Period(Period::Day))?,
+        Command::Daily(args) => usage::run(&prices, &config, args, usage::Kind::Period(Period::Day))?,
         Command::Weekly { args, start_of_week } => {
-            let start = start_of_week.parse()?;
-            usage::run(&prices, args, usage::Kind::Period(Period::Week(start)))?
+            let start =
+                start_of_week.or_else(|| config.start_of_week.clone()).unwrap_or_else(|| "sunday".into());
+            usage::run(&prices, &config, args, usage::Kind::Period(Period::Week(start.parse()?)))?
         }
-        Command::Monthly(args) => usage::run(&prices, args, usage::Kind::Period(Period::Month))?,
-        Command::Session(args) => usage::run(&prices, args, usage::Kind::Period(Period::Session))?,
-        Command::Blocks(args) => usage::run_blocks(&prices, args)?,
-        Command::Statusline(args) => statusline::run(&prices, args)?,
+        Command::Monthly(args) => usage::run(&prices, &config, args, usage::Kind::Period(Period::Month))?,
+        Command::Session(args) => usage::run(&prices, &config, args, usage::Kind::Period(Period::Session))?,
+        Command::Blocks(args) => usage::run_blocks(&prices, &config, args)?,
+        Command::Statusline(args) => statusline::run(&prices, &config, args)?,
         Command::Simulate(args) => simulate::run(&prices, args)?,
         #[cfg(feature = "plot")]
         Command::Plot { chart, out, model, prefix_tokens, ping_interval, max_minutes, paths, font, json } => {

@@ -129,7 +129,7 @@ fn cache_part(c: &CacheState, now: Timestamp) -> String {
     )
 }
 
-pub(crate) fn run(prices: &PriceTable, args: StatuslineArgs) -> Result<()> {
+pub(crate) fn run(prices: &PriceTable, config: &crate::config::Config, args: StatuslineArgs) -> Result<()> {
     let mut stdin = Vec::new();
     std::io::stdin().read_to_end(&mut stdin).context("reading the statusline JSON on stdin")?;
     let input: Input =
@@ -138,7 +138,7 @@ pub(crate) fn run(prices: &PriceTable, args: StatuslineArgs) -> Result<()> {
         Some(t) => t.parse::<Timestamp>().map_err(|e| anyhow::anyhow!("--now {t}: {e}"))?,
         None => Timestamp::now(),
     };
-    let zone = match &args.timezone {
+    let zone = match args.timezone.as_ref().or(config.timezone.as_ref()) {
         Some(name) => Zone::named(name)?,
         None => Zone::local(),
     };

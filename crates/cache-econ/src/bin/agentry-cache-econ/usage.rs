@@ -12,7 +12,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use serde_json::{Map, Value, json};
 
-use crate::print_json;
+use crate::{config::Config, print_json};
 
 /// Options every report takes.
 #[derive(Args)]
@@ -34,7 +34,8 @@ pub(crate) struct UsageArgs {
     /// The IANA time zone days are counted in, such as UTC or Europe/Paris (default: the local zone).
     #[arg(long, short = 'z', value_name = "ZONE")]
     timezone: Option<String>,
-    /// Keep only this project: its folder under projects/, such as -home-ada-src-shop.
+    /// Keep only this project: its folder under projects/, such as -home-ada-src-shop, or its alias in the
+    /// config file.
     #[arg(long, short = 'p', value_name = "NAME", allow_hyphen_values = true)]
     project: Option<String>,
     /// One row per project and period (ccusage's --instances).
@@ -71,8 +72,8 @@ struct Loaded {
     until: Option<Day>,
 }
 
-fn load<'p>(prices: &'p PriceTable, args: &UsageArgs) -> Result<(Requests<'p>, Loaded)> {
-    let zone = match &args.timezone {
+fn load<'p>(prices: &'p PriceTable, config: &Config, args: &UsageArgs) -> Result<(Requests<'p>, Loaded)> {
+    let zone = match args.timezone.as_ref().or(config.timezone.as_ref()) {
         Some(name) => Zone::named(name)?,
         None => Zone::local(),
     };
@@ -157,18 +158,23 @@ fn totals_json(t: &Totals, breakdown: bool) -> Map<String, Value> {
     m
 }
 
-pub(crate) fn run(prices: &PriceTable, args: UsageArgs, kind: Kind) -> Result<()> {
+pub(crate) fn run(prices: &PriceTable, config: &Config, args: UsageArgs, kind: Kind) -> Result<()> {
     let Kind::Period(period) = kind;
-    let (requests, l) = load(prices, &args)?;
+    let (requests, l) = load(prices, config, &args)?;
     let options = ReportOptions {
         period,
         zone: l.zone.clone(),
         since: l.since,
         until: l.until,
-        project: args.project.clone(),
+        project: args.project.as_deref().map(|p| config.project_folder(p)),
         by_project: args.by_project,
     };
-    let report = requests.report(&options);
+    let mut report = requests.report(&options);
+    for row in &mut report.rows {
+        if let Some(p) = &mut row.project {
+            *p = config.project_name(p).to_owned();
+        }
+    }
     let key = match period {
         Period::Day => "date",
         Period::Week(_) => "week",
@@ -246,14 +252,14 @@ fn key_title(period: Period) -> &'static str {
     }
 }
 
-pub(crate) fn run_blocks(prices: &PriceTable, args: BlocksArgs) -> Result<()> {
+pub(crate) fn run_blocks(prices: &PriceTable, config: &Config, args: BlocksArgs) -> Result<()> {
     let token_limit = args.token_limit.as_deref().map(str::parse::<TokenLimit>).transpose()?;
-    let (requests, l) = load(prices, &args.common)?;
+    let (requests, l) = load(prices, config, &args.common)?;
     let options = BlockOptions {
         zone: l.zone.clone(),
         since: l.since,
         until: l.until,
-        project: args.common.project.clone(),
+        project: args.common.project.as_deref().map(|p| config.project_folder(p)),
         token_limit,
     };
     let mut report = requests.blocks(&options, Timestamp::now());
