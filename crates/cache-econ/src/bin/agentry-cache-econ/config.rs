@@ -93,7 +93,7 @@ mod tests {
     #[test]
     fn unknown_keys_and_bad_values_name_the_file_and_line() {
         for text in ["timezone = \"UTC\"\ntimezon = \"UTC\"\n", "timezone = 5\n"] {
-            let e = format!("{:#}", check(text).err().expect("an error"));
+            let e = format!("{:#}", check(text).expect_err("an error"));
             assert!(e.contains("conf/cache-econ.toml") && e.contains("line"), "{e}");
         }
     }
