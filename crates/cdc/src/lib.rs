@@ -28,7 +28,7 @@ pub use crate::{
     repmax::{
         REPMAX_MAX_HORIZON, REPMAX_MAX_MIN, REPMAX_MIN_CHUNK_SIZE_FLOOR, REPMAX_RECOMMENDED_MIN,
         RepMaxChunks, RepMaxParams, RepMaxStreamChunker, repmax_chunk, repmax_chunk_and_digest,
-        repmax_chunk_file, repmax_chunk_parallel, repmax_chunks,
+        repmax_chunk_and_digest_file, repmax_chunk_file, repmax_chunk_parallel, repmax_chunks,
     },
     scan::{Chunk, Chunks, chunk, chunks},
     store::{ChunkStore, FsStore, GcReport, MemStore, StoreStats},

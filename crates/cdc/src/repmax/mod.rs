@@ -25,7 +25,7 @@ mod stream;
 pub use self::{
     parallel::{repmax_chunk_and_digest, repmax_chunk_parallel},
     scan::{RepMaxChunks, repmax_chunk, repmax_chunks},
-    stream::{RepMaxStreamChunker, repmax_chunk_file},
+    stream::{RepMaxStreamChunker, repmax_chunk_and_digest_file, repmax_chunk_file},
 };
 use crate::error::Error;
 

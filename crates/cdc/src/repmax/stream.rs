@@ -2,8 +2,10 @@
 
 use std::{io::Read, path::Path};
 
+use agentry_types::DigestFunction;
+
 use super::{RepMaxParams, scan::Cutter};
-use crate::{error::Error, scan::Chunk};
+use crate::{digest::DigestedChunk, error::Error, scan::Chunk};
 
 /// Cuts a [`Read`] stream into the same chunks [`repmax_chunk`](crate::repmax_chunk) cuts from all of its
 /// bytes. A cut depends on at most `2 * min + horizon` bytes past the chunk's start
@@ -107,4 +109,71 @@ pub fn repmax_chunk_file(params: &RepMaxParams, path: impl AsRef<Path>) -> Resul
             Err(e) => return Err(e),
         }
     }
+}
+
+/// The RepMaxCDC chunks of a file with their digests, read as a stream: the calling thread reads and cuts,
+/// `threads - 1` workers (0: all available cores) hash, with at most two chunks per worker in flight, so memory
+/// stays at the chunker's buffer plus those chunks. The chunks are those of [`repmax_chunk_file`].
+pub fn repmax_chunk_and_digest_file(
+    params: &RepMaxParams,
+    path: impl AsRef<Path>,
+    function: DigestFunction,
+    threads: usize,
+) -> Result<Vec<DigestedChunk>, Error> {
+    let path = path.as_ref();
+    let threads = if threads == 0 {
+        std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+    } else {
+        threads
+    };
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut chunker = RepMaxStreamChunker::new(std::io::BufReader::with_capacity(1 << 20, file), params);
+    let read_error = |e| match e {
+        Error::Read { source, .. } => Error::io(path, source),
+        e => e,
+    };
+    if threads <= 1 {
+        let mut out = Vec::new();
+        while let Some((chunk, data)) = chunker.next_chunk().map_err(read_error)? {
+            out.push(DigestedChunk { chunk, digest: crate::digest(function, data) });
+        }
+        return Ok(out);
+    }
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Chunk, Vec<u8>)>(2 * threads);
+    let rx = std::sync::Mutex::new(rx);
+    let results = std::sync::Mutex::new(Vec::new());
+    let outcome = std::thread::scope(|scope| {
+        for _ in 1..threads {
+            scope.spawn(|| {
+                let mut local = Vec::new();
+                loop {
+                    let next = rx.lock().map(|r| r.recv());
+                    let Ok(Ok((i, chunk, data))) = next else { break };
+                    local.push((i, DigestedChunk { chunk, digest: crate::digest(function, &data) }));
+                }
+                if let Ok(mut all) = results.lock() {
+                    all.extend(local);
+                }
+            });
+        }
+        let mut i = 0;
+        let outcome = loop {
+            match chunker.next_chunk() {
+                Ok(Some((chunk, data))) => {
+                    if tx.send((i, chunk, data.to_vec())).is_err() {
+                        break Ok(());
+                    }
+                    i += 1;
+                }
+                Ok(None) => break Ok(()),
+                Err(e) => break Err(read_error(e)),
+            }
+        };
+        drop(tx);
+        outcome
+    });
+    outcome?;
+    let mut all = results.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+    all.sort_unstable_by_key(|(i, _)| *i);
+    Ok(all.into_iter().map(|(_, c)| c).collect())
 }

@@ -283,3 +283,60 @@ fn dedup_counts_a_repeated_version_as_free() {
     let first_new = doc["files"][0]["cdc_new_bytes"].as_u64().expect("number");
     assert!(first_new > 0 && first_new <= 109_466);
 }
+
+/// The reference implementation's cut points for the image at min 4096, horizon 16384
+/// (tests/data/repmax_vectors.txt, first line).
+const IMAGE_REPMAX_4096: [u64; 19] = [
+    7026, 5198, 5310, 4271, 5278, 5588, 5017, 6761, 5541, 7612, 5501, 4695, 4362, 6221, 7190, 5858, 4382,
+    8022, 5633,
+];
+
+#[test]
+fn chunk_repmax_prints_the_reference_cut_points() {
+    for extra in [&["--no-digest"][..], &[][..]] {
+        let mut args = vec!["chunk", IMAGE, "--chunker", "repmax", "--min", "4096", "--horizon", "16384"];
+        args.extend_from_slice(extra);
+        let out = run(&args);
+        let lengths: Vec<u64> =
+            out.lines().map(|l| l.split('\t').nth(1).and_then(|n| n.parse().ok()).expect("length")).collect();
+        assert_eq!(lengths, IMAGE_REPMAX_4096, "{extra:?}");
+    }
+}
+
+#[test]
+fn repmax_invalid_min_is_an_error_naming_it() {
+    let out =
+        Command::new(BIN).args(["chunk", IMAGE, "--chunker", "repmax", "--min", "10"]).output().expect("run");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("min_chunk_size_bytes 10"));
+}
+
+#[test]
+fn dedup_reports_both_chunkers() {
+    let out = run(&[
+        "dedup",
+        "--avg",
+        "4096",
+        "--chunker",
+        "repmax",
+        "--min",
+        "4096",
+        "--horizon",
+        "16384",
+        "--json",
+        IMAGE,
+        IMAGE,
+    ]);
+    let doc: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(doc["chunker"], "repmax");
+    assert_eq!(doc["files"][0]["cdc_chunks"], 19);
+    assert_eq!(doc["files"][1]["cdc_new_bytes"], 0);
+    let chunkers = doc["chunkers"].as_array().expect("array");
+    assert_eq!(chunkers[0]["chunker"], "fastcdc");
+    assert_eq!(chunkers[1]["chunker"], "repmax");
+    assert_eq!(chunkers[1]["unique_chunks"], 19);
+    assert_eq!(chunkers[1]["chunks"], 38);
+    assert_eq!(chunkers[1]["bytes_stored"], 109_466);
+    let text = run(&["dedup", "--avg", "4096", IMAGE]);
+    assert!(text.contains("repmax\tmin 3072 horizon 24576\t109466\t"), "{text}");
+}

@@ -3,7 +3,7 @@
 
 use agentry_cdc::{
     Chunk, Error, RepMaxParams, RepMaxStreamChunker, digest, repmax_chunk, repmax_chunk_and_digest,
-    repmax_chunk_file, repmax_chunk_parallel, repmax_chunks,
+    repmax_chunk_and_digest_file, repmax_chunk_file, repmax_chunk_parallel, repmax_chunks,
 };
 use agentry_types::DigestFunction;
 use proptest::prelude::*;
@@ -91,6 +91,14 @@ fn file_equals_slice() {
     let path = dir.path().join("blob");
     std::fs::write(&path, &data).expect("write");
     assert_eq!(repmax_chunk_file(&params, &path).expect("chunk file"), repmax_chunk(&params, &data));
+    for threads in [1, 2, 3] {
+        assert_eq!(
+            repmax_chunk_and_digest_file(&params, &path, DigestFunction::Sha256, threads)
+                .expect("chunk file"),
+            repmax_chunk_and_digest(&params, &data, DigestFunction::Sha256, 1),
+            "{threads} threads"
+        );
+    }
 }
 #[test]
 fn missing_file_is_an_error_naming_it() {
