@@ -6,23 +6,36 @@ use serde::Serialize;
 
 use crate::error::Error;
 
-/// The folders Claude Code writes transcripts to: each entry of `CLAUDE_CONFIG_DIR` (comma-separated)
-/// plus `projects`, or else `~/.config/claude/projects` and `~/.claude/projects`, whichever exist.
+/// The folders agents write usage logs to.
+/// - Claude Code: each entry of `CLAUDE_CONFIG_DIR` (comma-separated) plus `projects`, or else
+///   `~/.config/claude/projects` and `~/.claude/projects`, whichever exist.
+/// - Codex CLI: `$CODEX_HOME/sessions` when `CODEX_HOME` is set, else `~/.codex/sessions` if it exists and
+///   `CLAUDE_CONFIG_DIR` is not set (a run pointed at one Claude folder reads only that).
 pub fn default_log_dirs() -> Vec<PathBuf> {
-    if let Some(dirs) = std::env::var_os("CLAUDE_CONFIG_DIR") {
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    let codex = match std::env::var_os("CODEX_HOME").filter(|v| !v.is_empty()) {
+        Some(dir) => Some(PathBuf::from(dir).join("sessions")),
+        None if std::env::var_os("CLAUDE_CONFIG_DIR").is_none() => {
+            home.as_ref().map(|h| h.join(".codex/sessions")).filter(|p| p.is_dir())
+        }
+        None => None,
+    };
+    let mut dirs: Vec<PathBuf> = if let Some(dirs) = std::env::var_os("CLAUDE_CONFIG_DIR") {
         let dirs = dirs.to_string_lossy().into_owned();
-        return dirs
-            .split(',')
+        dirs.split(',')
             .filter(|d| !d.trim().is_empty())
             .map(|d| Path::new(d.trim()).join("projects"))
-            .collect();
-    }
-    let Some(home) = std::env::var_os("HOME") else { return Vec::new() };
-    let home = PathBuf::from(home);
-    [home.join(".config/claude/projects"), home.join(".claude/projects")]
-        .into_iter()
-        .filter(|p| p.is_dir())
-        .collect()
+            .collect()
+    } else if let Some(home) = &home {
+        [home.join(".config/claude/projects"), home.join(".claude/projects")]
+            .into_iter()
+            .filter(|p| p.is_dir())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    dirs.extend(codex);
+    dirs
 }
 
 /// A folder or file that could not be listed, skipped and reported instead of aborting the run.

@@ -1,6 +1,7 @@
 //! The analyzer of usage logs: what each request cost, why each cache write happened, and what keep-alive
 //! policies would have cost on the observed gaps.
 
+mod codex;
 mod collect;
 mod listing;
 mod replay;

@@ -53,9 +53,10 @@ pub(crate) struct FileScan {
     pub(crate) bytes: u64,
     pub(crate) error: Option<String>,
     /// Index of the file's project name in `strings`.
-    project: u32,
-    /// A line showed the file is a Claude Code transcript (a user line, a `sessionId`, a summary).
-    known: bool,
+    pub(super) project: u32,
+    /// A line showed the file is a log this crate reads (a user line, a `sessionId`, a summary, a
+    /// Codex rollout's object line).
+    pub(super) known: bool,
     /// JSON object lines without usage seen before the file showed it is a transcript.
     foreign_lines: u64,
 }
@@ -68,7 +69,7 @@ impl FileScan {
 }
 
 impl FileScan {
-    fn intern(&mut self, s: &str) -> u32 {
+    pub(super) fn intern(&mut self, s: &str) -> u32 {
         if let Some(&i) = self.lookup.get(s) {
             return i;
         }
@@ -216,6 +217,11 @@ pub(crate) fn scan_reader(
     let mut number = 0u64;
     let mut users = 0u64;
     let mut scratch = Vec::new();
+    let mut codex = super::codex::is_rollout(path_key).then(super::codex::State::default);
+    let mut line_fn = |line: &[u8], number: u64, out: &mut FileScan| match &mut codex {
+        Some(st) => super::codex::scan_line(line, number, file, path_key, out, st),
+        None => scan_line(line, number, file, f, path_key, out, &mut users, &mut scratch),
+    };
     loop {
         if filled == buf.len() {
             buf.resize(buf.len() * 2, 0);
@@ -234,14 +240,14 @@ pub(crate) fn scan_reader(
         for nl in memchr::memchr_iter(b'\n', &buf[filled..end]) {
             let stop = filled + nl;
             number += 1;
-            scan_line(&buf[start..stop], number, file, f, path_key, &mut out, &mut users, &mut scratch);
+            line_fn(&buf[start..stop], number, &mut out);
             start = stop + 1;
         }
         if n == 0 {
             if start < end {
                 number += 1;
                 let rest = buf[start..end].to_vec();
-                scan_line(&rest, number, file, f, path_key, &mut out, &mut users, &mut scratch);
+                line_fn(&rest, number, &mut out);
             }
             break;
         }

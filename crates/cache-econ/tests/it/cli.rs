@@ -402,15 +402,15 @@ fn statusline_rejects_input_that_is_not_json() {
 #[test]
 fn a_folder_of_another_tools_logs_is_reported_not_read_as_zero() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let sessions = dir.path().join("sessions/2026/11/20");
-    std::fs::create_dir_all(&sessions).expect("creates folders");
-    // The shape of a Codex CLI rollout: a session_meta line, then token_count events.
+    let logs = dir.path().join("telemetry");
+    std::fs::create_dir_all(&logs).expect("creates folders");
+    // JSON lines of a format this crate does not read (telemetry events with their own token fields).
     std::fs::write(
-        sessions.join("rollout-2026-11-20T10-00-00-abc.jsonl"),
+        logs.join("events-2026-11-20.jsonl"),
         concat!(
-            r#"{"timestamp":"2026-11-20T10:00:00.000Z","type":"session_meta","payload":{"id":"abc","cwd":"/x"}}"#,
+            r#"{"event":"cli.config","attributes":{"model":"gemini-2.5-pro"}}"#,
             "\n",
-            r#"{"timestamp":"2026-11-20T10:00:05.000Z","type":"event_msg","payload":{"type":"token_count","info":{"last_token_usage":{"input_tokens":1200,"cached_input_tokens":800,"output_tokens":50}}}}"#,
+            r#"{"event":"cli.api_response","attributes":{"model":"gemini-2.5-pro","input_token_count":1200,"cached_content_token_count":800,"output_token_count":50}}"#,
             "\n"
         ),
     )
@@ -420,8 +420,8 @@ fn a_folder_of_another_tools_logs_is_reported_not_read_as_zero() {
         let (ok, stdout, stderr) = run(&command);
         assert!(ok, "{stderr}");
         assert!(stderr.contains("1 files hold JSON lines of a format this tool does not read"), "{stderr}");
-        assert!(stderr.contains("rollout-2026-11-20T10-00-00-abc.jsonl"), "{stderr}");
-        assert!(stdout.contains("\"rows\"") || stdout.contains("unrecognized_files"), "{stdout}");
+        assert!(stderr.contains("events-2026-11-20.jsonl"), "{stderr}");
+        assert!(stdout.contains("unrecognized_files"), "{stdout}");
     }
     // Claude Code transcripts, even without a response yet, are not flagged.
     let (ok, _, stderr) = run(&["daily", &reports_dir(), "--json"]);
@@ -459,4 +459,20 @@ fn the_config_file_sets_defaults_that_flags_override() {
     std::fs::write(&bad, "timezone = \"UTC\"\ntime_zone = \"UTC\"\n").expect("writes");
     let (ok, _, stderr) = run(&["daily", &reports_dir(), "--config", &bad.to_string_lossy()]);
     assert!(!ok && stderr.contains("bad.toml") && stderr.contains("line 2"), "{stderr}");
+}
+
+#[test]
+fn codex_home_is_a_default_folder_beside_claudes() {
+    let out = Command::new(env!("CARGO_BIN_EXE_agentry-cache-econ"))
+        .env("XDG_CONFIG_HOME", data("no-config"))
+        .env("CLAUDE_CONFIG_DIR", data("claude-config"))
+        .env("CODEX_HOME", data("codex-home"))
+        .args(["monthly", "--json", "--timezone", "UTC"])
+        .output()
+        .expect("the binary runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    // The Claude folder's $2.61486275 and the Codex folder's $0.068925.
+    assert_eq!(doc["totals"]["cost_usd"], "2.68378775");
+    assert_eq!(doc["totals"]["requests"], 87);
 }

@@ -306,3 +306,36 @@ fn fast_mode_subagent_replays_and_new_models_are_priced_as_billed() {
     .expect("analyzes");
     assert_eq!((report.requests, report.subagent_replays, report.duplicate_lines), (3, 1, 1));
 }
+
+/// ccusage 20.0.24 on `tests/data/codex-home` (`CODEX_HOME=<it> ccusage codex daily --json --offline -z UTC`):
+/// 30,900 uncached input, 45,600 cached, 2,460 output tokens, $0.068925; the session without a
+/// `turn_context` priced as gpt-5, the repeated token count and the one without `info` adding nothing.
+#[test]
+fn codex_rollouts_equal_ccusage() {
+    let prices = PriceTable::builtin();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/codex-home/sessions");
+    let requests = Requests::load(&list_logs(&[dir]), &prices, None);
+    assert_eq!((requests.malformed_lines(), requests.unrecognized_files().len()), (0, 0));
+    let report = requests.report(&ReportOptions::new(Period::Day, Zone::utc()));
+    assert_eq!(owned(&[("2026-11-20", 30900, 2460, 0, 45600, "0.068925")]), {
+        let mut rows: Vec<_> = report.rows.iter().map(|r| row_of(&r.key, &r.totals)).collect();
+        rows.sort();
+        rows
+    });
+    assert_eq!(report.totals.requests, 7);
+    let mut sessions = ReportOptions::new(Period::Session, Zone::utc());
+    sessions.by_project = true;
+    let rows: Vec<_> = requests
+        .report(&sessions)
+        .rows
+        .iter()
+        .map(|r| (r.project.clone().unwrap_or_default(), r.totals.models().collect::<Vec<_>>().join(",")))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("-home-ada-src-blog".to_owned(), "gpt-5".to_owned()),
+            ("-home-ada-src-shop".to_owned(), "gpt-5-codex".to_owned()),
+        ]
+    );
+}

@@ -17,7 +17,8 @@ use crate::{config::Config, print_json};
 /// Options every report takes.
 #[derive(Args)]
 pub(crate) struct UsageArgs {
-    /// Files or folders of Claude Code transcripts (default: CLAUDE_CONFIG_DIR's or ~/.claude's projects).
+    /// Files or folders of logs (default: CLAUDE_CONFIG_DIR's or ~/.claude's projects, and Codex CLI's
+    /// sessions under CODEX_HOME or ~/.codex).
     paths: Vec<PathBuf>,
     /// Print one JSON document: `rows` and `totals`.
     #[arg(long, short = 'j')]
@@ -116,7 +117,7 @@ fn load<'p>(prices: &'p PriceTable, config: &Config, args: &UsageArgs) -> Result
 pub(crate) fn warn_unrecognized(files: &[std::path::PathBuf]) {
     if let Some(first) = files.first() {
         eprintln!(
-            "warning: {} files hold JSON lines of a format this tool does not read (Codex CLI, Gemini CLI?); their usage is not counted. First: {}",
+            "warning: {} files hold JSON lines of a format this tool does not read (Gemini CLI?); their usage is not counted. First: {}",
             files.len(),
             first.display()
         );
