@@ -53,9 +53,19 @@ impl Glob {
 
     /// Whether the `/`-separated relative path matches, case-folded.
     pub(crate) fn matches(&self, rel: &str) -> bool {
-        let comps: Vec<String> = rel.split('/').filter(|c| !c.is_empty() && *c != ".").map(fold).collect();
-        match_parts(&self.parts, &comps)
+        match_parts(&self.parts, &folded(rel))
     }
+
+    /// Whether a path already split and folded by [`folded`] matches: for matching one path against many
+    /// globs without folding it again for each.
+    pub(crate) fn matches_folded(&self, comps: &[String]) -> bool {
+        match_parts(&self.parts, comps)
+    }
+}
+
+/// The components of a `/`-separated path as globs compare them: case-folded, without `.` and empty ones.
+pub(crate) fn folded(rel: &str) -> Vec<String> {
+    rel.split('/').filter(|c| !c.is_empty() && *c != ".").map(fold).collect()
 }
 
 /// Unicode lowercase, with the Windows-ignored trailing dots and spaces and any `:stream` suffix removed.

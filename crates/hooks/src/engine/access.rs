@@ -204,14 +204,15 @@ impl Engine {
         if name.ends_with(".pub") || self.compiled.read_credentials.is_empty() {
             return None;
         }
-        let abs = r.abs.to_string_lossy();
-        let lexical = paths::lexical_normalize(Path::new(text));
-        let lexical = lexical.to_string_lossy();
-        self.compiled.read_credentials.iter().find(|g| {
-            r.matches(g)
-                || g.matches(abs.trim_start_matches('/'))
-                || (text.starts_with('/') && g.matches(lexical.trim_start_matches('/')))
-        })
+        // Each form of the path is split and folded once, then matched against every glob of the list.
+        let mut forms: Vec<Vec<String>> = Vec::with_capacity(4);
+        forms.extend(r.rel.as_deref().map(paths::folded));
+        forms.extend(r.lexical_rel.as_deref().map(paths::folded));
+        forms.push(paths::folded(&r.abs.to_string_lossy()));
+        if text.starts_with('/') {
+            forms.push(paths::folded(&paths::lexical_normalize(Path::new(text)).to_string_lossy()));
+        }
+        self.compiled.read_credentials.iter().find(|g| forms.iter().any(|f| g.matches_folded(f)))
     }
 
     pub(super) fn write(&self, r: &Resolved, text: &str, via: &str, acc: &mut Acc) -> Check {
