@@ -147,6 +147,13 @@ pub struct ModelPrice {
     /// The first day (`YYYY-MM-DD`, UTC) this row applies, if it replaced an earlier price.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub effective_from: Option<String>,
+    /// Web searches (`usage.server_tool_use.web_search_requests`), per thousand, when the provider bills them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub web_search_per_thousand: Option<Usd>,
+    /// What one dollar of token charges costs when inference is kept in the US (`usage.inference_geo:
+    /// "us"`): `1.1` for 10% more; absent where the option does not exist.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub us_inference_factor: Option<Usd>,
     /// The day this row was checked against its source.
     #[serde(default)]
     pub checked: String,
@@ -170,13 +177,31 @@ impl ModelPrice {
     }
 
     /// The cost of one request's usage, each bucket at its own price, in the band its prompt size selects.
+    /// With it, web searches at the row's fee, and the whole token charge times the US-only factor when the
+    /// request asked for US inference.
     pub fn cost(&self, usage: &Usage) -> Usd {
         let rates = self.rates_for(usage.prompt_tokens());
-        cost_of(usage.input_tokens, rates.input)
+        let tokens = cost_of(usage.input_tokens, rates.input)
             + cost_of(usage.output_tokens, rates.output)
             + cost_of(usage.cache_write_5m_tokens, rates.cache_write_5m)
             + cost_of(usage.cache_write_1h_tokens, rates.write_1h())
-            + cost_of(usage.cache_read_tokens, rates.cache_read)
+            + cost_of(usage.cache_read_tokens, rates.cache_read);
+        let tokens = match self.us_inference_factor.filter(|_| usage.us_inference) {
+            // Exact: the factor is a decimal amount of dollars, a picodollar count over 10^12.
+            Some(f) => Usd::from_picos(crate::money::div_round_half_up(
+                tokens.picos() * f.picos(),
+                1_000_000_000_000,
+            )),
+            None => tokens,
+        };
+        let searches = match self.web_search_per_thousand {
+            Some(fee) if usage.web_search_requests > 0 => Usd::from_picos(crate::money::div_round_half_up(
+                fee.picos() * i128::from(usage.web_search_requests),
+                1000,
+            )),
+            _ => Usd::ZERO,
+        };
+        tokens + searches
     }
 
     fn matches(&self, id: &str) -> bool {
@@ -219,6 +244,12 @@ pub struct Usage {
     pub cache_write_1h_tokens: u64,
     /// Tokens read from the cache.
     pub cache_read_tokens: u64,
+    /// Web searches the server ran for the request (`server_tool_use.web_search_requests`), billed apart.
+    #[serde(default)]
+    pub web_search_requests: u64,
+    /// Inference was kept in the US (`inference_geo: "us"`), billed at the row's US-only factor.
+    #[serde(default)]
+    pub us_inference: bool,
 }
 
 impl Usage {
@@ -353,6 +384,8 @@ impl PriceTable {
                 granularity_tokens: 1,
                 usage: if claude { UsageSemantics::Disjoint } else { UsageSemantics::Subset },
                 effective_from: None,
+                web_search_per_thousand: None,
+                us_inference_factor: None,
                 checked: String::new(),
                 source: format!("LiteLLM model_prices_and_context_window.json ({origin})"),
             });

@@ -94,6 +94,13 @@ struct RawUsage {
     prompt_cache_hit_tokens: Option<u64>,
     prompt_cache_miss_tokens: Option<u64>,
     speed: Option<String>,
+    server_tool_use: Option<ServerToolUse>,
+    inference_geo: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct ServerToolUse {
+    web_search_requests: Option<u64>,
 }
 
 #[derive(Deserialize, Default)]
@@ -144,6 +151,12 @@ impl RawUsage {
             cache_write_5m_tokens: w5,
             cache_write_1h_tokens: w1,
             cache_read_tokens: self.cache_read_input_tokens.unwrap_or(0),
+            web_search_requests: self
+                .server_tool_use
+                .as_ref()
+                .and_then(|s| s.web_search_requests)
+                .unwrap_or(0),
+            us_inference: self.inference_geo.as_deref() == Some("us"),
         }
     }
 }
@@ -265,6 +278,7 @@ mod tests {
             cache_write_5m_tokens: w5,
             cache_write_1h_tokens: w1,
             cache_read_tokens: read,
+            ..Usage::default()
         })
     }
 

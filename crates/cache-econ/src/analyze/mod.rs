@@ -287,6 +287,7 @@ fn build_report(
         g.usage.cache_write_5m_tokens += u.cache_write_5m_tokens;
         g.usage.cache_write_1h_tokens += u.cache_write_1h_tokens;
         g.usage.cache_read_tokens += u.cache_read_tokens;
+        g.usage.web_search_requests += u.web_search_requests;
         g.cost_usd += c;
     };
     for (r, &c) in records.iter().zip(&costs) {
@@ -295,6 +296,7 @@ fn build_report(
         usage.cache_write_5m_tokens += r.usage.cache_write_5m_tokens;
         usage.cache_write_1h_tokens += r.usage.cache_write_1h_tokens;
         usage.cache_read_tokens += r.usage.cache_read_tokens;
+        usage.web_search_requests += r.usage.web_search_requests;
         let model = strings[r.model as usize].clone();
         add(
             by_model

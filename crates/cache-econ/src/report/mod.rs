@@ -177,6 +177,7 @@ fn add_usage(to: &mut Usage, u: &Usage) {
     to.cache_write_5m_tokens += u.cache_write_5m_tokens;
     to.cache_write_1h_tokens += u.cache_write_1h_tokens;
     to.cache_read_tokens += u.cache_read_tokens;
+    to.web_search_requests += u.web_search_requests;
 }
 
 /// Every distinct request of a set of logs, read once and priced, ready for any report.

@@ -20,6 +20,7 @@ fn usage() -> impl Strategy<Value = Usage> {
             cache_write_5m_tokens: w5,
             cache_write_1h_tokens: w1,
             cache_read_tokens: r,
+            ..Usage::default()
         },
     )
 }

@@ -339,3 +339,51 @@ fn codex_rollouts_equal_ccusage() {
         ]
     );
 }
+
+/// Web searches ($10 per 1,000 on the Claude API) and US-only inference (1.1x the token charges on Opus
+/// 4.6 and later), from the fields Claude Code copies from the API's usage object. ccusage 20.0.24 bills
+/// neither.
+#[test]
+fn web_searches_and_us_inference_are_billed() {
+    let prices = PriceTable::builtin();
+    let line = |id: &str, extra: &str| {
+        format!(
+            r#"{{"type":"assistant","sessionId":"s","requestId":"r-{id}","timestamp":"2026-11-20T10:00:00Z","message":{{"id":"m-{id}","model":"claude-opus-4-7","usage":{{"input_tokens":1000,"output_tokens":100,"cache_read_input_tokens":100000{extra}}}}}}}"#
+        )
+    };
+    let log = [
+        line("plain", ""),
+        line("search", r#","server_tool_use":{"web_search_requests":10,"web_fetch_requests":0}"#),
+        line("us", r#","inference_geo":"us""#),
+        line("global", r#","inference_geo":"global""#),
+    ]
+    .join("\n");
+    let requests = Requests::from_bytes("s.jsonl", log.as_bytes(), &prices);
+    let report = requests.report(&ReportOptions::new(Period::Session, Zone::utc()));
+    // 1,000 input at $5, 100 output at $25 and 100,000 read at $0.50 per million: $0.0575.
+    let plain = "0.0575";
+    let costs: Vec<String> = [plain, "0.1575", "0.06325", plain].iter().map(|s| (*s).to_owned()).collect();
+    let each: Vec<String> = ["plain", "search", "us", "global"]
+        .iter()
+        .map(|id| {
+            let one = Requests::from_bytes(
+                "s.jsonl",
+                line(
+                    id,
+                    match *id {
+                        "search" => r#","server_tool_use":{"web_search_requests":10}"#,
+                        "us" => r#","inference_geo":"us""#,
+                        "global" => r#","inference_geo":"global""#,
+                        _ => "",
+                    },
+                )
+                .as_bytes(),
+                &prices,
+            );
+            one.report(&ReportOptions::new(Period::Session, Zone::utc())).totals.cost_usd.to_string()
+        })
+        .collect();
+    assert_eq!(each, costs);
+    assert_eq!(report.totals.cost_usd.to_string(), "0.33575");
+    assert_eq!(report.totals.usage.web_search_requests, 10);
+}

@@ -135,6 +135,7 @@ fn totals_json(t: &Totals, breakdown: bool) -> Map<String, Value> {
     m.insert("cache_creation_1h_tokens".into(), json!(u.cache_write_1h_tokens));
     m.insert("cache_read_tokens".into(), json!(u.cache_read_tokens));
     m.insert("total_tokens".into(), json!(u.total_tokens()));
+    m.insert("web_search_requests".into(), json!(u.web_search_requests));
     m.insert("cost_usd".into(), json!(t.cost_usd.to_string()));
     m.insert("models".into(), json!(t.models().collect::<Vec<_>>()));
     if breakdown {
