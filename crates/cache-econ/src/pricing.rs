@@ -493,6 +493,15 @@ mod tests {
         check_lookup("claude-unknown-9", None, None);
     }
     #[test]
+    fn bedrock_regional_profiles_cost_more_than_global_ones() {
+        check_lookup("global.anthropic.claude-sonnet-4-5-20250929-v1:0", None, Some("0.30"));
+        check_lookup("us.anthropic.claude-sonnet-4-5-20250929-v1:0", None, Some("0.33"));
+        check_lookup("us.anthropic.claude-haiku-4-5-20251001-v1:0", None, Some("0.11"));
+        check_lookup("claude-fable-5-2", None, Some("0.20"));
+        check_lookup("claude-mythos-5-2", None, Some("0.20"));
+        check_lookup("claude-opus-4-7-fast", None, Some("3.00"));
+    }
+    #[test]
     fn dated_rows() {
         check_lookup("claude-sonnet-5-5", Some("2026-10-06"), Some("0.20"));
         check_lookup("claude-sonnet-5-5", Some("2026-10-07"), Some("0.10"));
