@@ -57,6 +57,9 @@ impl RemoteCas {
             )),
             Some(_) => None,
         };
+        let whole_reason = whole_reason.or_else(|| {
+            cache.is_none().then(|| "no local cache to take chunks from or keep them in".to_owned())
+        });
         let layout = match whole_reason {
             Some(reason) => Err(reason),
             // The decision to go whole is made here, before any byte of the output is written.
@@ -76,11 +79,19 @@ impl RemoteCas {
             Err(reason) => return download_whole(inner, *blob, output, reason, tally, progress).await,
         };
         validate(inner, blob, &layout)?;
-        let mut out = Output::create(output, blob)?;
         let missing: HashSet<Digest> = match cache {
             Some(c) => c.find_missing(&layout)?.into_iter().collect(),
             None => layout.iter().copied().collect(),
         };
+        if let Some(store) = cache
+            && layout.iter().all(|d| missing.contains(d))
+        {
+            // Nothing to take from the cache: one stream moves the same bytes in one call, and costs the server
+            // less than reading the chunks one by one (BuildGrid 0.9.1 spends twice the CPU on batch reads of
+            // a blob's chunks as on streaming the blob). The stream is cut by the layout into the cache.
+            return download_cutting(inner, *blob, &layout, store, output, tally, progress).await;
+        }
+        let mut out = Output::create(output, blob)?;
         let pieces = plan(&layout, &missing, inner.caps.batch_limit());
         let counts = layout.iter().fold(HashMap::<Digest, usize>::new(), |mut m, d| {
             *m.entry(*d).or_default() += 1;
@@ -303,6 +314,103 @@ async fn download_whole(
         rpcs,
         mode: TransferMode::Whole,
         reason: Some(reason),
+    })
+}
+
+/// Downloads a blob none of whose chunks the cache holds as one ByteStream, cutting the stream by `layout`
+/// into chunks that are verified and stored in the cache on two blocking threads while the stream goes on
+/// (memory: a few maximum-size chunks). The output is renamed into place only when the whole blob and every
+/// chunk checked out.
+async fn download_cutting(
+    inner: &Inner,
+    blob: Digest,
+    layout: &[Digest],
+    store: &FsStore,
+    output: &Path,
+    tally: &Tally,
+    progress: &Progress<'_>,
+) -> Result<BlobReport, RemoteError> {
+    let mut out = Output::create(output, &blob)?;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Digest, Bytes)>(4);
+    let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
+    let workers: Vec<_> = (0..2)
+        .map(|_| {
+            let (rx, store, url) = (std::sync::Arc::clone(&rx), store.clone(), inner.url.clone());
+            tokio::task::spawn_blocking(move || -> Result<(), RemoteError> {
+                loop {
+                    let next = rx.lock().unwrap_or_else(std::sync::PoisonError::into_inner).recv();
+                    let Ok((i, d, bytes)) = next else { return Ok(()) };
+                    let mut h = Hasher::new(d.function());
+                    h.update(&bytes);
+                    let actual = h.finish();
+                    if actual != d {
+                        let reason = format!("chunk {i} ({d}) of the stream hashes to {actual}");
+                        return Err(RemoteError::BadChunkMapping { url, blob, reason });
+                    }
+                    store.put_verified(&d, &bytes)?;
+                }
+            })
+        })
+        .collect();
+    let mut next = 0usize;
+    let mut current = bytes::BytesMut::new();
+    let read = inner
+        .bytestream_read(blob, tally, |mut data| {
+            progress(data.len() as u64);
+            out.write(data)?;
+            while !data.is_empty() {
+                let Some(d) = layout.get(next) else {
+                    // The sizes were validated to add up to the blob, and the read stops at its size.
+                    return Err(inner.protocol("ByteStream.Read", "more bytes than the chunk mapping".into()));
+                };
+                let want = usize::try_from(d.size_bytes()).unwrap_or(usize::MAX);
+                if current.is_empty() {
+                    current.reserve(want);
+                }
+                let take = (want - current.len()).min(data.len());
+                current.extend_from_slice(&data[..take]);
+                data = &data[take..];
+                if current.len() == want {
+                    let chunk = current.split().freeze();
+                    // A closed channel means both workers stopped on an error, reported below.
+                    if tx.send((next, *d, chunk)).is_err() {
+                        return Err(RemoteError::Runtime(std::io::Error::other("the cache writers stopped")));
+                    }
+                    next += 1;
+                }
+            }
+            Ok(())
+        })
+        .await;
+    drop(tx);
+    let mut failed = None;
+    for w in workers {
+        let r = w.await.unwrap_or_else(|e| Err(RemoteError::Runtime(std::io::Error::other(e.to_string()))));
+        if let Err(e) = r {
+            failed.get_or_insert(e);
+        }
+    }
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    read?;
+    out.finish(inner)?;
+    // Every chunk was verified on its way into the cache and the blob as a whole.
+    store.put_layout(&blob, layout)?;
+    tally.moved(blob.size_bytes(), layout.len() as u64);
+    let (rpcs, bytes, chunks) = tally.get();
+    Ok(BlobReport {
+        digest: blob,
+        bytes_total: blob.size_bytes(),
+        bytes_transferred: bytes,
+        chunks_total: layout.len() as u64,
+        chunks_transferred: chunks,
+        rpcs,
+        mode: TransferMode::Whole,
+        reason: Some(format!(
+            "the local cache holds none of its {} chunks: one stream, cut into the cache",
+            layout.len()
+        )),
     })
 }
 

@@ -70,10 +70,25 @@ fn round_trip(len: usize, test: &str, expected: TransferMode) {
     assert_eq!(up.digest, digest(DigestFunction::Sha256, &bytes));
     assert_eq!((up.mode, up.bytes_transferred), (expected, len as u64), "{up:?}");
     let dir = tempfile::tempdir().expect("tempdir");
+    // Without a local cache there is nothing to take chunks from: the blob comes whole.
     let out = dir.path().join("out");
     let down = remote.download(&up.digest, &out, None, &none).expect("download");
-    assert_eq!(down.mode, expected, "{down:?}");
+    assert_eq!(down.mode, TransferMode::Whole, "{down:?}");
     assert_eq!(std::fs::read(&out).expect("read"), bytes);
+    if expected == TransferMode::Chunked {
+        // An empty cache: one stream, cut into the cache by the chunk mapping.
+        let params = remote.capabilities().params().cloned().expect("chunking");
+        let cache = FsStore::open(dir.path().join("cache"), DigestFunction::Sha256, params).expect("cache");
+        let first = remote.download(&up.digest, &dir.path().join("a"), Some(&cache), &none).expect("first");
+        assert_eq!((first.mode, first.bytes_transferred), (TransferMode::Whole, len as u64), "{first:?}");
+        assert!(first.reason.as_deref().is_some_and(|r| r.contains("cut into the cache")), "{first:?}");
+        assert_eq!(std::fs::read(dir.path().join("a")).expect("read"), bytes);
+        // Every chunk is now local: the next download fetches nothing.
+        let second = remote.download(&up.digest, &dir.path().join("b"), Some(&cache), &none).expect("second");
+        assert_eq!((second.mode, second.bytes_transferred), (TransferMode::Chunked, 0), "{second:?}");
+        assert_eq!(second.chunks_total, first.chunks_total);
+        assert_eq!(std::fs::read(dir.path().join("b")).expect("read"), bytes);
+    }
     // A second upload finds the blob there and sends nothing.
     let again = remote.upload_bytes(bytes, &none).expect("upload again");
     assert_eq!(again.bytes_transferred, 0);
@@ -262,13 +277,19 @@ fn a_server_stopped_mid_transfer_is_a_clear_error_and_leaves_no_output() {
     let options = RemoteOptions { concurrency: 1, ..RemoteOptions::default() };
     let remote = BlockingRemoteCas::connect(&bgd.url, options).expect("connect");
     let v = data(48_000_000, "stopped server");
-    let d = remote.upload_bytes(v, &none).expect("upload").digest;
+    let d = remote.upload_bytes(v.clone(), &none).expect("upload").digest;
     drop(url);
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("out");
+    // A cache holding the first chunk, so the rest is fetched chunk by chunk.
+    let layout = remote.split_blob(&d).expect("split").expect("a mapping");
+    let params = remote.capabilities().params().cloned().expect("chunking");
+    let cache = FsStore::open(dir.path().join("cache"), DigestFunction::Sha256, params).expect("cache");
+    let first = usize::try_from(layout[0].size_bytes()).expect("fits");
+    cache.put(&layout[0], &v[..first]).expect("put the first chunk");
     let done = AtomicU64::new(0);
     let server = std::sync::Mutex::new(Some(bgd));
-    let result = remote.download(&d, &out, None, &|n| {
+    let result = remote.download(&d, &out, Some(&cache), &|n| {
         // Stop the server once a quarter of the blob has arrived.
         if done.fetch_add(n, Ordering::Relaxed) + n > d.size_bytes() / 4 {
             server.lock().expect("lock").take();
@@ -281,8 +302,9 @@ fn a_server_stopped_mid_transfer_is_a_clear_error_and_leaves_no_output() {
     assert!(text.contains("BatchReadBlobs") || text.contains("ByteStream.Read"), "names the call: {text}");
     assert!(!text.contains('\n'), "one line: {text}");
     assert!(!out.exists(), "no partial output");
-    let left: Vec<_> = std::fs::read_dir(dir.path()).expect("list").collect();
-    assert!(left.is_empty(), "no temporary file left: {left:?}");
+    let left: Vec<_> =
+        std::fs::read_dir(dir.path()).expect("list").map(|e| e.expect("entry").file_name()).collect();
+    assert_eq!(left, ["cache"], "no temporary file left");
 }
 
 /// A BuildGrid of this test's own (so stopping it does not disturb other tests), started from the

@@ -73,7 +73,7 @@ enum RemoteSub {
         #[arg(short, long)]
         output: PathBuf,
         /// A local chunk store (created if needed) used as a disk cache: chunks it holds are not fetched, and
-        /// fetched chunks are stored in it.
+        /// fetched chunks are stored in it. Without it, blobs are fetched whole.
         #[arg(long, value_name = "DIR")]
         cache: Option<PathBuf>,
     },
