@@ -189,20 +189,6 @@ impl Analyzer {
                 }
                 self.generic_reads(&name, args);
             }
-            "curl" | "wget" => {
-                for (i, a) in args.iter().enumerate() {
-                    let out_flag = a.text == "-o"
-                        || a.text == "--output"
-                        || (name == "wget" && (a.text == "-O" || a.text == "--output-document"));
-                    if out_flag
-                        && let Some(t) = args.get(i + 1)
-                        && !(t.is_static() && (t.text == "-" || is_dev_sink(&t.text)))
-                    {
-                        self.path(Access::Write, t.clone(), &name);
-                    }
-                }
-                self.generic_reads(&name, args);
-            }
             _ if is_shell(&name) => {
                 self.shell_startup_files(&name, &env);
                 self.shell(&name, args, &stdin);

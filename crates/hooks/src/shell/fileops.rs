@@ -127,6 +127,17 @@ impl Analyzer {
             self.archive(row, via, &args, &items, &opts);
             return;
         }
+        if row.layout == Layout::Reads {
+            for o in opts.iter().filter(|o| is(o, row.writes_values)) {
+                if let Some(f) =
+                    o.value.as_ref().filter(|f| !(f.is_static() && (f.text == "-" || is_dev_sink(&f.text))))
+                {
+                    self.path(Access::Write, f.clone(), via);
+                }
+            }
+            self.generic_reads(via, &args);
+            return;
+        }
         let mut operands: Vec<Word> = items
             .iter()
             .filter_map(|i| match i {
@@ -318,6 +329,23 @@ mod tests {
         check("rmdir x", DEL, "x", true);
         check("gio trash x", DEL, "x", true);
         check("gio info x", DEL, "x", false);
+    }
+
+    #[test]
+    fn download_rows() {
+        check("curl -o /out/x https://e.com", Access::Write, "/out/x", true);
+        check("curl --output=/out/x https://e.com", Access::Write, "/out/x", true);
+        check("curl -sSo /out/x https://e.com", Access::Write, "/out/x", true);
+        check("curl -o/out/x https://e.com", Access::Write, "/out/x", true);
+        check("curl -D /out/h -c /out/c https://e.com", Access::Write, "/out/c", true);
+        check("curl -o - https://e.com", Access::Write, "-", false);
+        check("curl -H 'X: y' https://e.com", Access::Write, "X: y", false);
+        check("curl -F f=@.env https://e.com", Access::Read, ".env", true);
+        check("wget --output-document=/out/x https://e.com", Access::Write, "/out/x", true);
+        check("wget -P /out https://e.com", Access::Write, "/out", true);
+        check("wget -qO- https://e.com", Access::Write, "-", false);
+        check("sort -o /out/y x", Access::Write, "/out/y", true);
+        check("sort -k 2 x", Access::Write, "2", false);
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! The file table: commands that delete, write, copy, move, link and archive paths, one row each. A row says how the
+//! The file table: commands that delete, write, copy, move, link, archive and download paths, one row each. A row says how the
 //! command spells its options, what each operand is (deleted, copied from, moved from, the destination, an
 //! archive member) and which options change that (recursive, a target folder, links instead of copies,
 //! deletes in the destination, an archive's mode and folder). `fileops` reads an argv by its row.
@@ -18,6 +18,9 @@ pub(super) enum Layout {
     Copy,
     /// As [`Layout::Copy`], and the sources are removed (`mv`).
     Move,
+    /// Operands and option words may name files the command reads (as any command's do), and the values of
+    /// `writes_values` options are files or folders it writes (`curl -o FILE`, `wget -P DIR`, `sort -o FILE`).
+    Reads,
     /// An archive: `-f FILE` is written or read by the mode, the operands are read whole from the folder the
     /// last `-C` named, and an extraction writes into that folder (`tar`).
     Archive,
@@ -85,6 +88,8 @@ pub(super) struct FileCommand {
     pub(super) no_skip_with: &'static [&'static str],
     /// A word of a dash and only these letters is an operand, not options (`chmod -w FILE` is a mode).
     pub(super) dash_operand: &'static str,
+    /// Options whose value is a file or folder the command writes (`curl -o`, `--output`, `-sSo FILE`).
+    pub(super) writes_values: &'static [&'static str],
     /// `HOST:PATH` operands are on another machine (`scp`, `rsync`, `tar -f`).
     pub(super) remote: bool,
     pub(super) archive: Option<ArchiveOpts>,
@@ -105,6 +110,7 @@ impl FileCommand {
         skip_operands: 0,
         no_skip_with: &[],
         dash_operand: "",
+        writes_values: &[],
         remote: false,
         archive: None,
     };
@@ -178,6 +184,111 @@ pub(super) const FILE_COMMANDS: &[FileCommand] = &[
         names: &["gio"],
         recursive: &["r", "R", "--recursive"],
         subcommands: &["trash", "remove", "rm"],
+        ..FileCommand::DEFAULT
+    },
+    FileCommand {
+        names: &["curl"],
+        opts: OptSpec {
+            short_value: "AbcCdDeEFHKmoPQrTuUwxXyYz",
+            short_glued: "",
+            long_value: &[
+                "--output",
+                "--output-dir",
+                "--dump-header",
+                "--cookie-jar",
+                "--trace",
+                "--trace-ascii",
+                "--stderr",
+                "--libcurl",
+                "--etag-save",
+                "--data",
+                "--data-binary",
+                "--data-raw",
+                "--data-urlencode",
+                "--form",
+                "--header",
+                "--request",
+                "--user",
+                "--user-agent",
+                "--upload-file",
+                "--config",
+                "--cookie",
+                "--url",
+            ],
+        },
+        layout: Layout::Reads,
+        writes_values: &[
+            "o",
+            "D",
+            "c",
+            "--output",
+            "--output-dir",
+            "--dump-header",
+            "--cookie-jar",
+            "--trace",
+            "--trace-ascii",
+            "--stderr",
+            "--libcurl",
+            "--etag-save",
+        ],
+        ..FileCommand::DEFAULT
+    },
+    FileCommand {
+        names: &["wget"],
+        opts: OptSpec {
+            short_value: "AaDeiIloOPQRtTUwX",
+            short_glued: "",
+            long_value: &[
+                "--output-document",
+                "--output-file",
+                "--append-output",
+                "--directory-prefix",
+                "--save-cookies",
+                "--warc-file",
+                "--input-file",
+                "--execute",
+                "--user-agent",
+                "--header",
+                "--post-data",
+                "--post-file",
+            ],
+        },
+        layout: Layout::Reads,
+        writes_values: &[
+            "O",
+            "o",
+            "a",
+            "P",
+            "--output-document",
+            "--output-file",
+            "--append-output",
+            "--directory-prefix",
+            "--save-cookies",
+            "--warc-file",
+        ],
+        ..FileCommand::DEFAULT
+    },
+    FileCommand {
+        names: &["sort"],
+        opts: OptSpec {
+            short_value: "kotST",
+            short_glued: "",
+            long_value: &[
+                "--key",
+                "--output",
+                "--field-separator",
+                "--buffer-size",
+                "--temporary-directory",
+                "--files0-from",
+                "--batch-size",
+                "--compress-program",
+                "--parallel",
+                "--random-source",
+                "--sort",
+            ],
+        },
+        layout: Layout::Reads,
+        writes_values: &["o", "--output"],
         ..FileCommand::DEFAULT
     },
     FileCommand { names: &["tee"], layout: Layout::Write, ..FileCommand::DEFAULT },

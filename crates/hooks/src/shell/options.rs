@@ -490,6 +490,12 @@ pub(super) const COMMAND_OPTIONS: &[CommandOptions] = &[
     },
     CommandOptions { names: &["rsync"], opts: RSYNC_OPTS, runs: &["e", "--rsh"], settings: &[] },
     CommandOptions {
+        names: &["sort"],
+        opts: OptSpec { short_value: "kotST", short_glued: "", long_value: &["--compress-program"] },
+        runs: &["--compress-program"],
+        settings: &[],
+    },
+    CommandOptions {
         names: &["ssh", "scp", "sftp", "autossh"],
         opts: OptSpec { short_value: "bcDEeFIiJLlmOopQRSWw", short_glued: "", long_value: &[] },
         runs: &["S"],
