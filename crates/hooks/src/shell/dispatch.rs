@@ -176,17 +176,8 @@ impl Analyzer {
                     }
                 }
             }
-            "make" | "gmake" | "unzip" | "npm" | "pnpm" | "yarn" => {
+            "make" | "gmake" | "npm" | "pnpm" | "yarn" => {
                 self.dir_flags(&name, args);
-                if name == "unzip" {
-                    let dir = args
-                        .iter()
-                        .position(|w| w.text == "-d" || w.text == "-C" || w.text == "--directory")
-                        .and_then(|i| args.get(i + 1))
-                        .cloned()
-                        .unwrap_or_else(|| Word::lit("."));
-                    self.path(Access::Write, dir, &format!("{name} extract"));
-                }
                 self.generic_reads(&name, args);
             }
             _ if is_shell(&name) => {

@@ -128,6 +128,10 @@ impl Analyzer {
             return;
         }
         if row.layout == Layout::Reads {
+            let named = opts.iter().any(|o| is(o, row.writes_values) && o.value.is_some());
+            if !named && !row.default_write.is_empty() {
+                self.path(Access::Write, Word::lit(row.default_write), via);
+            }
             for o in opts.iter().filter(|o| is(o, row.writes_values)) {
                 if let Some(f) =
                     o.value.as_ref().filter(|f| !(f.is_static() && (f.text == "-" || is_dev_sink(&f.text))))
@@ -183,7 +187,12 @@ impl Analyzer {
         let target_dir =
             opts.iter().filter(|o| is(o, row.target_dir)).filter_map(|o| o.value.clone()).next_back();
         let (sources, dest) = match &target_dir {
+            // `zip -O OUT ARCHIVE FILES`: the archive is read and OUT written.
             Some(d) => (operands, Some(d.clone())),
+            None if row.dest_first => match operands.split_first() {
+                Some((first, rest)) => (rest.to_vec(), Some(first.clone())),
+                None => (Vec::new(), None),
+            },
             None => match operands.split_last() {
                 Some((last, rest)) => (rest.to_vec(), Some(last.clone())),
                 None => (Vec::new(), None),
@@ -346,6 +355,12 @@ mod tests {
         check("wget -qO- https://e.com", Access::Write, "-", false);
         check("sort -o /out/y x", Access::Write, "/out/y", true);
         check("sort -k 2 x", Access::Write, "2", false);
+        check("unzip a.zip", Access::Write, ".", true);
+        check("unzip -d/out a.zip", Access::Write, "/out", true);
+        check("unzip -d/out a.zip", Access::Write, ".", false);
+        check("zip -r /out/a.zip src", Access::Write, "/out/a.zip", true);
+        check("zip -r /out/a.zip src", Access::ReadTree, "src", true);
+        check("zip -r /out/a.zip src", Access::Write, "src", false);
     }
 
     #[test]

@@ -90,6 +90,11 @@ pub(super) struct FileCommand {
     pub(super) dash_operand: &'static str,
     /// Options whose value is a file or folder the command writes (`curl -o`, `--output`, `-sSo FILE`).
     pub(super) writes_values: &'static [&'static str],
+    /// What a [`Layout::Reads`] command writes when none of `writes_values` is given (`unzip` extracts into
+    /// `.`); empty for nothing.
+    pub(super) default_write: &'static str,
+    /// A copy's destination is its first operand, not its last (`zip ARCHIVE FILES...`).
+    pub(super) dest_first: bool,
     /// `HOST:PATH` operands are on another machine (`scp`, `rsync`, `tar -f`).
     pub(super) remote: bool,
     pub(super) archive: Option<ArchiveOpts>,
@@ -111,6 +116,8 @@ impl FileCommand {
         no_skip_with: &[],
         dash_operand: "",
         writes_values: &[],
+        default_write: "",
+        dest_first: false,
         remote: false,
         archive: None,
     };
@@ -289,6 +296,27 @@ pub(super) const FILE_COMMANDS: &[FileCommand] = &[
         },
         layout: Layout::Reads,
         writes_values: &["o", "--output"],
+        ..FileCommand::DEFAULT
+    },
+    FileCommand {
+        names: &["unzip"],
+        opts: OptSpec { short_value: "dP", short_glued: "", long_value: &[] },
+        layout: Layout::Reads,
+        writes_values: &["d"],
+        default_write: ".",
+        ..FileCommand::DEFAULT
+    },
+    FileCommand {
+        names: &["zip"],
+        opts: OptSpec {
+            short_value: "bnPtO",
+            short_glued: "",
+            long_value: &["--unzip-command", "--temp-path", "--output-file", "--password", "--suffixes"],
+        },
+        layout: Layout::Copy,
+        recursive: &["r", "R", "--recurse-paths", "--recurse-patterns"],
+        target_dir: &["O", "--output-file"],
+        dest_first: true,
         ..FileCommand::DEFAULT
     },
     FileCommand { names: &["tee"], layout: Layout::Write, ..FileCommand::DEFAULT },
