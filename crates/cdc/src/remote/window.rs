@@ -1,4 +1,5 @@
-//! How many calls may be in flight: starts at the configured concurrency, halves when the server pushes back
+//! How many calls may be in flight: starts at four (or the configured concurrency if lower) and doubles after
+//! each window of successes up to the configured concurrency (slow start, as in TCP), halves when the server pushes back
 //! (`RESOURCE_EXHAUSTED`: BuildGrid, for one, refuses calls beyond its worker count), and grows by one per
 //! window of successes back to the configured ceiling (additive increase, multiplicative decrease). As in TCP,
 //! it halves at most once per window: pushback on calls that started before the last decrease is the same
@@ -26,7 +27,14 @@ struct State {
     epoch: u64,
     /// The calls in flight at the last pushback: above it, growth is slower.
     mark: usize,
+    /// Doubling per window of successes, until the first pushback or the ceiling.
+    slow_start: bool,
 }
+
+/// Calls allowed in flight before any answer came back. A full 16 at once can exceed what a server takes before
+/// any answer shows it (BuildGrid refuses calls beyond its worker count, 10 on two cores), and each refused call
+/// waits 50 to 100 ms before its retry; slow start reaches 16 within two windows on a server that takes them.
+const INITIAL: usize = 4;
 
 /// A slot in the window, given back when dropped.
 #[derive(Debug)]
@@ -53,7 +61,14 @@ impl Window {
     pub(crate) fn new(ceiling: usize) -> Self {
         let ceiling = ceiling.max(1);
         Self {
-            state: Mutex::new(State { limit: ceiling, in_flight: 0, successes: 0, epoch: 0, mark: ceiling }),
+            state: Mutex::new(State {
+                limit: ceiling.min(INITIAL),
+                in_flight: 0,
+                successes: 0,
+                epoch: 0,
+                mark: ceiling,
+                slow_start: ceiling > INITIAL,
+            }),
             ceiling,
             released: Notify::new(),
         }
@@ -87,6 +102,15 @@ impl Window {
     pub(crate) fn success(&self) {
         let grew = self.with(|s| {
             s.successes += 1;
+            if s.slow_start {
+                if s.successes >= s.limit {
+                    s.limit = (2 * s.limit).min(self.ceiling);
+                    s.successes = 0;
+                    s.slow_start = s.limit < self.ceiling;
+                    return true;
+                }
+                return false;
+            }
             let needed = if s.limit >= s.mark { 4 * s.limit } else { s.limit };
             if s.successes >= needed && s.limit < self.ceiling {
                 s.limit += 1;
@@ -108,6 +132,7 @@ impl Window {
             }
             // The refused call has given its slot back: those still in flight are what the server took.
             s.mark = s.in_flight.max(1);
+            s.slow_start = false;
             s.limit = (s.limit / 2).max(1);
             s.successes = 0;
             s.epoch += 1;
@@ -124,9 +149,51 @@ impl Window {
 mod tests {
     use super::*;
 
+    /// A window that slow start has grown to its ceiling.
+    fn grown(ceiling: usize) -> Window {
+        let w = Window::new(ceiling);
+        for _ in 0..1000 {
+            w.success();
+        }
+        assert_eq!(w.limit(), ceiling);
+        w
+    }
+
+    #[test]
+    fn starts_small_and_doubles_per_window_until_the_ceiling() {
+        let w = Window::new(16);
+        assert_eq!(w.limit(), 4);
+        for _ in 0..3 {
+            w.success();
+        }
+        assert_eq!(w.limit(), 4);
+        w.success();
+        assert_eq!(w.limit(), 8);
+        for _ in 0..8 {
+            w.success();
+        }
+        assert_eq!(w.limit(), 16);
+        // A low ceiling is where it starts.
+        assert_eq!(Window::new(2).limit(), 2);
+    }
+
+    #[test]
+    fn pushback_ends_slow_start() {
+        let w = Window::new(16);
+        w.with(|s| s.in_flight = 4);
+        w.overloaded(0);
+        w.with(|s| s.in_flight = 0);
+        assert_eq!(w.limit(), 2);
+        // From here on, one step per window of successes.
+        for _ in 0..2 {
+            w.success();
+        }
+        assert_eq!(w.limit(), 3);
+    }
+
     #[test]
     fn halves_on_pushback_and_grows_back_by_one_per_window() {
-        let w = Window::new(16);
+        let w = grown(16);
         // Pushback with all sixteen in flight: the mark stays at the ceiling.
         w.with(|s| s.in_flight = 16);
         w.overloaded(0);
@@ -156,7 +223,7 @@ mod tests {
     #[test]
     fn grows_slowly_past_the_level_the_server_refused() {
         // Eleven calls were in flight and the server refused one: ten is what it takes.
-        let w = Window::new(16);
+        let w = grown(16);
         w.with(|s| s.in_flight = 10);
         w.overloaded(0);
         w.with(|s| s.in_flight = 0);
