@@ -2,8 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
+use super::cmdopts::command_option_values;
 use super::filetable::file_command;
-use super::options::{command_option_values, interp, parse_options, wrapper};
+use super::options::{interp, parse_options, wrapper};
 use super::table::{
     command_name, formats_devices, is_dev_sink, is_shell, operands, skip_options, sql_client_flags,
 };

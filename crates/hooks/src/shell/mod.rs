@@ -16,6 +16,7 @@ use brush_parser::word;
 use crate::vocab::{Access, Op, RuleId, Word};
 use table::{command_name, has_short_flag, is_dev_sink, unwrap_simple_wrappers};
 
+mod cmdopts;
 mod dispatch;
 mod expand;
 mod fileops;
