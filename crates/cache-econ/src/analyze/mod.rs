@@ -5,6 +5,7 @@ mod codex;
 mod collect;
 mod listing;
 mod replay;
+mod scan_cache;
 mod scan_file;
 
 use std::{collections::BTreeMap, path::PathBuf};
@@ -14,6 +15,7 @@ use serde::Serialize;
 
 pub(crate) use self::{
     collect::{Collected, collect, day_of},
+    scan_cache::ScanCache,
     scan_file::scan_files,
 };
 

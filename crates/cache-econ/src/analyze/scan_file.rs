@@ -10,6 +10,7 @@ use std::{
 
 use memchr::memmem;
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use super::MALFORMED_KEPT;
 use crate::{
@@ -21,7 +22,7 @@ use crate::{
 const CHUNK: usize = 1 << 22;
 
 /// One request as read from a file (several lines of a streamed response merged).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Record {
     pub(crate) key: Option<u128>,
     /// A hash of `message.id` alone: a subagent's replay of its parent's message keeps it.
@@ -42,10 +43,11 @@ pub(crate) struct Record {
     pub(crate) user_lines_before: u64,
 }
 
-#[derive(Default)]
+#[derive(Default, Clone, Serialize, Deserialize)]
 pub(crate) struct FileScan {
     pub(crate) records: Vec<Record>,
     pub(crate) strings: Vec<String>,
+    #[serde(skip)]
     lookup: HashMap<String, u32>,
     pub(crate) malformed: Vec<(u64, String)>,
     pub(crate) malformed_count: u64,
@@ -62,6 +64,41 @@ pub(crate) struct FileScan {
 }
 
 impl FileScan {
+    /// The scan of a file that could not be read.
+    pub(super) fn failed(error: String) -> Self {
+        Self { error: Some(error), ..Self::default() }
+    }
+
+    /// Rebuilds the string index after deserialization.
+    pub(super) fn reindex(&mut self) {
+        self.lookup = self.strings.iter().enumerate().map(|(i, s)| (s.clone(), i as u32)).collect();
+    }
+
+    /// Appends the scan of the lines that follow this one's in the same file.
+    pub(super) fn append(&mut self, other: FileScan) {
+        let offset = self.lines;
+        let map: Vec<u32> = other.strings.iter().map(|s| self.intern(s)).collect();
+        let at = |i: u32| map.get(i as usize).copied().unwrap_or(i);
+        for mut r in other.records {
+            (r.lineage, r.session, r.model, r.project) =
+                (at(r.lineage), at(r.session), at(r.model), at(r.project));
+            r.line += offset;
+            r.last_line += offset;
+            self.records.push(r);
+        }
+        for (line, reason) in other.malformed {
+            if self.malformed.len() < MALFORMED_KEPT {
+                self.malformed.push((line + offset, reason));
+            }
+        }
+        self.malformed_count += other.malformed_count;
+        self.lines += other.lines;
+        self.bytes += other.bytes;
+        self.known |= other.known;
+        self.foreign_lines += other.foreign_lines;
+        self.error = self.error.take().or(other.error);
+    }
+
     /// JSON lines, but none this crate reads: another tool's log format (Codex CLI, Gemini CLI, ...).
     pub(crate) fn unrecognized(&self) -> bool {
         self.records.is_empty() && !self.known && self.foreign_lines > 0

@@ -15,7 +15,7 @@ pub use self::{
     time::{Day, Weekday, Zone},
 };
 use crate::{
-    analyze::{Collected, LogListing, MalformedLine, SkippedPath, collect, scan_files},
+    analyze::{Collected, LogListing, MalformedLine, ScanCache, SkippedPath, collect, scan_files},
     pricing::{PriceTable, Usage},
 };
 
@@ -209,6 +209,27 @@ impl<'p> Requests<'p> {
             files: listing.files.len() as u64,
             skipped: listing.skipped.clone(),
         }
+    }
+
+    /// As [`Requests::load`], through a small cache of earlier scans stored at `cache` (JSON): a file that
+    /// only grew since the last call is read from where that call stopped, and the cache then holds
+    /// just these files. A cache that cannot be read is rebuilt; one that cannot be written is an error
+    /// returned beside the requests, which are complete either way.
+    pub fn load_cached(
+        listing: &LogListing,
+        prices: &'p PriceTable,
+        cache: &std::path::Path,
+    ) -> (Self, Result<(), crate::Error>) {
+        let mut store = ScanCache::read(cache);
+        let scans = store.scan(&listing.files);
+        let written =
+            store.write(cache).map_err(|source| crate::Error::Io { path: cache.to_owned(), source });
+        let requests = Self {
+            data: collect(&listing.files, scans, prices),
+            files: listing.files.len() as u64,
+            skipped: listing.skipped.clone(),
+        };
+        (requests, written)
     }
 
     /// As [`Requests::load`], from one log held in memory (`name` stands for its path).

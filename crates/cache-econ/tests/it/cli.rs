@@ -347,7 +347,7 @@ fn every_report_has_help() {
     }
 }
 
-fn statusline(session: &str, now: &str) -> String {
+fn statusline(session: &str, now: &str, cache: &str) -> String {
     use std::io::Write as _;
     let transcript = format!("{}/-home-ada-src-shop/{session}.jsonl", reports_dir());
     let input = serde_json::json!({
@@ -360,7 +360,7 @@ fn statusline(session: &str, now: &str) -> String {
     });
     let mut child = Command::new(env!("CARGO_BIN_EXE_agentry-cache-econ"))
         .env("XDG_CONFIG_HOME", data("no-config"))
-        .args(["statusline", &reports_dir(), "--timezone", "UTC", "--now", now])
+        .args(["statusline", &reports_dir(), "--timezone", "UTC", "--now", now, "--cache", cache])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -378,13 +378,18 @@ fn statusline(session: &str, now: &str) -> String {
 fn statusline_counts_down_to_the_cache_expiry() {
     // The session's last request is at 02:00:36 UTC on 2026-11-29 and wrote 1-hour tokens.
     let session = "79281c19-cde3-47ab-a54c-5de6c3813ce6";
-    let warm = statusline(session, "2026-11-29T02:30:00Z");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cache = dir.path().join("statusline.json").to_string_lossy().into_owned();
+    let warm = statusline(session, "2026-11-29T02:30:00Z", &cache);
     assert!(warm.starts_with("Opus 4.7 | today $"), "{warm}");
     assert!(warm.contains("session $1.00"), "{warm}");
     assert!(warm.contains("block $1.00"), "{warm}");
     assert!(warm.contains("cache 1h expires in 30m: next turn $0.025 warm / $0.51 cold (50.8K)"), "{warm}");
-    let cold = statusline(session, "2026-11-29T03:20:00Z");
+    let cold = statusline(session, "2026-11-29T03:20:00Z", &cache);
     assert!(cold.contains("cache 1h expired 19m ago: next turn rewrites 50.8K for $0.51"), "{cold}");
+    // The second run read the session from the cache the first one wrote: the same line.
+    assert!(std::fs::metadata(&cache).is_ok_and(|m| m.len() > 0));
+    assert_eq!(statusline(session, "2026-11-29T02:30:00Z", &cache), warm);
 }
 
 #[test]

@@ -27,6 +27,13 @@ pub(crate) struct StatuslineArgs {
     /// The IANA time zone "today" is counted in (default: the local zone).
     #[arg(long, short = 'z', value_name = "ZONE")]
     timezone: Option<String>,
+    /// Where to keep the scans of earlier runs, so a grown file is read only from where the last run
+    /// stopped (default: $XDG_CACHE_HOME or ~/.cache, then agentry/cache-econ-statusline.json).
+    #[arg(long, value_name = "FILE")]
+    cache: Option<PathBuf>,
+    /// Read every file whole, without the cache.
+    #[arg(long)]
+    no_cache: bool,
     /// The time to report for, RFC 3339 (default: now); for tests and replays.
     #[arg(long, hide = true)]
     now: Option<String>,
@@ -90,6 +97,14 @@ fn recent_logs(dir: &Path, cutoff: SystemTime, out: &mut Vec<PathBuf>) {
         }
         recent_logs(&d, cutoff, out);
     }
+}
+
+fn default_cache() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    Some(base.join("agentry").join("cache-econ-statusline.json"))
 }
 
 fn usd(u: agentry_types::Usd) -> String {
@@ -161,7 +176,17 @@ pub(crate) fn run(prices: &PriceTable, config: &crate::config::Config, args: Sta
     files.sort();
     files.dedup();
     let listing = LogListing { files, skipped: Vec::new() };
-    let requests = Requests::load(&listing, prices, None);
+    let cache = args.cache.clone().or_else(default_cache).filter(|_| !args.no_cache);
+    let requests = match cache {
+        Some(path) => {
+            let (requests, stored) = Requests::load_cached(&listing, prices, &path);
+            if let Err(e) = stored {
+                eprintln!("statusline cache not written: {e}");
+            }
+            requests
+        }
+        None => Requests::load(&listing, prices, None),
+    };
 
     let mut parts = Vec::new();
     let model = input.model.as_ref().and_then(|m| m.display_name.clone().or_else(|| m.id.clone()));
