@@ -7,7 +7,10 @@ use bazel_remote_apis::build::bazel::{
     semver::SemVer,
 };
 
-use crate::params::{Params, REAPI_MAX_AVG_EXTENDED, REAPI_MIN_AVG};
+use crate::{
+    params::{Params, REAPI_MAX_AVG_EXTENDED, REAPI_MIN_AVG},
+    repmax::RepMaxParams,
+};
 
 /// The largest gRPC message most servers accept (4 MiB); batches stay under it whatever the server advertises.
 pub(crate) const GRPC_MESSAGE_LIMIT: u64 = 4 * 1024 * 1024;
@@ -46,6 +49,8 @@ const STREAMING_MAPPING: ApiVersion = ApiVersion { major: 2, minor: 13, patch: 0
 pub enum Chunking {
     /// FastCDC 2020 with the server's average and seed.
     FastCdc2020(Params),
+    /// RepMaxCDC with the server's minimum chunk size and horizon (a server that advertises only it).
+    RepMaxCdc(RepMaxParams),
     /// Blobs move whole; the reason says why.
     Off {
         /// Why chunking is off with this server.
@@ -121,18 +126,60 @@ impl Capabilities {
         })
     }
 
-    /// The chunking parameters, when blobs are chunked with this server.
+    /// The FastCDC 2020 parameters, when blobs are chunked with FastCDC with this server.
     pub fn params(&self) -> Option<&Params> {
         match &self.chunking {
             Chunking::FastCdc2020(p) => Some(p),
+            Chunking::RepMaxCdc(_) | Chunking::Off { .. } => None,
+        }
+    }
+
+    /// The RepMaxCDC parameters, when blobs are chunked with RepMaxCDC with this server.
+    pub fn rep_max_params(&self) -> Option<&RepMaxParams> {
+        match &self.chunking {
+            Chunking::RepMaxCdc(p) => Some(p),
+            Chunking::FastCdc2020(_) | Chunking::Off { .. } => None,
+        }
+    }
+
+    /// Whether blobs over the threshold are chunked with this server.
+    pub fn chunks(&self) -> bool {
+        !matches!(self.chunking, Chunking::Off { .. })
+    }
+
+    /// The largest blob that moves whole: FastCDC's maximum chunk size (`4 * avg`), or RepMaxCDC's
+    /// (`2 * min - 1`: a shorter blob is one chunk). `None` when chunking is off.
+    pub fn chunking_threshold(&self) -> Option<u64> {
+        match &self.chunking {
+            Chunking::FastCdc2020(p) => Some(p.chunking_threshold()),
+            Chunking::RepMaxCdc(p) => Some(p.max_size()),
             Chunking::Off { .. } => None,
+        }
+    }
+
+    /// The largest chunk a valid chunk mapping may hold. `None` when chunking is off.
+    pub fn max_chunk_size(&self) -> Option<u64> {
+        match &self.chunking {
+            Chunking::FastCdc2020(p) => Some(u64::from(p.max_size())),
+            Chunking::RepMaxCdc(p) => Some(p.max_size()),
+            Chunking::Off { .. } => None,
+        }
+    }
+
+    /// REAPI's `ChunkingFunction` value for the calls that name one (`UNKNOWN` when chunking is off).
+    pub(crate) fn chunking_function(&self) -> i32 {
+        use bazel_remote_apis::build::bazel::remote::execution::v2::chunking_function::Value;
+        match &self.chunking {
+            Chunking::FastCdc2020(_) => Value::FastCdc2020 as i32,
+            Chunking::RepMaxCdc(_) => Value::RepMaxCdc as i32,
+            Chunking::Off { .. } => Value::Unknown as i32,
         }
     }
 
     /// Why blobs move whole with this server, if they do.
     pub fn chunking_off_reason(&self) -> Option<&str> {
         match &self.chunking {
-            Chunking::FastCdc2020(_) => None,
+            Chunking::FastCdc2020(_) | Chunking::RepMaxCdc(_) => None,
             Chunking::Off { reason } => Some(reason),
         }
     }
@@ -175,8 +222,12 @@ fn decide(split: bool, splice: bool, fast: Option<(u64, u32)>, rep_max: Option<(
             };
         }
     }
-    if rep_max.is_some() {
-        return off("the server advertises only RepMaxCDC, which this client does not implement yet");
+    if let Some((min, horizon)) = rep_max {
+        // As for FastCDC: parameters out of REAPI's range mean the function is ignored.
+        return match RepMaxParams::new(min, horizon) {
+            Ok(p) => Chunking::RepMaxCdc(p),
+            Err(e) => Chunking::Off { reason: format!("the server's RepMaxCDC parameters are ignored: {e}") },
+        };
     }
     off("the server advertises no chunking function")
 }
@@ -247,8 +298,23 @@ mod tests {
         check(chunked(65_536, true), Ok(65_536));
     }
     #[test]
-    fn rep_max_only_is_whole() {
-        check(chunked(0, true), Err("only RepMaxCDC"));
+    fn rep_max_only_is_rep_max() {
+        let c = Capabilities::negotiate(&caps(chunked(0, true), (2, 2)), None, "u").expect("negotiate");
+        let p = c.rep_max_params().copied().expect("RepMaxCDC");
+        assert_eq!((p.min_size(), p.horizon_size()), (262_144, 2_097_152));
+        assert_eq!((c.chunking_threshold(), c.max_chunk_size()), (Some(524_287), Some(524_287)));
+        assert!(c.params().is_none() && c.chunks());
+        let repmax =
+            bazel_remote_apis::build::bazel::remote::execution::v2::chunking_function::Value::RepMaxCdc;
+        assert_eq!(c.chunking_function(), repmax as i32);
+    }
+    #[test]
+    fn rep_max_out_of_range_is_ignored() {
+        let cache = CacheCapabilities {
+            rep_max_cdc_params: Some(RepMaxCdcParams { min_chunk_size_bytes: 16, horizon_size_bytes: 0 }),
+            ..chunked(0, false)
+        };
+        check(cache, Err("RepMaxCDC parameters are ignored"));
     }
     #[test]
     fn bad_average_is_ignored() {

@@ -53,6 +53,9 @@ pub struct RemoteOptions {
     /// splice but advertises no parameters, or to try how a server treats other chunk sizes. A server that
     /// rejects the resulting splice gets the blob whole, and the report says why.
     pub params_override: Option<crate::Params>,
+    /// RepMaxCDC parameters to chunk with instead of what the server advertises (it wins over
+    /// `params_override`), for the same purposes.
+    pub rep_max_override: Option<crate::RepMaxParams>,
 }
 
 impl Default for RemoteOptions {
@@ -68,6 +71,7 @@ impl Default for RemoteOptions {
             retry: RetryPolicy::default(),
             threads: 0,
             params_override: None,
+            rep_max_override: None,
         }
     }
 }
@@ -162,10 +166,13 @@ impl RemoteCas {
             })
             .await?;
         inner.caps = Capabilities::negotiate(&answer, inner.options.digest_function, url)?;
-        if let Some(p) = &inner.options.params_override
-            && (inner.caps.split_blob_support || inner.caps.splice_blob_support)
-        {
-            inner.caps.chunking = super::Chunking::FastCdc2020(p.clone());
+        if inner.caps.split_blob_support || inner.caps.splice_blob_support {
+            if let Some(p) = &inner.options.params_override {
+                inner.caps.chunking = super::Chunking::FastCdc2020(p.clone());
+            }
+            if let Some(p) = inner.options.rep_max_override {
+                inner.caps.chunking = super::Chunking::RepMaxCdc(p);
+            }
         }
         Ok(Self { inner: Arc::new(inner) })
     }

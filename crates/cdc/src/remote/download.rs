@@ -48,13 +48,12 @@ impl RemoteCas {
         let caps = &inner.caps;
         let tally = &Tally::default();
         let size = blob.size_bytes();
-        let whole_reason = match caps.params() {
+        let whole_reason = match caps.chunking_threshold() {
             None => caps.chunking_off_reason().map(str::to_owned),
             Some(_) if !caps.split_blob_support => Some("the server does not support SplitBlob".to_owned()),
-            Some(p) if size <= p.chunking_threshold() => Some(format!(
-                "{size} bytes is not over the chunking threshold of {} bytes",
-                p.chunking_threshold()
-            )),
+            Some(threshold) if size <= threshold => {
+                Some(format!("{size} bytes is not over the chunking threshold of {threshold} bytes"))
+            }
             Some(_) => None,
         };
         let whole_reason = whole_reason.or_else(|| {
@@ -261,7 +260,7 @@ async fn local_or_fetch(
 /// to the blob, all with the blob's digest function.
 fn validate(inner: &Inner, blob: &Digest, layout: &[Digest]) -> Result<(), RemoteError> {
     let bad = |reason: String| RemoteError::BadChunkMapping { url: inner.url.clone(), blob: *blob, reason };
-    let max = inner.caps.params().map_or(u64::MAX, |p| u64::from(p.max_size()));
+    let max = inner.caps.max_chunk_size().unwrap_or(u64::MAX);
     let mut total = 0u64;
     for (i, d) in layout.iter().enumerate() {
         if d.size_bytes() == 0 {
@@ -464,13 +463,8 @@ impl Inner {
         blob: &Digest,
         tally: &Tally,
     ) -> Result<Option<Vec<Digest>>, RemoteError> {
-        use bazel_remote_apis::build::bazel::remote::execution::v2::{
-            self as re, chunking_function::Value as ChunkingFunction,
-        };
-        let chunking_function = match self.caps.params() {
-            Some(_) => ChunkingFunction::FastCdc2020 as i32,
-            None => ChunkingFunction::Unknown as i32,
-        };
+        use bazel_remote_apis::build::bazel::remote::execution::v2 as re;
+        let chunking_function = self.caps.chunking_function();
         let (rpc, result) = if self.caps.streaming_chunk_mapping() {
             let r = self
                 .call("GetChunkMapping", std::slice::from_ref(blob), tally, || {

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use futures_util::{StreamExt, TryStreamExt};
 
 use super::{
-    BlobReport, Progress, TransferMode,
+    BlobReport, Chunking, Progress, TransferMode,
     blobs::Source,
     client::{Inner, RemoteCas, Tally},
     error::{RemoteError, code_name},
@@ -46,26 +46,24 @@ impl RemoteCas {
         let caps = &inner.caps;
         let size = source.len();
         let tally = Tally::default();
-        let whole_reason = match caps.params() {
+        let whole_reason = match caps.chunking_threshold() {
             None => caps.chunking_off_reason().map(str::to_owned),
             Some(_) if !caps.splice_blob_support => Some("the server does not support SpliceBlob".to_owned()),
-            Some(p) if size <= p.chunking_threshold() => Some(format!(
-                "{size} bytes is not over the chunking threshold of {} bytes",
-                p.chunking_threshold()
-            )),
+            Some(threshold) if size <= threshold => {
+                Some(format!("{size} bytes is not over the chunking threshold of {threshold} bytes"))
+            }
             Some(_) => None,
         };
         if let Some(reason) = whole_reason {
             let blob = digest_source(inner, &source).await?;
             return upload_whole(inner, &source, blob, reason, &tally, progress).await;
         }
-        let params = caps.params().cloned().expect("chunking parameters exist: whole_reason was None");
-        let (blob, chunks, present) = match &source {
-            Source::File { path, .. } => {
-                pipelined_file(inner, &source, Arc::clone(path), params, &tally, progress).await?
+        let (blob, chunks, present) = match (&caps.chunking, &source) {
+            (Chunking::FastCdc2020(params), Source::File { path, .. }) => {
+                pipelined_file(inner, &source, Arc::clone(path), params.clone(), &tally, progress).await?
             }
-            Source::Memory(_) => {
-                let (blob, chunks) = chunk_source(inner, &source, params).await?;
+            _ => {
+                let (blob, chunks) = chunk_source(inner, &source).await?;
                 let mut ask = Vec::with_capacity(chunks.len() + 1);
                 ask.push(blob);
                 ask.extend(chunks.iter().map(|c| c.digest));
@@ -152,26 +150,40 @@ async fn digest_source(inner: &Inner, source: &Source) -> Result<Digest, RemoteE
     }
 }
 
-/// An in-memory blob's digest and its chunks, hashed in parallel: the whole blob on one thread while the others
-/// cut and digest chunks.
-async fn chunk_source(
-    inner: &Inner,
-    source: &Source,
-    params: crate::Params,
-) -> Result<(Digest, Vec<DigestedChunk>), RemoteError> {
+/// A blob's digest and its chunks, hashed in parallel: for a blob in memory, the whole blob on one thread while
+/// the others cut and digest chunks; for a file chunked with RepMaxCDC, the file read twice at once (streamed
+/// through the chunker, and hashed whole). FastCDC files go through [`pipelined_file`] instead.
+async fn chunk_source(inner: &Inner, source: &Source) -> Result<(Digest, Vec<DigestedChunk>), RemoteError> {
     let (function, threads) = (inner.function(), inner.options.threads);
-    let Source::Memory(b) = source else {
-        return Err(inner.protocol("upload", "files are chunked as they are read".into()));
-    };
-    let b = b.clone();
-    blocking(move || {
-        Ok(std::thread::scope(|scope| {
-            let whole = scope.spawn(|| crate::digest::digest(function, &b));
-            let chunks = crate::chunk_and_digest(&params, &b, function, threads);
-            (whole.join().unwrap_or_else(|e| std::panic::resume_unwind(e)), chunks)
-        }))
-    })
-    .await
+    let cutting = inner.caps.chunking.clone();
+    match source {
+        Source::Memory(b) => {
+            let b = b.clone();
+            blocking(move || {
+                Ok(std::thread::scope(|scope| {
+                    let whole = scope.spawn(|| crate::digest::digest(function, &b));
+                    let chunks = match &cutting {
+                        Chunking::FastCdc2020(p) => crate::chunk_and_digest(p, &b, function, threads),
+                        Chunking::RepMaxCdc(p) => crate::repmax_chunk_and_digest(p, &b, function, threads),
+                        Chunking::Off { .. } => Vec::new(),
+                    };
+                    (whole.join().unwrap_or_else(|e| std::panic::resume_unwind(e)), chunks)
+                }))
+            })
+            .await
+        }
+        Source::File { path, .. } => {
+            let Chunking::RepMaxCdc(p) = cutting else {
+                return Err(inner.protocol("upload", "FastCDC files are chunked as they are read".into()));
+            };
+            let path = Arc::clone(path);
+            let chunks = blocking(move || {
+                crate::repmax_chunk_and_digest_file(&p, path.as_path(), function, threads)
+                    .map_err(RemoteError::from)
+            });
+            futures_util::future::try_join(digest_source(inner, source), chunks).await
+        }
+    }
 }
 
 /// What the chunking thread hands over while it reads a file.
@@ -412,9 +424,7 @@ pub(crate) async fn splice(
     layout: &[Digest],
     tally: &Tally,
 ) -> Result<(), RemoteError> {
-    use bazel_remote_apis::build::bazel::remote::execution::v2::{
-        self as re, chunking_function::Value as ChunkingFunction,
-    };
+    use bazel_remote_apis::build::bazel::remote::execution::v2 as re;
     let chunk_digests: Vec<re::Digest> = layout.iter().map(Inner::to_proto_digest).collect();
     let result = if inner.caps.streaming_chunk_mapping() {
         inner
@@ -426,7 +436,7 @@ pub(crate) async fn splice(
                     blob_digest: Some(Inner::to_proto_digest(&blob)),
                     chunk_digests: Vec::new(),
                     digest_function: inner.function_field(),
-                    chunking_function: ChunkingFunction::FastCdc2020 as i32,
+                    chunking_function: inner.caps.chunking_function(),
                 }];
                 for part in chunk_digests.chunks(10_000) {
                     messages.push(re::RegisterChunkMappingRequest {
@@ -447,7 +457,7 @@ pub(crate) async fn splice(
                     blob_digest: Some(Inner::to_proto_digest(&blob)),
                     chunk_digests: chunk_digests.clone(),
                     digest_function: inner.function_field(),
-                    chunking_function: ChunkingFunction::FastCdc2020 as i32,
+                    chunking_function: inner.caps.chunking_function(),
                 });
                 async move { cas.splice_blob(req).await.map(|_| ()) }
             })

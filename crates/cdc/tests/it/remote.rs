@@ -525,3 +525,44 @@ fn command_line_against_buildgrid() {
     assert!(stderr.contains("NOT_FOUND") && stderr.trim_end().lines().count() == 1, "{stderr}");
     assert!(!missing.exists());
 }
+
+/// BuildGrid 0.9.1 advertises FastCDC only, but verifies a splice by the chunks' bytes and accepts chunks
+/// between FastCDC's minimum and maximum sizes, which RepMaxCDC's at min 256 KiB are (256 to 512 KiB). With
+/// RepMaxCDC forced, the whole path of a server that advertises only RepMaxCDC runs against it.
+#[test]
+fn rep_max_cdc_uploads_and_downloads_against_buildgrid() {
+    let Some(url) = url("AGENTRY_REAPI_URL") else { return };
+    let rep_max = agentry_cdc::RepMaxParams::new(256 * 1024, 2 * 1024 * 1024).expect("params");
+    let options = RemoteOptions { rep_max_override: Some(rep_max), ..RemoteOptions::default() };
+    let remote = BlockingRemoteCas::connect(&url, options).expect("connect");
+    assert_eq!(remote.capabilities().chunking_threshold(), Some(512 * 1024 - 1));
+    let v1 = data(6_000_000, "rep max");
+    let up1 = remote.upload_bytes(v1.clone(), &none).expect("upload v1");
+    let expected = agentry_cdc::repmax_chunk(&rep_max, &v1);
+    assert_eq!((up1.mode, up1.chunks_total), (TransferMode::Chunked, expected.len() as u64), "{up1:?}");
+    // The server records the mapping the client spliced.
+    let layout = remote.split_blob(&up1.digest).expect("split").expect("a mapping");
+    let sizes: Vec<u64> = layout.iter().map(Digest::size_bytes).collect();
+    assert_eq!(sizes, expected.iter().map(|c| c.length).collect::<Vec<_>>());
+    // An edit sends only the chunks around it; a file is chunked as bytes are.
+    let v2 = edited(&v1, 2_500_000, b"an edit");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("v2");
+    std::fs::write(&file, &v2).expect("write v2");
+    let up2 = remote.upload_file(&file, &none).expect("upload v2");
+    assert_eq!(up2.mode, TransferMode::Chunked, "{up2:?}");
+    assert!(up2.chunks_transferred <= 4 && up2.bytes_transferred < 2 * 1024 * 1024, "{up2:?}");
+    assert_eq!(up2.digest, digest(DigestFunction::Sha256, &v2));
+    // Downloads: v1 into an empty cache, then v2 fetching only what v1 lacks.
+    let params = Params::reapi(AVG, 0).expect("params");
+    let cache = FsStore::open(dir.path().join("cache"), DigestFunction::Sha256, params).expect("cache");
+    remote.download(&up1.digest, &dir.path().join("o1"), Some(&cache), &none).expect("download v1");
+    let down =
+        remote.download(&up2.digest, &dir.path().join("o2"), Some(&cache), &none).expect("download v2");
+    assert_eq!(std::fs::read(dir.path().join("o2")).expect("read"), v2);
+    assert_eq!(
+        (down.mode, down.bytes_transferred),
+        (TransferMode::Chunked, up2.bytes_transferred),
+        "{down:?}"
+    );
+}

@@ -264,10 +264,12 @@ fn caps(client: &BlockingRemoteCas, json: bool, out: &mut impl Write) -> Result<
     let c = client.capabilities();
     let (chunking, avg, seed) = match &c.chunking {
         Chunking::FastCdc2020(p) => ("fast_cdc_2020".to_owned(), Some(p.avg_size()), Some(p.seed())),
+        Chunking::RepMaxCdc(_) => ("rep_max_cdc".to_owned(), None, None),
         Chunking::Off { reason } => (format!("off: {reason}"), None, None),
         _ => ("unknown".to_owned(), None, None),
     };
-    let threshold = c.params().map(Params::chunking_threshold);
+    let rep_max = c.rep_max_params();
+    let threshold = c.chunking_threshold();
     if json {
         let doc = serde_json::json!({
             "url": client.client().url(),
@@ -281,10 +283,12 @@ fn caps(client: &BlockingRemoteCas, json: bool, out: &mut impl Write) -> Result<
             "rep_max_cdc_params": c.rep_max_cdc.map(|(min, horizon)| serde_json::json!({"min_chunk_size_bytes": min, "horizon_size_bytes": horizon})),
             "low_api_version": c.low_api_version.to_string(),
             "high_api_version": c.high_api_version.to_string(),
-            "chunking": c.params().map_or("off", |_| "fast_cdc_2020"),
+            "chunking": if c.params().is_some() { "fast_cdc_2020" } else if rep_max.is_some() { "rep_max_cdc" } else { "off" },
             "chunking_off_reason": c.chunking_off_reason(),
             "avg_chunk_size_bytes": avg,
             "seed": seed,
+            "min_chunk_size_bytes": rep_max.map(|p| p.min_size()),
+            "horizon_size_bytes": rep_max.map(|p| p.horizon_size()),
             "chunking_threshold_bytes": threshold,
             "chunk_mapping_rpcs": if c.streaming_chunk_mapping() { "GetChunkMapping/RegisterChunkMapping" } else { "SplitBlob/SpliceBlob" },
         });
@@ -305,6 +309,10 @@ fn caps(client: &BlockingRemoteCas, json: bool, out: &mut impl Write) -> Result<
     writeln!(out, "chunking\t{chunking}")?;
     if let (Some(avg), Some(seed), Some(t)) = (avg, seed, threshold) {
         writeln!(out, "fast_cdc_2020\tavg {avg}, seed {seed}, blobs over {t} bytes are chunked")?;
+    }
+    if let (Some(p), Some(t)) = (rep_max, threshold) {
+        let (min, horizon) = (p.min_size(), p.horizon_size());
+        writeln!(out, "rep_max_cdc\tmin {min}, horizon {horizon}, blobs over {t} bytes are chunked")?;
     }
     Ok(())
 }
