@@ -14,6 +14,7 @@ mod pricing;
 pub mod report;
 mod rules;
 mod scan;
+mod scenario;
 
 #[cfg(feature = "plot")]
 pub use crate::plot::{plot_causes, plot_compaction, plot_refresh_vs_rewrite, register_font};
@@ -36,4 +37,5 @@ pub use crate::{
         rent_breakeven_hours, rewrite_cost, table, with_return_probability,
     },
     scan::{LineError, LogEntry, parse_line, parse_line_fast},
+    scenario::{Scenario, Warmth},
 };
