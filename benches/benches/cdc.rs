@@ -3,6 +3,10 @@
 //! Groups:
 //! - `cdc/scan-64k`, `cdc/scan-512k`: cut points only, same data, cut points checked equal before timing.
 //!   `agentry` is the serial scan, `agentry-2-threads` the multi-threaded chunker (`chunk_parallel`).
+//! - `cdc/repmax-64k`, `cdc/repmax-512k`: RepMaxCDC cut points (min = 3/4 of the FastCDC average, horizon
+//!   8 x min, which gives about the same average chunk size), serial and on two threads, against our FastCDC
+//!   scan at that average on the same data. The Go reference (buildbarn/go-cdc) is timed by hand as a whole
+//!   process, outside this package (docs/cdc.md).
 //! - `cdc/chunk-sha256`, `cdc/chunk-blake3`: cut points plus one digest per chunk; ours on all cores and on
 //!   one, against a serial fastcdc + sha2 (or blake3) loop, with whole-buffer hashing as the ceiling.
 //!
@@ -25,7 +29,10 @@ use std::{
 };
 
 use agentry_benches::cdc::{edited_series, random_blob};
-use agentry_cdc::{Params, chunk, chunk_and_digest, chunk_parallel, digest};
+use agentry_cdc::{
+    Chunk, Params, RepMaxParams, chunk, chunk_and_digest, chunk_parallel, digest, repmax_chunk,
+    repmax_chunk_parallel,
+};
 use agentry_types::DigestFunction;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use fastcdc::v2020::{FastCDC, Normalization};
@@ -61,6 +68,36 @@ fn scan(c: &mut Criterion) {
         g.bench_function("agentry", |b| b.iter(|| black_box(chunk(&p, &data)).len()));
         g.bench_function("agentry-2-threads", |b| b.iter(|| black_box(chunk_parallel(&p, &data, 2)).len()));
         g.bench_function("anchor-fastcdc-v2020", |b| b.iter(|| fastcdc_iter(&p, &data).count()));
+        g.finish();
+    }
+}
+
+/// RepMaxCDC parameters with about the average chunk size of FastCDC at `avg` (a RepMaxCDC average is about
+/// `min / 0.7476`, Rényi's parking constant, with a wide horizon).
+fn repmax_like(avg: u32) -> RepMaxParams {
+    let min = u64::from(avg) * 3 / 4;
+    RepMaxParams::new(min, 8 * min).expect("valid")
+}
+
+fn repmax_scan(c: &mut Criterion) {
+    let data = random_blob(1, corpus_len());
+    for avg in [64 * 1024, 512 * 1024] {
+        let p = Params::reapi(avg, 0).expect("valid").with_chunking_threshold(0);
+        let r = repmax_like(avg);
+        let serial = repmax_chunk(&r, &data);
+        assert_eq!(
+            repmax_chunk_parallel(&r, &data, 2),
+            serial,
+            "parallel RepMaxCDC cut points differ at {avg}"
+        );
+        let mut g = c.benchmark_group(format!("cdc/repmax-{}k", avg / 1024));
+        g.throughput(Throughput::Bytes(data.len() as u64));
+        g.sample_size(10);
+        g.bench_function("agentry-repmax", |b| b.iter(|| black_box(repmax_chunk(&r, &data)).len()));
+        g.bench_function("agentry-repmax-2-threads", |b| {
+            b.iter(|| black_box(repmax_chunk_parallel(&r, &data, 2)).len())
+        });
+        g.bench_function("anchor-agentry-fastcdc", |b| b.iter(|| black_box(chunk(&p, &data)).len()));
         g.finish();
     }
 }
@@ -228,7 +265,59 @@ fn dedup_report(_c: &mut Criterion) {
             ]);
         }
     }
+    for (name, versions) in label.iter().zip(&series) {
+        for avg in [65536u32, 524288] {
+            let p = Params::reapi(avg, 0).expect("valid").with_chunking_threshold(0);
+            let r = repmax_like(avg);
+            let fast = stored(versions, |v| chunk(&p, v));
+            let rep = stored(versions, |v| repmax_chunk(&r, v));
+            rows.push([
+                ("benchmark", format!("cdc/dedup-repmax {name} min {} KiB", r.min_size() / 1024)),
+                ("ours", rep.describe()),
+                ("anchor_name", format!("FastCDC 2020 avg {} KiB", avg / 1024)),
+                ("anchor", fast.describe()),
+                ("ratio", format!("{:.3}", fast.bytes as f64 / rep.bytes as f64)),
+                ("note", "bytes stored: FastCDC / RepMaxCDC (above 1: RepMaxCDC stores less)".to_owned()),
+            ]);
+        }
+    }
     agentry_benches::report_extra("cdc-dedup", &rows).expect("write report rows");
+}
+
+/// What a chunker stores for a version series: unique bytes and chunks, and the sizes of all chunks cut.
+struct Stored {
+    bytes: u64,
+    chunks: usize,
+    mean: f64,
+    sd: f64,
+}
+
+impl Stored {
+    fn describe(&self) -> String {
+        format!(
+            "{:.1} MB in {} chunks (sizes {:.0} +- {:.0} KiB)",
+            self.bytes as f64 / 1e6,
+            self.chunks,
+            self.mean / 1024.0,
+            self.sd / 1024.0
+        )
+    }
+}
+
+fn stored(versions: &[Vec<u8>], cut: impl Fn(&[u8]) -> Vec<Chunk>) -> Stored {
+    let mut seen = HashSet::new();
+    let (mut bytes, mut sizes) = (0u64, Vec::new());
+    for v in versions {
+        for c in cut(v) {
+            sizes.push(c.length as f64);
+            if seen.insert(digest(DigestFunction::Sha256, &v[c.range()])) {
+                bytes += c.length;
+            }
+        }
+    }
+    let mean = sizes.iter().sum::<f64>() / sizes.len().max(1) as f64;
+    let var = sizes.iter().map(|s| (s - mean) * (s - mean)).sum::<f64>() / sizes.len().max(1) as f64;
+    Stored { bytes, chunks: seen.len(), mean, sd: var.sqrt() }
 }
 
 /// Whole against chunked transfers through real BuildGrid servers, on loopback and on a broadband-like link.
@@ -282,5 +371,5 @@ fn remote_report(_c: &mut Criterion) {
     agentry_benches::report_extra("cdc-remote", &rows).expect("write report rows");
 }
 
-criterion_group!(benches, scan, chunk_digest, dedup_report, remote_report);
+criterion_group!(benches, scan, repmax_scan, chunk_digest, dedup_report, remote_report);
 criterion_main!(benches);

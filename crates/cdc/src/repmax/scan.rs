@@ -270,6 +270,11 @@ mod tests {
     fn random_wide_horizon() {
         check(100, 5000, &data(30_000, 2));
     }
+    // Long stretches between records take the multi-lane path.
+    #[test]
+    fn random_large_min() {
+        check(20_000, 60_000, &data(300_000, 5));
+    }
     #[test]
     fn horizon_zero_is_uniform() {
         let p = RepMaxParams::new(128, 0).expect("valid");
