@@ -89,7 +89,7 @@ pub enum RemoteError {
         reason: String,
     },
     /// A local file could not be read or written.
-    #[error("i/o error on {path}: {source}")]
+    #[error("i/o error on {path}")]
     Io {
         /// The file.
         path: PathBuf,
@@ -98,10 +98,10 @@ pub enum RemoteError {
         source: std::io::Error,
     },
     /// The local chunk store (the download cache) failed.
-    #[error("local chunk store: {0}")]
+    #[error("local chunk store failed")]
     Local(#[source] Box<crate::Error>),
-    /// The async runtime behind the blocking client could not be started.
-    #[error("cannot start the async runtime: {0}")]
+    /// The async runtime failed: it could not be started, or a task on it stopped.
+    #[error("the async runtime failed")]
     Runtime(#[source] std::io::Error),
 }
 
