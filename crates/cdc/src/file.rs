@@ -123,11 +123,15 @@ fn segments(
         let reader = scope.spawn(move || -> Result<(Option<Digest>, u64), Error> {
             let mut hasher = whole.then(|| Hasher::new(function));
             let mut total = 0u64;
+            // The first segment is short, so the first chunks (and an upload's first FindMissingBlobs) come out
+            // after a fraction of the time a whole segment takes.
+            let mut want = (segment / 4).max(gap).min(segment);
             loop {
                 let mut buf = back_rx.try_recv().unwrap_or_default();
-                buf.resize(gap + segment, 0);
+                buf.resize(gap + want, 0);
                 let n = read_full(&mut file, &mut buf[gap..]).map_err(|e| Error::io(path, e))?;
-                let last = n < segment;
+                let last = n < want;
+                want = segment;
                 total += n as u64;
                 if let Some(h) = hasher.as_mut() {
                     h.update(&buf[gap..gap + n]);
