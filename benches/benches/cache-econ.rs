@@ -9,6 +9,10 @@
 //!
 //! Each is skipped, with a message, when node or npm is missing or the install fails. Before timing, every
 //! tool's totals are compared with ours and with the generator's ground truth, and written to the report.
+//!
+//! The groups `cache-econ/daily-json-process` and `cache-econ/blocks-json-process` time whole processes:
+//! our release binary (built by the bench with `$CARGO` into the same target folder) against
+//! `ccusage claude daily|blocks --json --offline`, both in UTC, after checking that their totals agree.
 
 use std::{
     hint::black_box,
@@ -73,6 +77,72 @@ fn run_ccusage(script: &Path, root: &Path) -> Option<serde_json::Value> {
         return None;
     }
     serde_json::from_slice(&out.stdout).ok()
+}
+
+/// Builds our release binary into the bench's target folder and returns its path.
+fn our_binary(target: &Path) -> Option<PathBuf> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = Command::new(cargo)
+        .args(["build", "--release", "--quiet", "-p", "agentry-cache-econ", "--bin", "agentry-cache-econ"])
+        .arg("--target-dir")
+        .arg(target)
+        .status();
+    let bin = target.join("release").join("agentry-cache-econ");
+    if !status.is_ok_and(|s| s.success()) || !bin.exists() {
+        eprintln!("cache-econ: building agentry-cache-econ failed, skipping the whole-process groups");
+        return None;
+    }
+    Some(bin)
+}
+
+/// `report` (`daily` or `blocks`) as one JSON document, from our binary or from ccusage 20.
+fn run_report(program: &Path, ours: bool, report: &str, root: &Path) -> Option<serde_json::Value> {
+    let mut cmd = if program.extension().is_some_and(|e| e == "js") {
+        let mut c = Command::new("node");
+        c.arg(program);
+        c
+    } else {
+        Command::new(program)
+    };
+    if ours {
+        // No user configuration file: XDG_CONFIG_HOME is the corpus folder, which has none.
+        cmd.args([report, "--json", "--timezone", "UTC"])
+            .arg(root.join("projects"))
+            .env("XDG_CONFIG_HOME", root);
+    } else {
+        cmd.args(["claude", report, "--json", "--offline", "-z", "UTC"]).env("CLAUDE_CONFIG_DIR", root);
+    }
+    let out = cmd.env("NO_COLOR", "1").output().ok()?;
+    if !out.status.success() {
+        eprintln!(
+            "cache-econ: {} {report} failed: {}",
+            program.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        return None;
+    }
+    serde_json::from_slice(&out.stdout).ok()
+}
+
+/// Tokens and cost (to the microdollar) of a report's totals: ours from `totals`, ccusage's from its
+/// `totals` (`daily`) or the sum of its blocks (`blocks`, which has no totals).
+fn report_totals(v: &serde_json::Value, ours: bool) -> (u64, String) {
+    if ours {
+        let t = &v["totals"];
+        let cost: Option<agentry_types::Usd> = t["cost_usd"].as_str().and_then(|c| c.parse().ok());
+        return (
+            t["total_tokens"].as_u64().unwrap_or(0),
+            cost.map(|c| round_to(c, 6).to_string()).unwrap_or_default(),
+        );
+    }
+    let (tokens, cost) = match v["totals"].as_object() {
+        Some(t) => (t["totalTokens"].as_u64().unwrap_or(0), t["totalCost"].as_f64().unwrap_or(0.0)),
+        None => v["blocks"].as_array().into_iter().flatten().fold((0, 0.0), |(n, c), b| {
+            (n + b["totalTokens"].as_u64().unwrap_or(0), c + b["costUSD"].as_f64().unwrap_or(0.0))
+        }),
+    };
+    let cost: Option<agentry_types::Usd> = format!("{cost:.6}").parse().ok();
+    (tokens, cost.map(|c| round_to(c, 6).to_string()).unwrap_or_default())
 }
 
 fn analyzer(c: &mut Criterion) {
@@ -196,6 +266,27 @@ fn analyzer(c: &mut Criterion) {
             ]);
     }
 
+    let bin = our_binary(&target);
+    let mut processes = Vec::new();
+    for report in ["daily", "blocks"] {
+        let (Some(bin), Some(native)) = (&bin, &native) else { break };
+        let (Some(a), Some(b)) =
+            (run_report(bin, true, report, &root), run_report(native, false, report, &root))
+        else {
+            continue;
+        };
+        let (ours_t, anchor_t) = (report_totals(&a, true), report_totals(&b, false));
+        rows.push([
+            ("benchmark", format!("cache-econ/{report}-totals-vs-ccusage-20")),
+            ("ours", format!("{} tokens, ${}", ours_t.0, ours_t.1)),
+            ("anchor_name", format!("ccusage 20.0.24 claude {report} (native)")),
+            ("anchor", format!("{} tokens, ${}", anchor_t.0, anchor_t.1)),
+            ("ratio", if ours_t == anchor_t { "equal".to_owned() } else { "DIFFERENT".to_owned() }),
+            ("note", "whole-process outputs in UTC; cost to the microdollar".to_owned()),
+        ]);
+        processes.push(report);
+    }
+
     let mut g = c.benchmark_group("cache-econ/analyze");
     g.throughput(Throughput::Bytes(truth.bytes));
     g.sampling_mode(SamplingMode::Flat);
@@ -214,6 +305,23 @@ fn analyzer(c: &mut Criterion) {
         });
     }
     g.finish();
+    if let (Some(bin), Some(native)) = (&bin, &native) {
+        for report in processes {
+            let mut g = c.benchmark_group(format!("cache-econ/{report}-json-process"));
+            g.throughput(Throughput::Bytes(truth.bytes));
+            g.sampling_mode(SamplingMode::Flat);
+            g.sample_size(10);
+            g.warm_up_time(Duration::from_secs(1));
+            g.measurement_time(Duration::from_secs(if quick() { 5 } else { 15 }));
+            g.bench_function("agentry", |b| {
+                b.iter(|| black_box(run_report(bin, true, report, &root)).is_some())
+            });
+            g.bench_function("anchor-ccusage-20-native", |b| {
+                b.iter(|| black_box(run_report(native, false, report, &root)).is_some())
+            });
+            g.finish();
+        }
+    }
     if let Err(e) = report_extra("cache-econ", &rows) {
         eprintln!("cache-econ: cannot write the report rows: {e}");
     }
