@@ -158,7 +158,7 @@ pub fn plot_causes(report: &Report, path: &Path) -> Result<(), Error> {
     let causes: Vec<(String, f64, f64)> = report
         .causes
         .iter()
-        .map(|(k, c)| ((*k).to_owned(), c.write_usd.to_f64_lossy(), c.avoidable_usd.to_f64_lossy()))
+        .map(|(k, c)| (k.name().to_owned(), c.write_usd.to_f64_lossy(), c.avoidable_usd.to_f64_lossy()))
         .collect();
     let size = (900u32, 560u32);
     match extension(path).as_deref() {

@@ -206,9 +206,9 @@ pub struct Report {
     /// Cost a better keep-alive or prefix discipline would have avoided.
     pub avoidable_usd: Usd,
     /// Requests per cause (as plain counts).
-    pub cause_counts: BTreeMap<&'static str, u64>,
+    pub cause_counts: BTreeMap<Cause, u64>,
     /// Details per cause.
-    pub causes: BTreeMap<&'static str, CauseTotals>,
+    pub causes: BTreeMap<Cause, CauseTotals>,
     /// Totals by model.
     pub by_model: Vec<GroupTotals>,
     /// Totals by UTC day.
@@ -393,8 +393,8 @@ fn build_report(
         usage,
         cost_usd: costs.iter().sum(),
         avoidable_usd,
-        cause_counts: causes.iter().map(|(c, t)| (c.name(), t.count)).collect(),
-        causes: causes.into_iter().map(|(c, t)| (c.name(), t)).collect(),
+        cause_counts: causes.iter().map(|(c, t)| (*c, t.count)).collect(),
+        causes,
         by_model: by_model.into_values().collect(),
         by_day: by_day.into_values().collect(),
         by_session: by_session.into_values().collect(),

@@ -1,7 +1,7 @@
 //! The analyzer on hand-built Claude Code transcripts, one request per cause.
 
 use agentry_cache_econ::{
-    AnalyzeOptions, PriceTable, Report, analyze, analyze_bytes, analyze_listing, find_logs, list_logs,
+    AnalyzeOptions, Cause, PriceTable, Report, analyze, analyze_bytes, analyze_listing, find_logs, list_logs,
 };
 use agentry_types::Usd;
 
@@ -105,7 +105,8 @@ fn malformed_line_is_counted_with_its_number() {
 #[test]
 fn every_cause() {
     let r = report();
-    let counts: Vec<(&str, u64)> = r.cause_counts.iter().map(|(k, v)| (*k, *v)).collect();
+    let mut counts: Vec<(&str, u64)> = r.cause_counts.iter().map(|(k, v)| (k.name(), *v)).collect();
+    counts.sort();
     assert_eq!(
         counts,
         [
@@ -125,11 +126,11 @@ fn every_cause() {
 fn avoidable_is_priced_exactly() {
     let r = report();
     // Expiry: 20,500 tokens rewritten at $6.25/MTok instead of 6 reads at $0.50/MTok.
-    assert_eq!(r.causes["ttl_expiry"].avoidable_usd, usd("0.066625"));
+    assert_eq!(r.causes[&Cause::TtlExpiry].avoidable_usd, usd("0.066625"));
     // Prefix break: 10,800 tokens at $6.25 - $0.50.
-    assert_eq!(r.causes["prefix_break"].avoidable_usd, usd("0.0621"));
+    assert_eq!(r.causes[&Cause::PrefixBreak].avoidable_usd, usd("0.0621"));
     // Lookback: 16,000 tokens at $5.75.
-    assert_eq!(r.causes["lookback_overflow"].avoidable_usd, usd("0.092"));
+    assert_eq!(r.causes[&Cause::LookbackOverflow].avoidable_usd, usd("0.092"));
     assert_eq!(r.avoidable_usd, usd("0.066625") + usd("0.0621") + usd("0.092"));
 }
 
@@ -268,7 +269,7 @@ fn one_hour_writes_are_priced_at_the_one_hour_rate() {
     assert_eq!((r.requests, r.malformed_lines, r.lineages), (6, 0, 2));
     assert_eq!((r.usage.cache_write_1h_tokens, r.usage.cache_write_5m_tokens), (62_100, 20_000));
     // The cold starts: 20,000 tokens at $10 (not $6.25) and 10,000 at Sonnet's $3.75.
-    assert_eq!(r.causes["cold_start"].write_usd, usd("0.2375"));
+    assert_eq!(r.causes[&Cause::ColdStart].write_usd, usd("0.2375"));
     // Every request: input, output, each bucket at its own rate.
     let h = usd("0.202515") + usd("0.017515") + usd("0.208515") + usd("0.212515");
     let (k1, k2) = (usd("0.03828"), usd("0.0638"));
@@ -278,7 +279,8 @@ fn one_hour_writes_are_priced_at_the_one_hour_rate() {
 #[test]
 fn a_gap_under_an_hour_after_a_one_hour_write_is_not_an_expiry() {
     let r = one_hour_report();
-    let counts: Vec<(&str, u64)> = r.cause_counts.iter().map(|(k, v)| (*k, *v)).collect();
+    let mut counts: Vec<(&str, u64)> = r.cause_counts.iter().map(|(k, v)| (k.name(), *v)).collect();
+    counts.sort();
     assert_eq!(
         counts,
         [
@@ -291,10 +293,10 @@ fn a_gap_under_an_hour_after_a_one_hour_write_is_not_an_expiry() {
         ]
     );
     // The 20-minute gap: 20,500 lost tokens, rewritten at $10 instead of read at $0.50.
-    assert_eq!(r.causes["prefix_break"].avoidable_usd, usd("0.19475"));
+    assert_eq!(r.causes[&Cause::PrefixBreak].avoidable_usd, usd("0.19475"));
     // The 150-minute gap: 20,600 tokens rewritten at $10 ($0.206) against three hourly reads ($0.0309);
     // k's day-long gap costs more in pings than its rewrite, so nothing is avoidable there.
-    assert_eq!(r.causes["ttl_expiry"].avoidable_usd, usd("0.1751"));
+    assert_eq!(r.causes[&Cause::TtlExpiry].avoidable_usd, usd("0.1751"));
 }
 
 #[test]

@@ -111,7 +111,7 @@ fn print_report(r: &Report) {
     for (name, c) in &r.causes {
         say!(
             "  {:<18} {:>8} requests {:>14} tokens  written {:>10}  avoidable {:>10}",
-            name,
+            name.name(),
             c.count,
             c.tokens,
             cents(c.write_usd),
