@@ -4,13 +4,22 @@ use crate::error::Error;
 
 /// Turns texts into vectors. Every index version records the [`Embedder::id`] it was built with, and a query
 /// through an embedder with another id is refused, so vectors of different models never mix.
-pub trait Embedder {
+///
+/// Embedders are `Sync`: an ingest splits a large batch of texts between threads, one call of
+/// [`Embedder::embed`] per part, unless [`Embedder::parallel_batches`] says not to.
+pub trait Embedder: Sync {
     /// Model name and version, for example `hashing-v1/d256`; any change of output must change the id.
     fn id(&self) -> &str;
     /// The number of dimensions of every vector.
     fn dim(&self) -> usize;
     /// One L2-normalized vector per text, in order.
     fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, Error>;
+    /// Whether an ingest may embed parts of a batch on several threads at once. The default is yes; an
+    /// embedder that already spreads one call over every core (a model runtime with its own thread pool)
+    /// returns false, so its calls run one after another.
+    fn parallel_batches(&self) -> bool {
+        true
+    }
 }
 
 /// A deterministic feature-hashing embedder: lowercased words and character trigrams of each word are hashed

@@ -3,7 +3,7 @@
 
 use std::{
     collections::{HashMap, HashSet},
-    path::{Path, PathBuf},
+    path::Path,
 };
 
 use agentry_types::{DocumentId, Timestamp};
@@ -11,13 +11,15 @@ use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 
 use crate::{
-    chunk::{ChunkConfig, DocumentKind, chunk_document},
+    batch::PendingDoc,
+    chunk::ChunkConfig,
     db::{Tx, vals},
     embed::Embedder,
     error::Error,
     failpoint,
-    registry::{self, HEADING_SEP, Registry, VISIBLE, now},
+    registry::{self, Registry, VISIBLE, now},
     search::{KnownItem, SearchMode, SearchOptions, Snapshot},
+    source::scan_dir,
 };
 
 /// Whether documents missing from the source are deleted.
@@ -56,6 +58,11 @@ pub struct IngestOptions {
     pub max_file_bytes: u64,
     /// Optional recall gate before promotion.
     pub validation: Option<Validation>,
+    /// The size of a write batch, in bytes of document text: new and changed documents are chunked, embedded
+    /// and written in batches of about this size, each in one transaction (one commit and one sync); a
+    /// document larger than this is a batch of its own. Smaller batches keep less in memory and commit more
+    /// often; whatever the size, a crash leaves `current` on a complete version.
+    pub batch_bytes: usize,
     /// The clock time the new version goes live. It is promoted as usual (unless `promote` is false), but
     /// until then queries that resolve `current` ([`Registry::snapshot_at`], [`Registry::snapshot`] with
     /// `None`) are served what they were served before. `None`: live at once.
@@ -71,6 +78,7 @@ impl Default for IngestOptions {
             keep_versions: 5,
             max_file_bytes: 8 * 1024 * 1024,
             validation: None,
+            batch_bytes: 4 * 1024 * 1024,
             live_from: None,
         }
     }
@@ -154,133 +162,15 @@ fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Lists the files of `dir` recursively (hidden entries and symbolic links to folders excluded), sorted by
-/// relative path, and reads each lazily. Only `dir` itself must be readable: a subfolder that cannot be listed
-/// (completely or partly) becomes an entry that loads as [`SourceItem::SkippedFolder`], and the scan goes on.
-pub fn scan_dir(dir: &Path, max_file_bytes: u64) -> Result<Vec<SourceItemLoader>, Error> {
-    let rel_of = |path: &Path| -> String {
-        let rel = path.strip_prefix(dir).unwrap_or(path);
-        let parts: Vec<String> =
-            rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
-        parts.join("/")
-    };
-    let mut out = Vec::new();
-    let entries = std::fs::read_dir(dir).map_err(|source| Error::Io { path: dir.to_path_buf(), source })?;
-    let mut pending = vec![(dir.to_path_buf(), entries)];
-    while let Some((d, entries)) = pending.pop() {
-        let folder_error = |e: std::io::Error| SourceItemLoader {
-            rel: rel_of(&d),
-            path: d.clone(),
-            max_file_bytes,
-            folder_error: Some(e.to_string()),
-        };
-        for entry in entries {
-            let entry = match entry {
-                Ok(entry) => entry,
-                Err(e) => {
-                    // The listing broke off: what was listed stays, the rest of the folder is kept as it was.
-                    out.push(folder_error(e));
-                    break;
-                }
-            };
-            let path = entry.path();
-            if entry.file_name().to_string_lossy().starts_with('.') {
-                continue;
-            }
-            let ft = match entry.file_type() {
-                Ok(ft) => ft,
-                // Neither file nor folder is known: kept as if it were a folder (which covers a file).
-                Err(e) => {
-                    out.push(SourceItemLoader {
-                        rel: rel_of(&path),
-                        path,
-                        max_file_bytes,
-                        folder_error: Some(e.to_string()),
-                    });
-                    continue;
-                }
-            };
-            if ft.is_dir() {
-                match std::fs::read_dir(&path) {
-                    Ok(entries) => pending.push((path, entries)),
-                    Err(e) => out.push(SourceItemLoader {
-                        rel: rel_of(&path),
-                        path,
-                        max_file_bytes,
-                        folder_error: Some(e.to_string()),
-                    }),
-                }
-            } else if ft.is_file() || (ft.is_symlink() && path.is_file()) {
-                out.push(SourceItemLoader { rel: rel_of(&path), path, max_file_bytes, folder_error: None });
-            }
-        }
-    }
-    out.sort_by(|a, b| a.rel.cmp(&b.rel));
-    Ok(out)
-}
-
-/// A file found by [`scan_dir`], read when [`SourceItemLoader::load`] is called, or a folder it could not
-/// list.
-#[derive(Debug, Clone)]
-pub struct SourceItemLoader {
-    rel: String,
-    path: PathBuf,
-    max_file_bytes: u64,
-    /// Set for a folder that could not be listed: why.
-    folder_error: Option<String>,
-}
-
-impl SourceItemLoader {
-    /// Reads the file: a document, or the reason it is skipped (binary, not UTF-8, too large, unreadable); for
-    /// a folder that could not be listed, [`SourceItem::SkippedFolder`].
-    pub fn load(&self) -> SourceItem {
-        let shown = self.path.display().to_string();
-        if let Some(e) = &self.folder_error {
-            return SourceItem::SkippedFolder {
-                prefix: self.rel.clone(),
-                skipped: SkippedFile { path: shown, reason: format!("cannot read folder: {e}") },
-            };
-        }
-        let skip = |id: Option<DocumentId>, reason: String| {
-            SourceItem::Skipped(id, SkippedFile { path: shown.clone(), reason })
-        };
-        let id = match DocumentId::new(self.rel.clone()) {
-            Ok(id) => id,
-            Err(e) => return skip(None, format!("unusable document id: {e}")),
-        };
-        match std::fs::metadata(&self.path) {
-            Ok(m) if m.len() > self.max_file_bytes => {
-                return skip(
-                    Some(id),
-                    format!("{} bytes, larger than the limit of {}", m.len(), self.max_file_bytes),
-                );
-            }
-            Ok(_) => {}
-            Err(e) => return skip(Some(id), format!("cannot read: {e}")),
-        }
-        let bytes = match std::fs::read(&self.path) {
-            Ok(b) => b,
-            Err(e) => return skip(Some(id), format!("cannot read: {e}")),
-        };
-        if bytes[..bytes.len().min(8192)].contains(&0) {
-            return skip(Some(id), "binary (contains NUL bytes)".to_owned());
-        }
-        match String::from_utf8(bytes) {
-            Ok(text) => SourceItem::Document(SourceDocument { id, source: shown, text }),
-            Err(e) => skip(Some(id), format!("not valid UTF-8 at byte {}", e.utf8_error().valid_up_to())),
-        }
-    }
-}
-
 /// The registry's view of one active document.
-struct ActiveDoc {
+pub(crate) struct ActiveDoc {
     version: i64,
     content_hash: String,
 }
 
 /// State of a build in progress.
-struct Build {
-    version: u32,
+pub(crate) struct Build {
+    pub(crate) version: u32,
     created: bool,
     /// The clock time (microseconds since the epoch) the version goes live, when staged by time.
     live_from: Option<i64>,
@@ -325,7 +215,8 @@ impl Registry {
 
     /// Ingests documents: unchanged ones (same content hash) are skipped, changed and new ones are chunked,
     /// chunk hashes without a stored vector for `embedder` are embedded, and the result becomes a new index
-    /// version, validated and (unless told otherwise) promoted. Each document commits in its own
+    /// version, validated and (unless told otherwise) promoted. Documents are written in batches of about
+    /// [`IngestOptions::batch_bytes`], each batch chunked and embedded on all cores and committed in one
     /// transaction, into rows only the new version can see; a crash leaves the previous version intact and
     /// the next run undoes the partial one before starting.
     ///
@@ -354,6 +245,8 @@ impl Registry {
         let mut report = empty_report(build.version);
         let mut seen: HashSet<String> = HashSet::new();
         let mut unlisted_folders: Vec<String> = Vec::new();
+        let mut batch: Vec<PendingDoc> = Vec::new();
+        let mut batch_bytes = 0;
         for item in items {
             let doc = match item {
                 SourceItem::Document(doc) => doc,
@@ -393,8 +286,15 @@ impl Registry {
             } else {
                 report.docs_new += 1;
             }
-            self.write_document(&mut build, &doc, &hash, previous, embedder, options, &mut report)?;
+            batch_bytes += doc.text.len();
+            batch.push(PendingDoc { doc, content_hash: hash, previous: previous.map(|p| p.version) });
+            if batch_bytes >= options.batch_bytes {
+                self.write_batch(&mut build, &batch, embedder, options, &mut report)?;
+                batch.clear();
+                batch_bytes = 0;
+            }
         }
+        self.write_batch(&mut build, &batch, embedder, options, &mut report)?;
 
         if options.sync == SyncMode::Full {
             // Documents under a folder that could not be listed may well still exist: they stay.
@@ -405,10 +305,9 @@ impl Registry {
                 })
                 .collect();
             gone.sort();
-            for id in gone {
-                self.close_document(&mut build, id, embedder)?;
-                report.docs_deleted += 1;
-            }
+            let gone: Vec<&str> = gone.into_iter().map(String::as_str).collect();
+            self.close_documents(&mut build, &gone, embedder)?;
+            report.docs_deleted += gone.len() as u64;
         }
         self.finish(build, base, embedder, options, report)
     }
@@ -437,10 +336,9 @@ impl Registry {
         }
         let (base, mut build) = self.start_build(options)?;
         let mut report = empty_report(build.version);
-        for id in ids {
-            self.close_document(&mut build, id.as_str(), embedder)?;
-            report.docs_deleted += 1;
-        }
+        let ids: Vec<&str> = ids.iter().map(DocumentId::as_str).collect();
+        self.close_documents(&mut build, &ids, embedder)?;
+        report.docs_deleted += ids.len() as u64;
         self.finish(build, base, embedder, options, report)
     }
 
@@ -476,7 +374,11 @@ impl Registry {
             .collect()
     }
 
-    fn ensure_version_row(tx: &mut Tx<'_>, build: &mut Build, embedder: &dyn Embedder) -> Result<(), Error> {
+    pub(crate) fn ensure_version_row(
+        tx: &mut Tx<'_>,
+        build: &mut Build,
+        embedder: &dyn Embedder,
+    ) -> Result<(), Error> {
         if build.created {
             return Ok(());
         }
@@ -494,129 +396,6 @@ impl Registry {
             )?;
         }
         build.created = true;
-        Ok(())
-    }
-
-    /// Embeds and stores the vectors `hashes[i]` lacks for `embedder`; returns how many were embedded.
-    fn embed_missing(&mut self, embedder: &dyn Embedder, pending: &[(&str, &str)]) -> Result<u64, Error> {
-        let mut missing: Vec<(&str, &str)> = Vec::new();
-        {
-            let mut tx = Tx::read(self.db.as_mut())?;
-            let mut asked = HashSet::new();
-            for &(hash, text) in pending {
-                if !asked.insert(hash) {
-                    continue;
-                }
-                let stored = tx.row(
-                    "looking up stored vectors",
-                    "SELECT 1 FROM embeddings WHERE hash = ?1 AND embedder = ?2",
-                    vals![hash, embedder.id()],
-                )?;
-                if stored.is_none() {
-                    missing.push((hash, text));
-                }
-            }
-            tx.commit()?;
-        }
-        for batch in missing.chunks(256) {
-            let texts: Vec<&str> = batch.iter().map(|(_, t)| *t).collect();
-            let vectors = registry::embed_checked(embedder, &texts)?;
-            let mut tx = Tx::write(self.db.as_mut())?;
-            for ((h, _), v) in batch.iter().zip(&vectors) {
-                registry::insert_embedding(&mut tx, h, embedder, v)?;
-            }
-            tx.commit()?;
-            failpoint::hit("vectors-stored");
-        }
-        Ok(missing.len() as u64)
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn write_document(
-        &mut self,
-        build: &mut Build,
-        doc: &SourceDocument,
-        hash: &str,
-        previous: Option<&ActiveDoc>,
-        embedder: &dyn Embedder,
-        options: &IngestOptions,
-        report: &mut IngestReport,
-    ) -> Result<(), Error> {
-        let _span = tracing::debug_span!("ingest.document", doc_id = doc.id.as_str()).entered();
-        let chunks = chunk_document(DocumentKind::from_path(doc.id.as_str()), &doc.text, &options.chunking);
-        let hexes: Vec<String> = chunks.iter().map(|c| c.id.to_string()).collect();
-
-        // Embed first and store the vectors (content-addressed, so harmless if the run dies before the
-        // registry rows below commit); then write the registry rows in one transaction.
-        let pending: Vec<(&str, &str)> =
-            hexes.iter().zip(&chunks).map(|(h, c)| (h.as_str(), c.text.as_str())).collect();
-        let embedded = self.embed_missing(embedder, &pending)?;
-        report.chunks_embedded += embedded;
-        report.chunks_reused += chunks.len() as u64 - embedded;
-
-        let mut tx = Tx::write(self.db.as_mut())?;
-        Self::ensure_version_row(&mut tx, build, embedder)?;
-        let v = build.version;
-        let id = doc.id.as_str();
-        if let Some(p) = previous {
-            tx.exec(
-                "superseding a document",
-                "UPDATE documents SET valid_to = ?1, status = 'superseded' WHERE id = ?2 AND version = ?3",
-                vals![v, id, p.version],
-            )?;
-            tx.exec(
-                "closing a document's chunks",
-                "UPDATE chunks SET valid_to = ?1 WHERE document = ?2 AND doc_version = ?3",
-                vals![v, id, p.version],
-            )?;
-        }
-        // A document deleted earlier and now back: its newest row number decides the next one.
-        let max_version = tx
-            .one(
-                "numbering a document version",
-                "SELECT COALESCE(MAX(version), 0) FROM documents WHERE id = ?1",
-                vals![id],
-            )?
-            .int(0)?;
-        let doc_version = previous.map_or(1, |p| p.version + 1).max(max_version + 1);
-        tx.exec(
-            "recording a document",
-            "INSERT INTO documents (id, version, source, content_hash, status, indexed_at, valid_from)
-             VALUES (?1, ?2, ?3, ?4, 'active', ?5, ?6)",
-            vals![id, doc_version, &doc.source, hash, now(), v],
-        )?;
-        let sep = HEADING_SEP.to_string();
-        for (c, h) in chunks.iter().zip(&hexes) {
-            tx.exec(
-                "recording chunks",
-                "INSERT INTO chunks (hash, document, doc_version, ordinal, heading_path, text, valid_from)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                vals![h, id, doc_version, c.ordinal, c.heading_path.join(&sep), &c.text, v],
-            )?;
-        }
-        failpoint::hit("document-before-commit");
-        tx.commit()?;
-        failpoint::hit("document-committed");
-        Ok(())
-    }
-
-    fn close_document(&mut self, build: &mut Build, id: &str, embedder: &dyn Embedder) -> Result<(), Error> {
-        let mut tx = Tx::write(self.db.as_mut())?;
-        Self::ensure_version_row(&mut tx, build, embedder)?;
-        let v = build.version;
-        tx.exec(
-            "deleting a document",
-            "UPDATE documents SET valid_to = ?1, status = 'deleted' WHERE id = ?2 AND valid_to IS NULL",
-            vals![v, id],
-        )?;
-        tx.exec(
-            "closing a deleted document's chunks",
-            "UPDATE chunks SET valid_to = ?1 WHERE document = ?2 AND valid_to IS NULL",
-            vals![v, id],
-        )?;
-        failpoint::hit("delete-before-commit");
-        tx.commit()?;
-        failpoint::hit("delete-committed");
         Ok(())
     }
 

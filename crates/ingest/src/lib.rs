@@ -3,6 +3,7 @@
 #![deny(missing_docs)]
 #![warn(clippy::print_stdout)]
 
+mod batch;
 mod chunk;
 #[cfg(feature = "code")]
 mod code;
@@ -18,6 +19,7 @@ mod ingest;
 mod minilm;
 mod registry;
 mod search;
+mod source;
 
 pub use crate::{
     chunk::{Chunk, ChunkConfig, DocumentKind, chunk_document, chunk_id, normalize},
@@ -25,11 +27,11 @@ pub use crate::{
     error::Error,
     failpoint::FAILPOINT_ENV,
     ingest::{
-        IngestOptions, IngestReport, Progress, SkippedFile, SourceDocument, SourceItem, SourceItemLoader,
-        SyncMode, Validation, scan_dir,
+        IngestOptions, IngestReport, Progress, SkippedFile, SourceDocument, SourceItem, SyncMode, Validation,
     },
     registry::{CURRENT_ALIAS, ReconcileReport, Registry, Status, VersionInfo, VersionState},
     search::{Hit, KnownItem, SearchMode, SearchOptions, Snapshot},
+    source::{SourceItemLoader, scan_dir},
 };
 
 #[cfg(feature = "judge-anthropic")]

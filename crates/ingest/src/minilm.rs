@@ -116,6 +116,11 @@ impl Embedder for MiniLmEmbedder {
         384
     }
 
+    /// candle spreads each forward pass over every core already.
+    fn parallel_batches(&self) -> bool {
+        false
+    }
+
     fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, Error> {
         // Batches of similar length waste little work on padding; results go back in the caller's order.
         let mut order: Vec<usize> = (0..texts.len()).collect();

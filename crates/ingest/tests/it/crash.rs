@@ -1,6 +1,7 @@
 //! Crash injection: the binary aborts at every failpoint of an `index` run in turn; after each crash the
 //! alias must point at a complete version, no chunk of a half-ingested document may be visible, and a rerun
-//! must converge to exactly the state of an uninterrupted run.
+//! must converge to exactly the state of an uninterrupted run. Each scenario runs with the default write batch
+//! (all documents in one transaction) and with one document per batch (a crash between committed batches).
 
 use std::{
     collections::BTreeSet,
@@ -36,9 +37,15 @@ const NEW: &[(&str, &str)] = &[
     ("f.md", "# F\n\nphi\n\nalpha one\n"),
 ];
 
-fn index(src: &Path, db: &Path, failpoint: Option<String>) -> std::process::ExitStatus {
+/// `--batch-bytes` of the runs under test: `None` for the default.
+type Batch = Option<&'static str>;
+
+fn index(src: &Path, db: &Path, batch: Batch, failpoint: Option<String>) -> std::process::ExitStatus {
     let mut cmd = Command::new(BIN);
     cmd.args(["index", "--keep", "2", "--json", "--db"]).arg(db).arg(src);
+    if let Some(b) = batch {
+        cmd.args(["--batch-bytes", b]);
+    }
     cmd.env_remove(FAILPOINT_ENV);
     if let Some(f) = failpoint {
         cmd.env(FAILPOINT_ENV, f);
@@ -103,24 +110,26 @@ impl Scenario {
     }
 }
 
-/// Crashes the run that ingests `target` at failpoint hit 1, 2, ... until a run finishes without crashing.
-fn crash_everywhere(s: &Scenario, before: Option<&Path>, target: &Path) {
-    let reference = s.db("reference.db");
+/// Crashes the run that ingests `target` at failpoint hit 1, 2, ... until a run finishes without crashing;
+/// returns the number of crashes. The reference is an uninterrupted run with the default batch.
+fn crash_everywhere(s: &Scenario, before: Option<&Path>, target: &Path, batch: Batch) -> u32 {
+    let tag = batch.unwrap_or("default");
+    let reference = s.db(&format!("reference-{tag}.db"));
     if let Some(b) = before {
-        assert!(index(b, &reference, None).success());
+        assert!(index(b, &reference, None, None).success());
     }
     let served_before = served(&reference);
-    assert!(index(target, &reference, None).success());
+    assert!(index(target, &reference, None, None).success());
     let served_after = served(&reference);
     let want = dump(&reference);
 
     let mut crashes = 0;
     for k in 1.. {
-        let db = s.db(&format!("crash-{k}.db"));
+        let db = s.db(&format!("crash-{tag}-{k}.db"));
         if let Some(b) = before {
-            assert!(index(b, &db, None).success());
+            assert!(index(b, &db, batch, None).success());
         }
-        let status = index(target, &db, Some(format!("*:{k}")));
+        let status = index(target, &db, batch, Some(format!("*:{k}")));
         if status.success() {
             assert_eq!(dump(&db), want, "run with failpoint {k} armed but never reached");
             break;
@@ -131,21 +140,29 @@ fn crash_everywhere(s: &Scenario, before: Option<&Path>, target: &Path) {
             visible == served_before || visible == served_after,
             "after a crash at failpoint {k} the alias serves a mixture: {visible:?}"
         );
-        assert!(index(target, &db, None).success(), "rerun after crash {k}");
+        assert!(index(target, &db, batch, None).success(), "rerun after crash {k}");
         assert_eq!(dump(&db), want, "rerun after crash at failpoint {k} did not converge");
         assert!(k < 200, "too many failpoints");
     }
-    assert!(crashes >= 8, "only {crashes} crash points exercised");
+    crashes
 }
 
 #[test]
 fn crash_at_every_point_of_an_update_converges() {
     let s = Scenario::new();
-    crash_everywhere(&s, Some(&s.old), &s.new);
+    let batched = crash_everywhere(&s, Some(&s.old), &s.new, None);
+    let per_document = crash_everywhere(&s, Some(&s.old), &s.new, Some("1"));
+    assert!(batched >= 6, "only {batched} crash points exercised");
+    // Three changed or new documents: a commit and its two failpoints each, instead of one for all three.
+    assert!(per_document >= batched + 4, "only {per_document} crash points with one document per batch");
 }
 
 #[test]
 fn crash_at_every_point_of_a_first_ingest_converges() {
     let s = Scenario::new();
-    crash_everywhere(&s, None, &s.old);
+    let batched = crash_everywhere(&s, None, &s.old, None);
+    let per_document = crash_everywhere(&s, None, &s.old, Some("1"));
+    assert!(batched >= 5, "only {batched} crash points exercised");
+    // Four new documents: four commits instead of one.
+    assert!(per_document >= batched + 6, "only {per_document} crash points with one document per batch");
 }

@@ -1,5 +1,10 @@
 //! Integration tests of agentry-ingest, one binary with a module per area.
 
+// First: its `on_every_backend!` runs a module's registry tests on SQLite and PostgreSQL.
+#[macro_use]
+mod registry;
+
+mod batch;
 mod cli;
 mod columns;
 mod crash;
@@ -8,7 +13,6 @@ mod hnsw;
 #[cfg(feature = "minilm")]
 mod minilm;
 mod props;
-mod registry;
 mod tracing_spans;
 
 /// Shared helpers for the document-ingest tests.

@@ -82,6 +82,10 @@ pub(crate) struct IndexArgs {
     /// Complete versions to keep.
     #[arg(long, default_value_t = 5)]
     keep: usize,
+    /// Bytes of document text written per transaction (new and changed documents are chunked, embedded and
+    /// committed in batches of about this size).
+    #[arg(long, default_value_t = 4 * 1024 * 1024)]
+    batch_bytes: usize,
     /// Validation query set: JSON Lines of {"query": ..., "doc_id": ..., "heading_path": [...]}.
     #[arg(long)]
     queries: Option<PathBuf>,
@@ -244,6 +248,7 @@ pub(crate) fn index(args: IndexArgs) -> anyhow::Result<ExitCode> {
         keep_versions: args.keep,
         max_file_bytes: args.max_file_bytes,
         validation,
+        batch_bytes: args.batch_bytes,
         live_from: args.valid_from,
     };
     let bar = indicatif::ProgressBar::new(0);
