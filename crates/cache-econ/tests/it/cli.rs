@@ -335,6 +335,8 @@ fn reports_reject_bad_zones_and_dates_by_name() {
         let (ok, _, stderr) = run(&["daily", &dir, flag, value]);
         assert!(!ok && stderr.contains(word) && stderr.contains(value), "{flag}: {stderr}");
     }
+    let (ok, _, stderr) = run(&["blocks", &dir, "--by-project"]);
+    assert!(!ok && stderr.contains("--by-project does not apply"), "{stderr}");
     let (ok, _, stderr) = run(&["weekly", &dir, "--start-of-week", "someday"]);
     assert!(!ok && stderr.contains("someday"), "{stderr}");
 }

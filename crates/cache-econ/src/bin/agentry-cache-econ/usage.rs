@@ -255,6 +255,11 @@ fn key_title(period: Period) -> &'static str {
 }
 
 pub(crate) fn run_blocks(prices: &PriceTable, config: &Config, args: BlocksArgs) -> Result<()> {
+    if args.common.by_project {
+        bail!(
+            "blocks are Claude's billing windows across all projects: --by-project does not apply (--project NAME keeps one)"
+        );
+    }
     let token_limit = args.token_limit.as_deref().map(str::parse::<TokenLimit>).transpose()?;
     let (requests, l) = load(prices, config, &args.common)?;
     let options = BlockOptions {
