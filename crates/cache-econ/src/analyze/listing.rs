@@ -11,6 +11,8 @@ use crate::error::Error;
 ///   `~/.config/claude/projects` and `~/.claude/projects`, whichever exist.
 /// - Codex CLI: `$CODEX_HOME/sessions` when `CODEX_HOME` is set, else `~/.codex/sessions` if it exists and
 ///   `CLAUDE_CONFIG_DIR` is not set (a run pointed at one Claude folder reads only that).
+/// - Gemini CLI: each entry of `GEMINI_DATA_DIR` (comma-separated), else `~/.gemini/tmp` under the same
+///   condition as Codex.
 pub fn default_log_dirs() -> Vec<PathBuf> {
     let home = std::env::var_os("HOME").map(PathBuf::from);
     let codex = match std::env::var_os("CODEX_HOME").filter(|v| !v.is_empty()) {
@@ -35,6 +37,16 @@ pub fn default_log_dirs() -> Vec<PathBuf> {
         Vec::new()
     };
     dirs.extend(codex);
+    // Gemini CLI: each entry of GEMINI_DATA_DIR (comma-separated), else ~/.gemini/tmp as for Codex.
+    match std::env::var_os("GEMINI_DATA_DIR").filter(|v| !v.is_empty()) {
+        Some(list) => dirs.extend(
+            list.to_string_lossy().split(',').map(str::trim).filter(|d| !d.is_empty()).map(PathBuf::from),
+        ),
+        None if std::env::var_os("CLAUDE_CONFIG_DIR").is_none() => {
+            dirs.extend(home.as_ref().map(|h| h.join(".gemini/tmp")).filter(|p| p.is_dir()))
+        }
+        None => {}
+    }
     dirs
 }
 
@@ -50,7 +62,7 @@ pub struct SkippedPath {
 /// The log files under some files and folders, and what could not be listed.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct LogListing {
-    /// Every `*.jsonl` file found, sorted, each once.
+    /// Every `*.jsonl` file (and Gemini CLI chat, `chats/*.json`) found, sorted, each once.
     pub files: Vec<PathBuf>,
     /// Folders (and given paths) that could not be read, in the order met.
     pub skipped: Vec<SkippedPath>,
@@ -98,7 +110,11 @@ fn list_with(
         for entry in list {
             match entry {
                 Ok((path, Kind::Dir)) => walk(&path, entries, out, failed),
-                Ok((path, Kind::File)) if path.extension().is_some_and(|e| e == "jsonl") => out.push(path),
+                Ok((path, Kind::File))
+                    if path.extension().is_some_and(|e| e == "jsonl") || super::gemini::is_chat(&path) =>
+                {
+                    out.push(path)
+                }
                 Ok(_) => {}
                 Err(failure) => failed.push(failure),
             }
@@ -121,7 +137,7 @@ fn fs_kind(path: &Path) -> std::io::Result<Kind> {
     std::fs::metadata(path).map(|m| if m.is_dir() { Kind::Dir } else { Kind::File })
 }
 
-/// Every `*.jsonl` file under the given files and folders, sorted, each once; a folder (or given path)
+/// Every `*.jsonl` file (and Gemini CLI chat) under the given files and folders, sorted, each once; a folder (or given path)
 /// that cannot be read is skipped and listed in [`LogListing::skipped`], like a malformed line, so one
 /// unreadable subfolder or a `CLAUDE_CONFIG_DIR` entry without `projects/` does not stop the analysis.
 pub fn list_logs(paths: &[PathBuf]) -> LogListing {

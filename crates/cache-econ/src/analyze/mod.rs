@@ -3,6 +3,7 @@
 
 mod codex;
 mod collect;
+mod gemini;
 mod listing;
 mod replay;
 mod scan_cache;

@@ -105,6 +105,10 @@ fn scan_one(
     finders: &Finders,
     buf: &mut Vec<u8>,
 ) -> (FileScan, Option<Entry>) {
+    if super::gemini::is_chat(path) {
+        // A chat is one JSON document, rewritten whole: read it whole.
+        return (super::gemini::scan(path, file), None);
+    }
     let key = path.to_string_lossy();
     let failed = |e: std::io::Error| (FileScan::failed(e.to_string()), None);
     let mut f = match std::fs::File::open(path) {

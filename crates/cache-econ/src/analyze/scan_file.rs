@@ -117,7 +117,7 @@ impl FileScan {
     }
 }
 
-fn key_of(message_id: &str, request_id: &str) -> u128 {
+pub(super) fn key_of(message_id: &str, request_id: &str) -> u128 {
     let mut a = DefaultHasher::new();
     (0u8, message_id, request_id).hash(&mut a);
     let mut b = DefaultHasher::new();
@@ -326,6 +326,13 @@ pub(crate) fn scan_files(files: &[PathBuf], progress: Option<&(dyn Fn(u64) + Syn
         .par_iter()
         .enumerate()
         .map_init(Vec::new, |buf, (i, path)| {
+            if super::gemini::is_chat(path) {
+                let scan = super::gemini::scan(path, i as u32);
+                if let Some(p) = progress {
+                    p(scan.bytes);
+                }
+                return scan;
+            }
             let key = path.to_string_lossy();
             let scan = match std::fs::File::open(path) {
                 Ok(file) => {

@@ -387,3 +387,22 @@ fn web_searches_and_us_inference_are_billed() {
     assert_eq!(report.totals.cost_usd.to_string(), "0.33575");
     assert_eq!(report.totals.usage.web_search_requests, 10);
 }
+
+/// ccusage 20.0.24 on `tests/data/gemini-tmp` (`GEMINI_DATA_DIR=<it> ccusage gemini daily --json --offline -z UTC`):
+/// 16,740 input, 24,500 cached, 42,810 tokens in all, $0.035852. ccusage shows 1,220 output tokens and the
+/// 350 thought tokens apart; both bill them as output, which is where they count here.
+#[test]
+fn gemini_chats_equal_ccusage() {
+    let prices = PriceTable::builtin();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/gemini-tmp");
+    let listing = list_logs(&[dir]);
+    assert_eq!(listing.files.len(), 1, "the chat file, not the README");
+    let requests = Requests::load(&listing, &prices, None);
+    assert_eq!((requests.malformed_lines(), requests.unrecognized_files().len()), (0, 0));
+    let report = requests.report(&ReportOptions::new(Period::Day, Zone::utc()));
+    assert_eq!(
+        report.rows.iter().map(|r| row_of(&r.key, &r.totals)).collect::<Vec<_>>(),
+        owned(&[("2026-11-21", 16740, 1570, 0, 24500, "0.035852")])
+    );
+    assert_eq!((report.totals.requests, report.totals.total_tokens()), (3, 42810));
+}

@@ -17,8 +17,8 @@ use crate::{config::Config, print_json};
 /// Options every report takes.
 #[derive(Args)]
 pub(crate) struct UsageArgs {
-    /// Files or folders of logs (default: CLAUDE_CONFIG_DIR's or ~/.claude's projects, and Codex CLI's
-    /// sessions under CODEX_HOME or ~/.codex).
+    /// Files or folders of logs (default: CLAUDE_CONFIG_DIR's or ~/.claude's projects, Codex CLI's
+    /// sessions under CODEX_HOME or ~/.codex, Gemini CLI's chats under GEMINI_DATA_DIR or ~/.gemini/tmp).
     paths: Vec<PathBuf>,
     /// Print one JSON document: `rows` and `totals`.
     #[arg(long, short = 'j')]
@@ -117,7 +117,7 @@ fn load<'p>(prices: &'p PriceTable, config: &Config, args: &UsageArgs) -> Result
 pub(crate) fn warn_unrecognized(files: &[std::path::PathBuf]) {
     if let Some(first) = files.first() {
         eprintln!(
-            "warning: {} files hold JSON lines of a format this tool does not read (Gemini CLI?); their usage is not counted. First: {}",
+            "warning: {} files hold JSON lines of a format this tool does not read (another tool's logs?); their usage is not counted. First: {}",
             files.len(),
             first.display()
         );
