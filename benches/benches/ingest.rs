@@ -5,6 +5,15 @@
 //! the Rust Book snapshots against document-level hashing and greedy packing, query latency p50/p99 and
 //! recall@10.
 //!
+//! Report rows `ingest/first-ingest-disk`: a first ingest of a Rust Book snapshot into a new registry file
+//! under the target folder (on disk, SQLite with `synchronous = FULL`), against LangChain's `index()` with its
+//! `SQLRecordManager` in a SQLite file beside it and the same kind of counting fake embedder
+//! (`benches/python/langchain_ingest.py`, run from a virtual environment this bench creates under the target
+//! folder with pinned packages from PyPI). Runs alternate, ours then LangChain's, and each side's median is
+//! reported; ours is timed in process from opening the registry to the end of the run, LangChain's from the
+//! split to the end of `index()` (interpreter start and imports excluded). When the environment cannot be
+//! made, the rows say so and give ours alone.
+//!
 //! Group `ingest/columns-profile`: profiling a generated CSV (seeded, written once under the target
 //! directory) for the column policy: per column dtype, nulls, distinct values (exact, then HyperLogLog)
 //! and a seeded reservoir sample, in rows per second. The anchor `anchor-csv-read` reads the same file with
@@ -14,8 +23,8 @@ use std::{hint::black_box, path::PathBuf, time::Instant};
 
 use agentry_benches::{
     ingest::{
-        RUST_BOOK_SNAPSHOTS, RUST_BOOK_U, read_markdown_tree, rust_book_dir, synthetic_book,
-        synthetic_paragraphs,
+        LANGCHAIN_PACKAGES, RUST_BOOK_SNAPSHOTS, RUST_BOOK_U, bench_target_dir, langchain_python,
+        read_markdown_tree, rust_book_dir, synthetic_book, synthetic_paragraphs,
     },
     quick, report_extra,
 };
@@ -499,10 +508,95 @@ fn minilm_recall(docs: &[(String, String)], rows: &mut Vec<[(&'static str, Strin
     ]);
 }
 
+/// One LangChain first ingest of `snapshot` into the record-manager file `db`: seconds of split + `index()`,
+/// and the number of chunks it indexed.
+fn langchain_first_ingest(
+    python: &std::path::Path,
+    snapshot: &std::path::Path,
+    db: &std::path::Path,
+) -> (f64, u64) {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("python/langchain_ingest.py");
+    let out =
+        std::process::Command::new(python).arg(script).arg(snapshot).arg(db).output().expect("run python");
+    assert!(out.status.success(), "LangChain ingest failed: {}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("LangChain script prints JSON");
+    let secs = v["split_s"].as_f64().expect("split_s") + v["index_s"].as_f64().expect("index_s");
+    (secs, v["result"]["num_added"].as_u64().expect("num_added"))
+}
+
+/// Report rows: first ingest of two Rust Book snapshots on disk, ours against LangChain `index()` +
+/// `SQLRecordManager`, alternating runs, medians.
+fn first_ingest_disk_rows() {
+    let Some(book) = rust_book_dir() else {
+        eprintln!(
+            "ingest: Rust Book snapshots not found (set AGENTRY_RUST_BOOK_DIR); disk ingest rows skipped"
+        );
+        return;
+    };
+    let target = bench_target_dir().expect("target folder");
+    let scratch =
+        tempfile::Builder::new().prefix("ingest-disk-").tempdir_in(&target).expect("scratch folder");
+    let python = langchain_python();
+    if let Err(why) = &python {
+        eprintln!("ingest: the LangChain anchor cannot run here: {why}");
+    }
+    let runs = if quick() { 3 } else { 7 };
+    let e = HashingEmbedder::new();
+    let mut rows = Vec::new();
+    for snap in [RUST_BOOK_SNAPSHOTS[0], RUST_BOOK_SNAPSHOTS[3]] {
+        let dir = book.join(snap);
+        let bytes: usize = read_markdown_tree(&dir).expect("snapshot").iter().map(|(_, t)| t.len()).sum();
+        let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+        let (mut chunks, mut lc_chunks) = (0, 0);
+        for run in 0..runs {
+            let db = scratch.path().join(format!("{snap}-{run}.db"));
+            let started = Instant::now();
+            let mut r = Registry::open(&db).expect("registry on disk");
+            let rep = r.ingest_dir(&dir, &e, &IngestOptions::default(), &mut |_| {}).expect("ingest");
+            drop(r);
+            ours.push(started.elapsed().as_secs_f64());
+            chunks = rep.chunks_total;
+            if let Ok(py) = &python {
+                let (secs, n) =
+                    langchain_first_ingest(py, &dir, &scratch.path().join(format!("lc-{snap}-{run}.db")));
+                theirs.push(secs);
+                lc_chunks = n;
+            }
+        }
+        let ours = median(ours);
+        let rate = |secs: f64| format!("{:.0} ms ({:.2} MB/s)", secs * 1e3, bytes as f64 / secs / 1e6);
+        let (anchor, ratio) = match &python {
+            Ok(_) => {
+                let theirs = median(theirs);
+                (rate(theirs), format!("{:.2}x", theirs / ours))
+            }
+            Err(why) => (format!("not run: {why}"), "-".to_owned()),
+        };
+        rows.push([
+            ("benchmark", format!("ingest/first-ingest-disk rust-book {snap} ({:.2} MB)", bytes as f64 / 1e6)),
+            ("ours", rate(ours)),
+            ("anchor_name", "LangChain index() + SQLRecordManager (SQLite file), fake embedder".to_owned()),
+            ("anchor", anchor),
+            ("ratio", ratio),
+            (
+                "note",
+                format!(
+                    "median of {runs} alternating runs, registry files under the target folder; ours {chunks} chunks \
+                     (open, chunk, hashing embedder, SQLite synchronous=FULL), LangChain {lc_chunks} chunks \
+                     (MarkdownTextSplitter 1500/0, batch 100, in-memory vector store, imports excluded; {})",
+                    LANGCHAIN_PACKAGES.join(" ")
+                ),
+            ),
+        ]);
+    }
+    report_extra("ingest-first-ingest-disk", &rows).expect("write report rows");
+}
+
 criterion_group!(benches, throughput, query, columns_profile);
 
 fn main() {
     benches();
+    first_ingest_disk_rows();
     rust_book_rows();
     Criterion::default().configure_from_args().final_summary();
 }

@@ -141,3 +141,61 @@ pub fn read_markdown_tree(dir: &Path) -> std::io::Result<Vec<(String, String)>> 
     out.sort();
     Ok(out)
 }
+
+/// The PyPI packages of the LangChain anchor, pinned.
+pub const LANGCHAIN_PACKAGES: [&str; 5] = [
+    "langchain-core==1.8.3",
+    "langchain-community==0.4.2",
+    "langchain-text-splitters==1.1.3",
+    "SQLAlchemy==2.1.9",
+    "greenlet==3.5.6",
+];
+
+/// The cargo target folder the running bench executable lives in (`<target>/<profile>/deps/...`): on the
+/// build's disk, unlike a temporary folder that may be in memory.
+pub fn bench_target_dir() -> Result<PathBuf, String> {
+    let exe = std::env::current_exe().map_err(|e| format!("bench executable path: {e}"))?;
+    exe.ancestors()
+        .nth(3)
+        .map(Path::to_path_buf)
+        .ok_or_else(|| "bench does not run from <target>/<profile>/deps".to_owned())
+}
+
+/// The Python of a virtual environment `<target>/bench-venv/langchain` holding [`LANGCHAIN_PACKAGES`],
+/// created with `python3 -m venv` and pip on first use. The error says why the anchor cannot run (no
+/// python3, no venv module, pip cannot reach the registry).
+pub fn langchain_python() -> Result<PathBuf, String> {
+    let target = bench_target_dir()?;
+    let venv = target.join("bench-venv").join("langchain");
+    let python = venv.join("bin").join("python");
+    let ready = |py: &Path| {
+        std::process::Command::new(py)
+            .args(["-c", "import langchain_core, langchain_community, langchain_text_splitters, greenlet"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if ready(&python) {
+        return Ok(python);
+    }
+    let run = |cmd: &mut std::process::Command, what: &str| -> Result<(), String> {
+        let out = cmd.output().map_err(|e| format!("{what}: {e}"))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            let err = String::from_utf8_lossy(&out.stderr);
+            Err(format!("{what} failed: {}", err.lines().last().unwrap_or("no message")))
+        }
+    };
+    run(std::process::Command::new("python3").args(["-m", "venv"]).arg(&venv), "python3 -m venv")?;
+    run(
+        std::process::Command::new(&python)
+            .args(["-m", "pip", "install", "--quiet"])
+            .args(LANGCHAIN_PACKAGES),
+        "pip install of the LangChain packages",
+    )?;
+    if ready(&python) {
+        Ok(python)
+    } else {
+        Err("the LangChain packages do not import after install".to_owned())
+    }
+}
