@@ -3,7 +3,10 @@
 
 use std::{
     collections::HashSet,
-    sync::Mutex,
+    sync::{
+        Mutex,
+        atomic::{AtomicUsize, Ordering},
+    },
     thread::{self, ThreadId},
 };
 
@@ -143,7 +146,71 @@ fn the_default_batch_embeds_on_several_threads_and_ends_like_one_thread(s: &Stor
     assert!(got[0].chunks_embedded > 400);
 }
 
+/// The hashing embedder that fails every call after the first `works` calls.
+struct FailsAfter {
+    inner: HashingEmbedder,
+    works: usize,
+    calls: AtomicUsize,
+}
+
+impl Embedder for FailsAfter {
+    fn id(&self) -> &str {
+        self.inner.id()
+    }
+
+    fn dim(&self) -> usize {
+        self.inner.dim()
+    }
+
+    fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, Error> {
+        if self.calls.fetch_add(1, Ordering::SeqCst) >= self.works {
+            return Err(Error::Embed {
+                embedder: self.id().to_owned(),
+                reason: "planted failure".to_owned(),
+            });
+        }
+        self.inner.embed(texts)
+    }
+}
+
+/// An update that stops with an error after some batches are committed: `current` still serves the old version
+/// whole, and the next run undoes the partial version and ends where an uninterrupted run does.
+fn a_run_stopped_between_batches_leaves_current_whole_and_the_rerun_converges(s: &Store) {
+    let first = corpus(20, "");
+    let second = corpus(20, ", edited");
+    let e = HashingEmbedder::new();
+    let per_document = IngestOptions { batch_bytes: 1, ..IngestOptions::default() };
+
+    let mut reference = Registry::open_in_memory().expect("in-memory registry");
+    reference.ingest(items(&refs(&first)), &e, &IngestOptions::default()).expect("reference first");
+    let want =
+        reference.ingest(items(&refs(&second)), &e, &IngestOptions::default()).expect("reference second");
+
+    let mut r = s.open();
+    r.ingest(items(&refs(&first)), &e, &per_document).expect("first");
+    let before = served(&mut r, &e);
+    // One embed call per changed document: the fifth fails after four batches were committed.
+    let failing = FailsAfter { inner: HashingEmbedder::new(), works: 4, calls: AtomicUsize::new(0) };
+    let err = r.ingest(items(&refs(&second)), &failing, &per_document).expect_err("planted failure");
+    assert!(matches!(err, Error::Embed { .. }), "{err}");
+    assert_eq!(failing.calls.load(Ordering::SeqCst), 5);
+    assert_eq!(served(&mut r, &e), before, "current changed after a stopped run");
+    assert_eq!(served(&mut s.open(), &e), before, "another connection sees a partial version");
+
+    let got = r.ingest(items(&refs(&second)), &e, &per_document).expect("rerun");
+    assert_eq!(
+        (got.docs_changed, got.chunks_total, got.index_version, got.promoted),
+        (want.docs_changed, want.chunks_total, want.index_version, want.promoted)
+    );
+    // The vectors of the four committed batches stay and are reused.
+    assert_eq!(got.chunks_embedded + got.chunks_reused, want.chunks_embedded + want.chunks_reused);
+    assert!(got.chunks_embedded < want.chunks_embedded);
+    assert_eq!(served(&mut r, &e), served(&mut reference, &e));
+    assert_eq!(r.versions().expect("versions").len(), 2);
+}
+
 on_every_backend!(
+    a_run_stopped_between_batches_leaves_current_whole_and_the_rerun_converges,
     one_document_per_batch_ends_like_one_batch,
     a_few_documents_per_batch_end_like_one_batch,
     the_default_batch_embeds_on_several_threads_and_ends_like_one_thread,
