@@ -6,7 +6,7 @@ use std::{collections::HashSet, num::NonZero};
 
 use crate::{
     chunk::{Chunk, DocumentKind, chunk_document},
-    db::{Tx, vals},
+    db::{Tx, Val, vals},
     embed::Embedder,
     error::Error,
     failpoint,
@@ -16,6 +16,64 @@ use crate::{
 
 /// Texts per call of [`Embedder::embed`].
 const EMBED_BATCH: usize = 256;
+
+/// Rows per multi-row statement: few round trips to PostgreSQL, far below either backend's parameter limit.
+const ROWS_PER_STATEMENT: usize = 128;
+
+/// `(?{first}, ?{first + 1}, ...)` for `width` parameters, then `, ` and the next row, `rows` times.
+fn placeholders(rows: usize, width: usize, first: usize) -> String {
+    let row = |r: usize| {
+        let params: Vec<String> = (0..width).map(|c| format!("?{}", first + r * width + c)).collect();
+        format!("({})", params.join(", "))
+    };
+    (0..rows).map(row).collect::<Vec<_>>().join(", ")
+}
+
+/// `INSERT INTO {into} VALUES (...), (...) {tail}` for `rows` (each `width` values), [`ROWS_PER_STATEMENT`]
+/// rows a statement.
+fn insert_many(
+    tx: &mut Tx<'_>,
+    context: &'static str,
+    into: &str,
+    tail: &str,
+    width: usize,
+    rows: &[Val],
+) -> Result<(), Error> {
+    for part in rows.chunks(ROWS_PER_STATEMENT * width) {
+        let sql = format!("INSERT INTO {into} VALUES {}{tail}", placeholders(part.len() / width, width, 1));
+        tx.exec(context, &sql, part)?;
+    }
+    Ok(())
+}
+
+/// Stores `vectors[i]` for `hashes[i]` and `embedder`, replacing a stored one.
+fn insert_vectors(
+    tx: &mut Tx<'_>,
+    embedder: &dyn Embedder,
+    hashes: &[&str],
+    vectors: &[Vec<f32>],
+) -> Result<(), Error> {
+    let at = now();
+    let mut rows = Vec::with_capacity(hashes.len() * 5);
+    for (h, v) in hashes.iter().zip(vectors) {
+        rows.extend([
+            Val::from(*h),
+            Val::from(embedder.id()),
+            Val::from(embedder.dim() as i64),
+            Val::from(registry::vector_to_blob(v)),
+            Val::from(at),
+        ]);
+    }
+    insert_many(
+        tx,
+        "storing vectors",
+        "embeddings (hash, embedder, dim, vector, created_at)",
+        " ON CONFLICT (hash, embedder) DO UPDATE SET
+            dim = excluded.dim, vector = excluded.vector, created_at = excluded.created_at",
+        5,
+        &rows,
+    )
+}
 
 /// A new or changed document waiting in the current batch.
 pub(crate) struct PendingDoc {
@@ -84,21 +142,23 @@ impl Registry {
         embedder: &dyn Embedder,
         pending: impl IntoIterator<Item = (&'t str, &'t str)>,
     ) -> Result<Vec<(&'t str, &'t str)>, Error> {
+        let mut asked = HashSet::new();
+        let unique: Vec<(&'t str, &'t str)> = pending.into_iter().filter(|(h, _)| asked.insert(*h)).collect();
         let mut missing = Vec::new();
         let mut tx = Tx::read(self.db.as_mut())?;
-        let mut asked = HashSet::new();
-        for (hash, text) in pending {
-            if !asked.insert(hash) {
-                continue;
-            }
-            let stored = tx.row(
-                "looking up stored vectors",
-                "SELECT 1 FROM embeddings WHERE hash = ?1 AND embedder = ?2",
-                vals![hash, embedder.id()],
-            )?;
-            if stored.is_none() {
-                missing.push((hash, text));
-            }
+        for part in unique.chunks(ROWS_PER_STATEMENT) {
+            let mut params = vec![Val::from(embedder.id())];
+            params.extend(part.iter().map(|(h, _)| Val::from(*h)));
+            let sql = format!(
+                "SELECT hash FROM embeddings WHERE embedder = ?1 AND hash IN {}",
+                placeholders(1, part.len(), 2)
+            );
+            let stored: HashSet<String> = tx
+                .query("looking up stored vectors", &sql, &params)?
+                .iter()
+                .map(|r| r.text(0))
+                .collect::<Result<_, _>>()?;
+            missing.extend(part.iter().filter(|(h, _)| !stored.contains(*h)));
         }
         tx.commit()?;
         Ok(missing)
@@ -117,10 +177,9 @@ impl Registry {
         }
         let texts: Vec<&str> = missing.iter().map(|(_, t)| *t).collect();
         let vectors = embed_all(embedder, &texts)?;
+        let hashes: Vec<&str> = missing.iter().map(|(h, _)| *h).collect();
         let mut tx = Tx::write(self.db.as_mut())?;
-        for ((h, _), v) in missing.iter().zip(&vectors) {
-            registry::insert_embedding(&mut tx, h, embedder, v)?;
-        }
+        insert_vectors(&mut tx, embedder, &hashes, &vectors)?;
         tx.commit()?;
         failpoint::hit("vectors-stored");
         Ok(missing.len() as u64)
@@ -158,9 +217,8 @@ impl Registry {
 
         let mut tx = Tx::write(self.db.as_mut())?;
         Self::ensure_version_row(&mut tx, build, embedder)?;
-        for ((h, _), v) in missing.iter().zip(&vectors) {
-            registry::insert_embedding(&mut tx, h, embedder, v)?;
-        }
+        let hashes: Vec<&str> = missing.iter().map(|(h, _)| *h).collect();
+        insert_vectors(&mut tx, embedder, &hashes, &vectors)?;
         for (p, (chunks, hexes)) in batch.iter().zip(&chunked) {
             write_document_rows(&mut tx, build.version, p, chunks, hexes)?;
         }
@@ -239,13 +297,24 @@ fn write_document_rows(
         vals![id, doc_version, &p.doc.source, &p.content_hash, now(), v],
     )?;
     let sep = HEADING_SEP.to_string();
+    let mut rows = Vec::with_capacity(chunks.len() * 7);
     for (c, h) in chunks.iter().zip(hexes) {
-        tx.exec(
-            "recording chunks",
-            "INSERT INTO chunks (hash, document, doc_version, ordinal, heading_path, text, valid_from)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            vals![h, id, doc_version, c.ordinal, c.heading_path.join(&sep), &c.text, v],
-        )?;
+        rows.extend([
+            Val::from(h),
+            Val::from(id),
+            Val::from(doc_version),
+            Val::from(c.ordinal),
+            Val::from(c.heading_path.join(&sep)),
+            Val::from(&c.text),
+            Val::from(v),
+        ]);
     }
-    Ok(())
+    insert_many(
+        tx,
+        "recording chunks",
+        "chunks (hash, document, doc_version, ordinal, heading_path, text, valid_from)",
+        "",
+        7,
+        &rows,
+    )
 }
