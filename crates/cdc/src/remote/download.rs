@@ -148,7 +148,7 @@ impl RemoteCas {
                         joined(puts.join_next().await)?;
                     }
                     let (store, bytes) = (store.clone(), bytes.clone());
-                    puts.spawn_blocking(move || store.put_verified(&d, &bytes));
+                    puts.spawn_blocking(move || store.put_cached(&d, &bytes));
                 }
                 progress(d.size_bytes());
             }
@@ -252,7 +252,7 @@ async fn local_or_fetch(
     }
     let bytes = inner.read_blob(d, tally).await?;
     tally.moved(d.size_bytes(), 1);
-    store.put_verified(&d, &bytes)?;
+    store.put_cached(&d, &bytes)?;
     Ok(bytes)
 }
 
@@ -346,7 +346,7 @@ async fn download_cutting(
                         let reason = format!("chunk {i} ({d}) of the stream hashes to {actual}");
                         return Err(RemoteError::BadChunkMapping { url, blob, reason });
                     }
-                    store.put_verified(&d, &bytes)?;
+                    store.put_cached(&d, &bytes)?;
                 }
             })
         })

@@ -86,7 +86,7 @@ impl FsStore {
                 });
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                write_atomically(&root.join("tmp"), &marker, expected.as_bytes())?;
+                write_atomically(&root.join("tmp"), &marker, expected.as_bytes(), Sync::Yes)?;
             }
             Err(e) => return Err(Error::io(marker, e)),
         }
@@ -125,16 +125,25 @@ impl FsStore {
         }
     }
 
-    /// `put` of bytes the caller has already hashed to `digest` (the REAPI client verifies every chunk it
-    /// fetches), so they are not hashed a second time.
+    /// A download cache's `put`: of bytes the caller has already hashed to `digest` (the REAPI client verifies
+    /// every chunk it fetches), so they are not hashed a second time, and not synced to disk. Still written to a
+    /// temporary file and renamed, so a reader never sees a partial object while the system runs; after a crash
+    /// an object may be missing or fail its check on read, and the client then fetches it again (every object
+    /// is hashed when read). Syncing costs two `fsync` calls per chunk: 72 chunks of a 76 MB download took
+    /// 0.24 s into the cache against 0.14 s for the whole blob into one synced file.
     #[cfg_attr(not(feature = "remote"), allow(dead_code))]
-    pub(crate) fn put_verified(&self, digest: &Digest, data: &[u8]) -> Result<(), Error> {
+    pub(crate) fn put_cached(&self, digest: &Digest, data: &[u8]) -> Result<(), Error> {
+        self.put_unhashed(digest, data, Sync::No)
+    }
+
+    /// Stores an object whose bytes are known to hash to `digest`.
+    fn put_unhashed(&self, digest: &Digest, data: &[u8], sync: Sync) -> Result<(), Error> {
         self.check_function(digest)?;
         // An object already stored is not rewritten, but its gc grace period starts again.
         if self.refresh(digest)? {
             return Ok(());
         }
-        write_atomically(&self.root.join("tmp"), &self.path("objects", digest), data)
+        write_atomically(&self.root.join("tmp"), &self.path("objects", digest), data, sync)
     }
 
     /// Removes a stored object (a chunk or a whole blob), for instance one found corrupt, so that it can be
@@ -261,7 +270,16 @@ fn list_dir(dir: &Path) -> Result<Vec<PathBuf>, Error> {
 
 /// Writes `data` to `dest` through a synced temporary file in `tmp_dir` and a rename, then syncs the
 /// destination directory, so `dest` either does not exist or has all of `data`.
-fn write_atomically(tmp_dir: &Path, dest: &Path, data: &[u8]) -> Result<(), Error> {
+/// Whether a write reaches the disk before it returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sync {
+    /// Data and rename synced: the write survives a crash.
+    Yes,
+    /// Left to the kernel: for a cache whose objects are checked when read.
+    No,
+}
+
+fn write_atomically(tmp_dir: &Path, dest: &Path, data: &[u8], sync: Sync) -> Result<(), Error> {
     let dir = dest.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let nanos = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default().as_nanos();
@@ -276,7 +294,9 @@ fn write_atomically(tmp_dir: &Path, dest: &Path, data: &[u8]) -> Result<(), Erro
         file.write_all(head)?;
         failpoint::hit("mid-write");
         file.write_all(tail)?;
-        file.sync_all()?;
+        if sync == Sync::Yes {
+            file.sync_all()?;
+        }
         failpoint::hit("after-temp-write");
         fs::rename(&tmp, dest)
     })();
@@ -286,7 +306,9 @@ fn write_atomically(tmp_dir: &Path, dest: &Path, data: &[u8]) -> Result<(), Erro
         return Err(Error::io(dest, e));
     }
     // Make the rename durable. Some filesystems refuse to sync a directory; the data itself is synced.
-    if let Ok(d) = fs::File::open(dir) {
+    if sync == Sync::Yes
+        && let Ok(d) = fs::File::open(dir)
+    {
         let _ = d.sync_all();
     }
     Ok(())
@@ -309,7 +331,7 @@ impl ChunkStore for FsStore {
     fn put(&self, digest: &Digest, data: &[u8]) -> Result<(), Error> {
         self.check_function(digest)?;
         verify(digest, data)?;
-        self.put_verified(digest, data)
+        self.put_unhashed(digest, data, Sync::Yes)
     }
 
     /// Like the provided method, and like REAPI's `FindMissingBlobs`, which extends the lifetime of what it
@@ -362,7 +384,7 @@ impl ChunkStore for FsStore {
     fn put_layout(&self, blob: &Digest, chunks: &[Digest]) -> Result<(), Error> {
         self.check_function(blob)?;
         let text: String = chunks.iter().map(|d| format!("{d}\n")).collect();
-        write_atomically(&self.root.join("tmp"), &self.path("layouts", blob), text.as_bytes())
+        write_atomically(&self.root.join("tmp"), &self.path("layouts", blob), text.as_bytes(), Sync::Yes)
     }
 }
 
