@@ -15,6 +15,34 @@ use crate::{
     scan::{Chunk, chunk, cut},
 };
 
+/// Splits `0..len` into `threads` equal segments and returns `chain(from, until)` of each, in order, computed
+/// on `threads` threads. The calling thread takes the last segment itself: it is already running, while new
+/// threads may have to wait for a core on a busy machine.
+pub(crate) fn chains_by_segment(
+    len: usize,
+    threads: usize,
+    chain: impl Fn(usize, usize) -> Vec<usize> + Sync,
+) -> Vec<Vec<usize>> {
+    let segment = len.div_ceil(threads);
+    let starts: Vec<usize> = (0..threads).map(|t| t * segment).collect();
+    let chain = &chain;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = starts[..threads - 1]
+            .iter()
+            .enumerate()
+            .map(|(t, &from)| {
+                let until = starts[t + 1];
+                scope.spawn(move || chain(from, until))
+            })
+            .collect();
+        let last = chain(starts[threads - 1], len);
+        let mut chains: Vec<Vec<usize>> =
+            handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect();
+        chains.push(last);
+        chains
+    })
+}
+
 /// Like [`chunk`](crate::chunk), spread over `threads` threads (0: all available cores). Gives exactly the
 /// same chunks.
 pub fn chunk_parallel(params: &Params, data: &[u8], threads: usize) -> Vec<Chunk> {
@@ -28,25 +56,7 @@ pub fn chunk_parallel(params: &Params, data: &[u8], threads: usize) -> Vec<Chunk
     if threads <= 1 || data.len() as u64 <= params.chunking_threshold() {
         return chunk(params, data);
     }
-    let segment = data.len().div_ceil(threads);
-    let starts: Vec<usize> = (0..threads).map(|t| t * segment).collect();
-    // The calling thread takes the last segment itself: it is already running, while new threads may have to
-    // wait for a core on a busy machine.
-    let chains: Vec<Vec<usize>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = starts[..threads - 1]
-            .iter()
-            .enumerate()
-            .map(|(t, &from)| {
-                let until = starts[t + 1];
-                scope.spawn(move || chain(params, data, from, until))
-            })
-            .collect();
-        let last = chain(params, data, starts[threads - 1], data.len());
-        let mut chains: Vec<Vec<usize>> =
-            handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect();
-        chains.push(last);
-        chains
-    });
+    let chains = chains_by_segment(data.len(), threads, |from, until| chain(params, data, from, until));
     stitch(params, data, &chains, &mut 0)
 }
 

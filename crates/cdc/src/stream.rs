@@ -79,18 +79,9 @@ impl<R: Read> StreamChunker<R> {
             }
             let end = self.buf.capacity().min(limit);
             self.buf.resize(end, 0);
-            match self.reader.read(&mut self.buf[len..]) {
-                Ok(0) => {
-                    self.buf.truncate(len);
-                    self.eof = true;
-                    break;
-                }
-                Ok(n) => self.buf.truncate(len + n),
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => self.buf.truncate(len),
-                Err(e) => {
-                    self.buf.truncate(len);
-                    return Err(Error::Read { offset: self.offset + len as u64, source: e });
-                }
+            if read_tail(&mut self.reader, &mut self.buf, len, self.offset)? {
+                self.eof = true;
+                break;
             }
         }
         Ok(())
@@ -155,5 +146,29 @@ pub fn chunk_file(params: &Params, path: impl AsRef<Path>) -> Result<Vec<Chunk>,
             Err(Error::Read { source, .. }) => return Err(Error::io(path, source)),
             Err(e) => return Err(e),
         }
+    }
+}
+
+/// Reads once into `buf[len..]` (the caller sized `buf` to what may be read) and truncates `buf` to the bytes it
+/// then holds; returns whether the reader is at its end. `offset` is the stream offset of `buf[0]`, for the
+/// error. An interrupted read reads nothing and is not an error.
+pub(crate) fn read_tail(
+    reader: &mut impl Read,
+    buf: &mut Vec<u8>,
+    len: usize,
+    offset: u64,
+) -> Result<bool, Error> {
+    let result = reader.read(&mut buf[len..]);
+    let (kept, eof) = match &result {
+        Ok(0) => (len, true),
+        Ok(n) => (len + n, false),
+        Err(_) => (len, false),
+    };
+    buf.truncate(kept);
+    match result {
+        Err(e) if e.kind() != std::io::ErrorKind::Interrupted => {
+            Err(Error::Read { offset: offset + len as u64, source: e })
+        }
+        _ => Ok(eof),
     }
 }

@@ -25,22 +25,8 @@ pub fn repmax_chunk_parallel(params: &RepMaxParams, data: &[u8], threads: usize)
     if threads <= 1 {
         return RepMaxChunks::starting_at(params, data, 0).collect();
     }
-    let segment = data.len().div_ceil(threads);
-    let starts: Vec<usize> = (0..threads).map(|t| t * segment).collect();
-    let chains: Vec<Vec<usize>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = starts[..threads - 1]
-            .iter()
-            .enumerate()
-            .map(|(t, &from)| {
-                let until = starts[t + 1];
-                scope.spawn(move || chain(params, data, from, until))
-            })
-            .collect();
-        let last = chain(params, data, starts[threads - 1], data.len());
-        let mut chains: Vec<Vec<usize>> =
-            handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect();
-        chains.push(last);
-        chains
+    let chains = crate::parallel::chains_by_segment(data.len(), threads, |from, until| {
+        chain(params, data, from, until)
     });
     stitch(params, data, &chains)
 }

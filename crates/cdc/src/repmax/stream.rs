@@ -62,18 +62,9 @@ impl<R: Read> RepMaxStreamChunker<R> {
         while self.buf.len() < self.window {
             let len = self.buf.len();
             self.buf.resize(capacity, 0);
-            match self.reader.read(&mut self.buf[len..]) {
-                Ok(0) => {
-                    self.buf.truncate(len);
-                    self.eof = true;
-                    break;
-                }
-                Ok(n) => self.buf.truncate(len + n),
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => self.buf.truncate(len),
-                Err(e) => {
-                    self.buf.truncate(len);
-                    return Err(Error::Read { offset: self.offset + len as u64, source: e });
-                }
+            if crate::stream::read_tail(&mut self.reader, &mut self.buf, len, self.offset)? {
+                self.eof = true;
+                break;
             }
         }
         Ok(())
