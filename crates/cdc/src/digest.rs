@@ -74,11 +74,7 @@ pub fn chunk_and_digest(
     function: DigestFunction,
     threads: usize,
 ) -> Vec<DigestedChunk> {
-    let threads = if threads == 0 {
-        std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
-    } else {
-        threads
-    };
+    let threads = crate::parallel::threads_or_all(threads);
     if threads <= 1 || data.len() < 2 * params.max_size() as usize {
         return crate::scan::chunks(params, data)
             .map(|chunk| DigestedChunk { chunk, digest: digest(function, &data[chunk.range()]) })

@@ -15,6 +15,15 @@ use crate::{
     scan::{Chunk, chunk, cut},
 };
 
+/// `threads`, or every available core when it is 0.
+pub(crate) fn threads_or_all(threads: usize) -> usize {
+    if threads == 0 {
+        std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+    } else {
+        threads
+    }
+}
+
 /// Splits `0..len` into `threads` equal segments and returns `chain(from, until)` of each, in order, computed
 /// on `threads` threads. The calling thread takes the last segment itself: it is already running, while new
 /// threads may have to wait for a core on a busy machine.
@@ -46,11 +55,7 @@ pub(crate) fn chains_by_segment(
 /// Like [`chunk`](crate::chunk), spread over `threads` threads (0: all available cores). Gives exactly the
 /// same chunks.
 pub fn chunk_parallel(params: &Params, data: &[u8], threads: usize) -> Vec<Chunk> {
-    let threads = if threads == 0 {
-        std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
-    } else {
-        threads
-    };
+    let threads = crate::parallel::threads_or_all(threads);
     // Segments shorter than a few maximum chunks would spend their time resynchronizing.
     let threads = threads.min(data.len() / (4 * params.max_size() as usize).max(1)).max(1);
     if threads <= 1 || data.len() as u64 <= params.chunking_threshold() {

@@ -15,11 +15,7 @@ use crate::{digest::DigestedChunk, scan::Chunk};
 /// Like [`repmax_chunk`](crate::repmax_chunk), spread over `threads` threads (0: all available cores). Gives
 /// exactly the same chunks.
 pub fn repmax_chunk_parallel(params: &RepMaxParams, data: &[u8], threads: usize) -> Vec<Chunk> {
-    let threads = if threads == 0 {
-        std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
-    } else {
-        threads
-    };
+    let threads = crate::parallel::threads_or_all(threads);
     // Segments shorter than a few windows would spend their time resynchronizing.
     let threads = threads.min(data.len() / (4 * params.window() as usize).max(1)).max(1);
     if threads <= 1 {
@@ -78,11 +74,7 @@ pub fn repmax_chunk_and_digest(
     function: DigestFunction,
     threads: usize,
 ) -> Vec<DigestedChunk> {
-    let threads = if threads == 0 {
-        std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
-    } else {
-        threads
-    };
+    let threads = crate::parallel::threads_or_all(threads);
     let cuts = RepMaxChunks::starting_at(params, data, 0);
     if threads <= 1 || (data.len() as u64) < 2 * params.window() {
         return cuts

@@ -112,11 +112,7 @@ pub fn repmax_chunk_and_digest_file(
     threads: usize,
 ) -> Result<Vec<DigestedChunk>, Error> {
     let path = path.as_ref();
-    let threads = if threads == 0 {
-        std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
-    } else {
-        threads
-    };
+    let threads = crate::parallel::threads_or_all(threads);
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let mut chunker = RepMaxStreamChunker::new(std::io::BufReader::with_capacity(1 << 20, file), params);
     let read_error = |e| match e {
