@@ -138,10 +138,18 @@ pub fn chunk_file(params: &Params, path: impl AsRef<Path>) -> Result<Vec<Chunk>,
     let path = path.as_ref();
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let mut chunker = StreamChunker::new(std::io::BufReader::with_capacity(1 << 20, file), params.clone());
+    collect_file_chunks(path, || chunker.next_chunk().map(|next| next.map(|(c, _)| c)))
+}
+
+/// Collects the chunks `next` yields from the file at `path`, a read error named by the file.
+pub(crate) fn collect_file_chunks(
+    path: &Path,
+    mut next: impl FnMut() -> Result<Option<Chunk>, Error>,
+) -> Result<Vec<Chunk>, Error> {
     let mut out = Vec::new();
     loop {
-        match chunker.next_chunk() {
-            Ok(Some((c, _))) => out.push(c),
+        match next() {
+            Ok(Some(c)) => out.push(c),
             Ok(None) => return Ok(out),
             Err(Error::Read { source, .. }) => return Err(Error::io(path, source)),
             Err(e) => return Err(e),

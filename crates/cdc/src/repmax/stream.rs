@@ -91,15 +91,7 @@ pub fn repmax_chunk_file(params: &RepMaxParams, path: impl AsRef<Path>) -> Resul
     let path = path.as_ref();
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let mut chunker = RepMaxStreamChunker::new(std::io::BufReader::with_capacity(1 << 20, file), params);
-    let mut out = Vec::new();
-    loop {
-        match chunker.next_chunk() {
-            Ok(Some((c, _))) => out.push(c),
-            Ok(None) => return Ok(out),
-            Err(Error::Read { source, .. }) => return Err(Error::io(path, source)),
-            Err(e) => return Err(e),
-        }
-    }
+    crate::stream::collect_file_chunks(path, || chunker.next_chunk().map(|next| next.map(|(c, _)| c)))
 }
 
 /// The RepMaxCDC chunks of a file with their digests, read as a stream: the calling thread reads and cuts,
