@@ -1,14 +1,10 @@
 //! Property tests: tiling, determinism, equality with the fastcdc crate's v2020 at normalization level 2, and
 //! the local effect of an insertion. The case count comes from `PROPTEST_CASES` (default 64).
 
+use super::{Trickle, proptest_config};
 use agentry_cdc::{Chunk, Params, StreamChunker, chunk, chunk_parallel};
 use fastcdc::v2020::{FastCDC, Normalization};
 use proptest::prelude::*;
-
-fn config() -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(64);
-    ProptestConfig { cases, ..ProptestConfig::default() }
-}
 
 /// Pseudo-random bytes with runs, so that both random regions and low-entropy regions (forced max cuts) occur.
 fn blob(len: usize, seed: u64, run_every: usize) -> Vec<u8> {
@@ -26,22 +22,6 @@ fn blob(len: usize, seed: u64, run_every: usize) -> Vec<u8> {
         }
     }
     out
-}
-
-/// A reader that hands out the data in pseudo-random short reads, to exercise buffer refills.
-struct Trickle<'a> {
-    data: &'a [u8],
-    state: u64,
-}
-
-impl std::io::Read for Trickle<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.state = self.state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-        let n = ((self.state >> 33) as usize % 70_000 + 1).min(buf.len()).min(self.data.len());
-        buf[..n].copy_from_slice(&self.data[..n]);
-        self.data = &self.data[n..];
-        Ok(n)
-    }
 }
 
 fn fastcdc_chunks(min: u32, avg: u32, max: u32, seed: u64, data: &[u8]) -> Vec<Chunk> {
@@ -63,7 +43,7 @@ fn sizes() -> impl Strategy<Value = (u32, u32, u32)> {
 }
 
 proptest! {
-    #![proptest_config(config())]
+    #![proptest_config(proptest_config())]
 
     #[test]
     fn equals_fastcdc_v2020_level2(
@@ -105,7 +85,7 @@ proptest! {
             params = params.with_chunking_threshold(t);
         }
         let data = blob(len, data_seed, 300);
-        let mut stream = StreamChunker::new(Trickle { data: &data, state: read_seed }, params.clone());
+        let mut stream = StreamChunker::new(Trickle { data: &data, state: read_seed, most: 70_000 }, params.clone());
         let mut got = Vec::new();
         while let Some((c, bytes)) = stream.next_chunk().expect("in-memory reads do not fail") {
             prop_assert_eq!(bytes, &data[c.range()]);

@@ -1,6 +1,7 @@
 //! RepMaxCDC: the reference implementation's cut points (tests/data/repmax_vectors.txt), and every way of
 //! chunking (slice, iterator, stream, file, threads, chunk and digest) giving the same cut points.
 
+use super::{Trickle, proptest_config};
 use agentry_cdc::{
     Chunk, Error, RepMaxParams, RepMaxStreamChunker, digest, repmax_chunk, repmax_chunk_and_digest,
     repmax_chunk_and_digest_file, repmax_chunk_file, repmax_chunk_parallel, repmax_chunks,
@@ -43,22 +44,6 @@ fn reference_vectors() {
     assert_eq!(lines, 16);
 }
 
-/// Reads in pseudo-random short pieces, to exercise refills at every phase.
-struct Trickle<'a> {
-    data: &'a [u8],
-    state: u64,
-}
-
-impl std::io::Read for Trickle<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.state = self.state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-        let n = ((self.state >> 33) as usize % 9_000 + 1).min(buf.len()).min(self.data.len());
-        buf[..n].copy_from_slice(&self.data[..n]);
-        self.data = &self.data[n..];
-        Ok(n)
-    }
-}
-
 /// Chunks `data` every way there is, asserts they agree with the slice chunker, and returns the chunks.
 fn every_way(params: &RepMaxParams, data: &[u8]) -> Vec<Chunk> {
     let expected = repmax_chunk(params, data);
@@ -72,7 +57,8 @@ fn every_way(params: &RepMaxParams, data: &[u8]) -> Vec<Chunk> {
         assert_eq!(d.digest, digest(DigestFunction::Sha256, &data[d.chunk.range()]));
     }
     let bound = RepMaxStreamChunker::<&[u8]>::buffer_bound(params) as usize;
-    let mut stream = RepMaxStreamChunker::new(Trickle { data, state: data.len() as u64 }, params);
+    let mut stream =
+        RepMaxStreamChunker::new(Trickle { data, state: data.len() as u64, most: 9_000 }, params);
     let mut streamed = Vec::new();
     while let Some((chunk, bytes)) = stream.next_chunk().expect("no read errors") {
         assert_eq!(bytes, &data[chunk.range()]);
@@ -112,11 +98,6 @@ fn invalid_params_name_the_value() {
     assert!(err.to_string().contains("min_chunk_size_bytes 32"), "{err}");
 }
 
-fn config() -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(64);
-    ProptestConfig { cases, ..ProptestConfig::default() }
-}
-
 /// Random bytes with low-entropy stretches (runs of one byte, short periods).
 fn blob(len: usize, seed: u64) -> Vec<u8> {
     let mut x = seed | 1;
@@ -138,7 +119,7 @@ fn blob(len: usize, seed: u64) -> Vec<u8> {
 }
 
 proptest! {
-    #![proptest_config(config())]
+    #![proptest_config(proptest_config())]
 
     #[test]
     fn every_way_agrees(min in 64u64..600, horizon_mul in 0u64..12, extra in 0u64..300, len in 0usize..60_000, seed: u64) {

@@ -1,5 +1,6 @@
 //! The streaming chunker and `chunk_file`.
 
+use super::Trickle;
 use agentry_cdc::{Error, Params, StreamChunker, chunk, chunk_file};
 
 const IMAGE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/SekienAkashita.jpg");
@@ -44,23 +45,6 @@ fn missing_file_is_an_error_naming_it() {
         "{err:?}"
     );
     assert!(err.to_string().contains("does-not-exist"), "{err}");
-}
-
-/// A reader that hands out the data in pseudo-random short reads, to exercise buffer refills.
-struct Trickle<'a> {
-    data: &'a [u8],
-    state: u64,
-    most: usize,
-}
-
-impl std::io::Read for Trickle<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.state = self.state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-        let n = ((self.state >> 33) as usize % self.most + 1).min(buf.len()).min(self.data.len());
-        buf[..n].copy_from_slice(&self.data[..n]);
-        self.data = &self.data[n..];
-        Ok(n)
-    }
 }
 
 /// Streams `data` through reads of at most `most` bytes and checks, after every chunk, that the buffer stays
